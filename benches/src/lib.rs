@@ -1,0 +1,1 @@
+//! Criterion benchmarks over the harness workloads; the bench targets live in `benches/`.

@@ -1,0 +1,88 @@
+//! What a backend declares about itself. The conformance suite checks every declaration that
+//! has an observable consequence, so a declaration cannot drift from the behaviour.
+
+use std::fmt;
+
+/// How a feature is provided by a backend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Support {
+    /// The backend implements it in its own synchronisation, in one step.
+    Native,
+    /// The adapter builds it on top of operations the wrapped crate does provide. Behaviour is
+    /// the same; the cost may differ.
+    Emulated,
+}
+
+/// The order in which buffered items leave the buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Discipline {
+    /// First in, first out: items from one producer arrive in the order they were sent.
+    Fifo,
+    /// Last in, first out: the newest buffered item leaves first.
+    Lifo,
+    /// Highest priority first; equal priorities leave in FIFO order.
+    Priority,
+}
+
+/// When the items still buffered are dropped once every consumer handle is gone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BufferedDrop {
+    /// As soon as the last consumer handle is dropped.
+    OnLastConsumer,
+    /// Only when the last handle of both sides has been dropped.
+    OnLastHandle,
+}
+
+/// A backend's declared capabilities, shown by `harness list` and checked by the conformance
+/// suite.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Capabilities {
+    /// Whether `bounded(0)` builds a rendezvous buffer, where `send` returns only once a
+    /// receiver owns the item. Without it, `bounded(0)` returns
+    /// [`CapacityError::RendezvousUnsupported`](crate::CapacityError::RendezvousUnsupported).
+    pub rendezvous: bool,
+    /// How `close()` is provided.
+    pub close: Support,
+    /// How `send_batch` and `recv_batch` are provided.
+    pub batch: Support,
+    /// The order items leave the buffer in.
+    pub discipline: Discipline,
+    /// When buffered items are dropped after the last consumer handle goes.
+    pub buffered_drop: BufferedDrop,
+}
+
+impl Capabilities {
+    /// Whether items from one producer are received in the order they were sent, so that
+    /// per-producer order can be verified.
+    pub fn preserves_producer_order(&self) -> bool {
+        self.discipline == Discipline::Fifo
+    }
+}
+
+impl fmt::Display for Support {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Native => "native",
+            Self::Emulated => "emulated",
+        })
+    }
+}
+
+impl fmt::Display for Discipline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Fifo => "fifo",
+            Self::Lifo => "lifo",
+            Self::Priority => "priority",
+        })
+    }
+}
+
+impl fmt::Display for BufferedDrop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::OnLastConsumer => "on last consumer",
+            Self::OnLastHandle => "on last handle",
+        })
+    }
+}

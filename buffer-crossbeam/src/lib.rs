@@ -1,0 +1,1 @@
+//! An adapter of crossbeam-channel to the buffer-api contract.

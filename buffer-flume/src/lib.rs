@@ -1,0 +1,1 @@
+//! An adapter of flume to the buffer-api contract.

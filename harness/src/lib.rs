@@ -1,0 +1,1 @@
+//! The workload engine, verification ledger and reporters behind the `harness` command.
