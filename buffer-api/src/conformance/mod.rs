@@ -40,7 +40,7 @@ mod timeouts;
 mod try_ops;
 
 pub use support::{
-    DropCounter, EPSILON, SLACK, Tracked, new_buffer, scale, scaled, spawn_probe, watchdog,
+    DropCounter, EPSILON, Probe, SLACK, Tracked, new_buffer, scale, scaled, spawn_probe, watchdog,
 };
 
 pub use close::*;
