@@ -1,0 +1,394 @@
+//! The state every handle of one buffer shares, and the operations of a buffer with room
+//! (capacity 1 or more). The rendezvous operations (capacity 0) live in `rendezvous.rs`.
+//!
+//! Every operation follows one shape: lock; loop { try the operation on the state; if it cannot
+//! proceed, give up (disconnected, or the wait has run out), or spin once without the lock, or
+//! park on the condvar of the predicate it waits for }. Notifications are sent after unlocking,
+//! and only when a thread is counted as parked on that condvar.
+
+use std::collections::VecDeque;
+use std::hint;
+use std::mem;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::thread;
+use std::time::Instant;
+
+use buffer_api::{CapacityError, RecvError, RecvTimeoutError, SendBatchError, SendTimeoutError};
+use parking_lot::{Condvar, Mutex, MutexGuard};
+
+/// How many `spin_loop` hints a blocked operation spends before it starts yielding.
+const SPINS: usize = 64;
+/// How many times a blocked operation yields its time slice before it parks.
+const YIELDS: usize = 4;
+
+/// How long an operation may wait for its predicate.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Wait {
+    /// Not at all: the `try_` forms.
+    Never,
+    /// Until this instant: the `_deadline` forms.
+    Until(Instant),
+    /// For as long as it takes: the blocking forms.
+    Forever,
+}
+
+impl Wait {
+    /// Whether the wait has run out. Reads the clock only for [`Wait::Until`], and only when
+    /// asked, so every operation tries once before it looks at the clock.
+    pub(crate) fn expired(self) -> bool {
+        match self {
+            Self::Never => true,
+            Self::Until(deadline) => Instant::now() >= deadline,
+            Self::Forever => false,
+        }
+    }
+}
+
+/// A blocked sender's item at capacity 0, waiting for a receiver to take it.
+pub(crate) struct Offer<T> {
+    /// Unique per buffer, increasing in the order offers are made; `offers` is sorted by it.
+    pub(crate) ticket: u64,
+    pub(crate) item: T,
+}
+
+/// Everything the mutex protects.
+pub(crate) struct State<T> {
+    /// The ring of buffered items (capacity >= 1). Reserved up front and never grown.
+    pub(crate) queue: VecDeque<T>,
+    /// Capacity 0: items of blocked senders that no receiver has taken yet, by ticket.
+    pub(crate) offers: VecDeque<Offer<T>>,
+    /// Capacity 0: items that senders handed to registered receivers, not yet picked up.
+    pub(crate) handoff: VecDeque<T>,
+    /// Capacity 0: receivers registered as waiting for an item (demand).
+    pub(crate) demand: usize,
+    /// Capacity 0: the ticket of the next offer.
+    pub(crate) next_ticket: u64,
+    /// Closed, or every handle of one side dropped. Never goes back to false.
+    pub(crate) disconnected: bool,
+    /// Threads parked (or notified and not yet relocked) on `not_full`.
+    pub(crate) send_waiters: usize,
+    /// Threads parked (or notified and not yet relocked) on `not_empty`.
+    pub(crate) recv_waiters: usize,
+}
+
+/// The buffer: one mutex, one condvar per predicate, handle counts and lock-free hints.
+pub(crate) struct Shared<T> {
+    pub(crate) state: Mutex<State<T>>,
+    /// Receivers wait here for an item (capacity 0: for a hand-off).
+    pub(crate) not_empty: Condvar,
+    /// Senders wait here for room (capacity 0: for their offer to be taken).
+    pub(crate) not_full: Condvar,
+    pub(crate) capacity: usize,
+    /// Live producer handles; the one that takes it to 0 disconnects.
+    pub(crate) producers: AtomicUsize,
+    /// Live consumer handles; the one that takes it to 0 disconnects and drops the buffered items.
+    pub(crate) consumers: AtomicUsize,
+    /// A copy of `queue.len() + offers.len() + handoff.len()`, stored under the lock, read
+    /// without it only by spinning threads deciding whether relocking is worth it.
+    pub(crate) ready: AtomicUsize,
+    /// Capacity 0: how many offers have been taken, for spinning senders (wraps).
+    pub(crate) takes: AtomicUsize,
+    /// A copy of `disconnected`, for `is_closed` and for spinning threads.
+    pub(crate) closed: AtomicBool,
+}
+
+impl<T> State<T> {
+    /// The number of items this state makes available to `ready`'s readers.
+    fn ready(&self) -> usize {
+        self.queue.len() + self.offers.len() + self.handoff.len()
+    }
+}
+
+impl<T> Shared<T> {
+    /// A buffer with one producer and one consumer handle counted.
+    ///
+    /// The ring's storage is reserved here, fallibly, so an impossible capacity is an error
+    /// instead of an abort; it never grows afterwards.
+    pub(crate) fn new(capacity: usize) -> Result<Self, CapacityError> {
+        let mut queue = VecDeque::new();
+        queue
+            .try_reserve_exact(capacity)
+            .map_err(|_| CapacityError::TooLarge { capacity })?;
+        Ok(Self {
+            state: Mutex::new(State {
+                queue,
+                offers: VecDeque::new(),
+                handoff: VecDeque::new(),
+                demand: 0,
+                next_ticket: 0,
+                disconnected: false,
+                send_waiters: 0,
+                recv_waiters: 0,
+            }),
+            not_empty: Condvar::new(),
+            not_full: Condvar::new(),
+            capacity,
+            producers: AtomicUsize::new(1),
+            consumers: AtomicUsize::new(1),
+            ready: AtomicUsize::new(0),
+            takes: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    /// Refreshes the lock-free hint; called under the lock after every change of the contents.
+    pub(crate) fn publish(&self, st: &State<T>) {
+        self.ready.store(st.ready(), Ordering::Relaxed);
+    }
+
+    /// Whether the buffer is disconnected, without the lock.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// The number of buffered items, read under the lock.
+    pub(crate) fn len(&self) -> usize {
+        if self.capacity == 0 {
+            return 0;
+        }
+        self.state.lock().queue.len()
+    }
+
+    /// Marks the buffer disconnected and wakes every parked thread on both condvars. With
+    /// `drop_buffered`, the buffered items are moved out under the lock and dropped after it
+    /// is released and everyone is woken, so a panicking `Drop` cannot leave the lock held or
+    /// a waiter asleep.
+    ///
+    /// Returns whether this call disconnected the buffer.
+    pub(crate) fn disconnect(&self, drop_buffered: bool) -> bool {
+        let mut st = self.state.lock();
+        let newly = !st.disconnected;
+        st.disconnected = true;
+        self.closed.store(true, Ordering::Release);
+        let buffered = if drop_buffered {
+            (
+                mem::take(&mut st.queue),
+                // Empty by invariant 6 (no registered receiver outlives the consumer handles);
+                // moved out anyway so that nothing could be dropped under the lock.
+                mem::take(&mut st.handoff),
+            )
+        } else {
+            (VecDeque::new(), VecDeque::new())
+        };
+        self.publish(&st);
+        drop(st);
+        self.not_empty.notify_all();
+        self.not_full.notify_all();
+        drop(buffered);
+        newly
+    }
+
+    /// Spins, then yields, until `ready()` says the predicate may hold, the wait runs out or
+    /// the budget is spent. Holds no lock; the caller relocks and checks for real.
+    pub(crate) fn backoff(&self, wait: Wait, ready: impl Fn() -> bool) {
+        for _ in 0..SPINS {
+            if ready() {
+                return;
+            }
+            hint::spin_loop();
+        }
+        for _ in 0..YIELDS {
+            if ready() || wait.expired() {
+                return;
+            }
+            thread::yield_now();
+        }
+    }
+
+    /// Parks on `condvar` until notified or, for [`Wait::Until`], until the deadline.
+    pub(crate) fn park(condvar: &Condvar, st: &mut MutexGuard<'_, State<T>>, wait: Wait) {
+        match wait {
+            Wait::Until(deadline) => {
+                condvar.wait_until(st, deadline);
+            }
+            Wait::Forever => condvar.wait(st),
+            // Never reached: a `Never` wait has always expired before it would park.
+            Wait::Never => {}
+        }
+    }
+
+    /// Wakes up to `n` threads parked on `condvar`, one at a time.
+    pub(crate) fn notify(condvar: &Condvar, n: usize) {
+        for _ in 0..n {
+            if !condvar.notify_one() {
+                break;
+            }
+        }
+    }
+
+    /// Sends one item into the ring, waiting for room as `wait` allows.
+    pub(crate) fn send_ring(&self, item: T, wait: Wait) -> Result<(), SendTimeoutError<T>> {
+        let mut st = self.state.lock();
+        let mut spun = false;
+        loop {
+            if st.disconnected {
+                drop(st);
+                return Err(SendTimeoutError::Disconnected(item));
+            }
+            if st.queue.len() < self.capacity {
+                st.queue.push_back(item);
+                self.publish(&st);
+                let wake_receiver = st.recv_waiters > 0;
+                // Pass the baton: room is left and a sender is parked (invariant 5).
+                let wake_sender = st.send_waiters > 0 && st.queue.len() < self.capacity;
+                drop(st);
+                if wake_receiver {
+                    self.not_empty.notify_one();
+                }
+                if wake_sender {
+                    self.not_full.notify_one();
+                }
+                return Ok(());
+            }
+            if wait.expired() {
+                drop(st);
+                return Err(SendTimeoutError::Timeout(item));
+            }
+            if !spun {
+                spun = true;
+                drop(st);
+                self.backoff(wait, || {
+                    self.ready.load(Ordering::Relaxed) < self.capacity
+                        || self.closed.load(Ordering::Relaxed)
+                });
+                st = self.state.lock();
+                continue;
+            }
+            st.send_waiters += 1;
+            Self::park(&self.not_full, &mut st, wait);
+            st.send_waiters -= 1;
+        }
+    }
+
+    /// Receives one item from the ring, waiting for one as `wait` allows.
+    pub(crate) fn recv_ring(&self, wait: Wait) -> Result<T, RecvTimeoutError> {
+        let mut st = self.state.lock();
+        let mut spun = false;
+        loop {
+            if let Some(item) = st.queue.pop_front() {
+                self.publish(&st);
+                let wake_sender = st.send_waiters > 0;
+                let wake_receiver = st.recv_waiters > 0 && !st.queue.is_empty();
+                drop(st);
+                if wake_sender {
+                    self.not_full.notify_one();
+                }
+                if wake_receiver {
+                    self.not_empty.notify_one();
+                }
+                return Ok(item);
+            }
+            if st.disconnected {
+                return Err(RecvTimeoutError::Disconnected);
+            }
+            if wait.expired() {
+                return Err(RecvTimeoutError::Timeout);
+            }
+            if !spun {
+                spun = true;
+                drop(st);
+                self.backoff(wait, || {
+                    self.ready.load(Ordering::Relaxed) > 0 || self.closed.load(Ordering::Relaxed)
+                });
+                st = self.state.lock();
+                continue;
+            }
+            st.recv_waiters += 1;
+            Self::park(&self.not_empty, &mut st, wait);
+            st.recv_waiters -= 1;
+        }
+    }
+
+    /// Sends a collected batch into the ring: as many items as fit per lock round trip,
+    /// waiting for room in between.
+    pub(crate) fn send_batch_ring(&self, items: Vec<T>) -> Result<(), SendBatchError<T>> {
+        let mut rest = items.into_iter();
+        if rest.len() == 0 {
+            return Ok(());
+        }
+        let mut sent = 0;
+        let mut st = self.state.lock();
+        let mut spun = false;
+        loop {
+            if st.disconnected {
+                drop(st);
+                return Err(SendBatchError {
+                    sent,
+                    unsent: rest.collect(),
+                });
+            }
+            let n = (self.capacity - st.queue.len()).min(rest.len());
+            if n > 0 {
+                st.queue.extend(rest.by_ref().take(n));
+                sent += n;
+                self.publish(&st);
+                let done = rest.len() == 0;
+                let wake_receivers = st.recv_waiters.min(n);
+                let wake_sender = done && st.send_waiters > 0 && st.queue.len() < self.capacity;
+                drop(st);
+                Self::notify(&self.not_empty, wake_receivers);
+                if wake_sender {
+                    self.not_full.notify_one();
+                }
+                if done {
+                    return Ok(());
+                }
+                spun = false;
+                st = self.state.lock();
+                continue;
+            }
+            if !spun {
+                spun = true;
+                drop(st);
+                self.backoff(Wait::Forever, || {
+                    self.ready.load(Ordering::Relaxed) < self.capacity
+                        || self.closed.load(Ordering::Relaxed)
+                });
+                st = self.state.lock();
+                continue;
+            }
+            st.send_waiters += 1;
+            Self::park(&self.not_full, &mut st, Wait::Forever);
+            st.send_waiters -= 1;
+        }
+    }
+
+    /// Waits for at least one item, then moves up to `max` (>= 1) items into `buf` in one
+    /// lock round trip.
+    pub(crate) fn recv_batch_ring(&self, buf: &mut Vec<T>, max: usize) -> Result<usize, RecvError> {
+        // Reserve before locking, so the move under the lock does not allocate.
+        buf.reserve(max.min(self.capacity));
+        let mut st = self.state.lock();
+        let mut spun = false;
+        loop {
+            let n = st.queue.len().min(max);
+            if n > 0 {
+                buf.extend(st.queue.drain(..n));
+                self.publish(&st);
+                let wake_senders = st.send_waiters.min(n);
+                let wake_receiver = st.recv_waiters > 0 && !st.queue.is_empty();
+                drop(st);
+                Self::notify(&self.not_full, wake_senders);
+                if wake_receiver {
+                    self.not_empty.notify_one();
+                }
+                return Ok(n);
+            }
+            if st.disconnected {
+                return Err(RecvError);
+            }
+            if !spun {
+                spun = true;
+                drop(st);
+                self.backoff(Wait::Forever, || {
+                    self.ready.load(Ordering::Relaxed) > 0 || self.closed.load(Ordering::Relaxed)
+                });
+                st = self.state.lock();
+                continue;
+            }
+            st.recv_waiters += 1;
+            Self::park(&self.not_empty, &mut st, Wait::Forever);
+            st.recv_waiters -= 1;
+        }
+    }
+}
