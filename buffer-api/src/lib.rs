@@ -115,6 +115,7 @@
 //! ```
 
 mod capabilities;
+pub mod close_gate;
 mod error;
 
 #[cfg(feature = "conformance")]
