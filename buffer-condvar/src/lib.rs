@@ -48,7 +48,8 @@
 //! nothing registers *demand*; a sender that finds unfilled demand hands its item over, to be
 //! picked up by one of the registered receivers, and returns `Ok`. A blocking sender that finds
 //! no demand makes an *offer* under a ticket and waits; a receiver (also `try_recv`) takes the
-//! oldest offer, and the sender returns `Ok` once it sees its ticket gone. A sender whose
+//! oldest offer, but only while no handed-over item is waiting to be picked up, and the sender
+//! returns `Ok` once it sees its ticket gone. A sender whose
 //! deadline passes, or that is woken by a disconnect, withdraws its offer under the lock if it
 //! is still there and gets its own item back; if a receiver took it first, the send is `Ok`.
 //! A registered receiver leaves empty-handed only when no handed-over item is waiting, so a
@@ -68,20 +69,25 @@
 //!    "relocked after parking" on `not_full` / `not_empty`. A thread parks only after checking
 //!    its predicate under the lock, so a notification sent when the count is zero is never
 //!    needed.
-//! 5. Baton passing: a thread that takes an item and leaves more behind while a receiver is
-//!    counted notifies one more (likewise for room and senders), and a batch notifies up to
-//!    one waiter per item or slot it moved. So a notification absorbed by a thread that then
-//!    found nothing (another thread got there first) cannot leave a parked thread asleep while
-//!    its predicate holds.
+//! 5. Baton passing: a thread that takes an item and leaves something takeable behind (items;
+//!    at capacity 0 also offers, once `handoff` is empty) while a receiver is counted notifies
+//!    one more (likewise for room and senders), and a batch notifies up to one waiter per item
+//!    or slot it moved. So a notification absorbed by a thread that then found nothing
+//!    (another thread got there first) cannot leave a parked thread asleep while its
+//!    predicate holds.
 //! 6. The handle counts equal the live handles of each side, and every operation borrows a
 //!    handle; so once a side's count reaches zero, no operation of that side is in progress.
 //!    In particular no offer is pending when the last producer goes, and no receiver is
 //!    registered when the last consumer goes.
-//! 7. Capacity 0: `handoff.len() <= demand` (every handed-over item has a registered receiver
-//!    bound to take it), and while an offer is pending every registered receiver already has
-//!    an item waiting (`demand == handoff.len()`): a sender fills unfilled demand before it
-//!    would offer, and a receiver takes an offer before it would register.
-//! 8. Capacity 0: `offers` is sorted by ticket, and a sender's offer is pending exactly while
+//! 7. Capacity 0: `handoff.len() <= demand`: every handed-over item has a registered receiver
+//!    bound to take it, because a registered receiver leaves empty-handed only when `handoff`
+//!    is empty. A sender offers only when there is no unfilled demand (`demand ==
+//!    handoff.len()`).
+//! 8. Capacity 0: offers are taken only while `handoff` is empty, oldest first. With the FIFO
+//!    `handoff`, this keeps each producer's items in order for every consumer: a producer's
+//!    next item exists only after its previous one was taken or handed over, and a consumer
+//!    can reach the next one only after the previous one has left `handoff`.
+//! 9. Capacity 0: `offers` is sorted by ticket, and a sender's offer is pending exactly while
 //!    its ticket is in `offers`; only a receiver taking it or its own sender removes it.
 //!
 //! The lock-free hints are read only to decide whether relocking is worth it; no decision is

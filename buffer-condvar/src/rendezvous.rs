@@ -12,12 +12,25 @@
 //! buffer closes in the meantime. A sender whose deadline passes, or that is woken by a
 //! disconnect, withdraws its offer under the lock if it is still there and gets its own item
 //! back; if a receiver took it first, the send succeeded.
+//!
+//! Offers are taken only while `handoff` is empty. Otherwise a receiver could take a producer's
+//! offer while that producer's previous item still waits in `handoff`, and then pick that older
+//! item up itself: one consumer would see the producer's items out of order.
 
 use std::sync::atomic::Ordering;
 
 use buffer_api::{RecvError, RecvTimeoutError, SendTimeoutError};
 
 use crate::shared::{Offer, Shared, State, Wait};
+
+/// The notifications owed after taking offers.
+#[derive(Clone, Copy, Default)]
+struct Wakes {
+    /// How many senders were parked (their offers may be among those taken).
+    offer_owners: usize,
+    /// Whether one more receiver should wake to take the offers left.
+    receiver: bool,
+}
 
 impl<T> State<T> {
     /// Whether the offer with `ticket` is still waiting for a receiver.
@@ -52,21 +65,34 @@ impl<T> Shared<T> {
         }
     }
 
-    /// Takes up to `max` offers, oldest first, into `put`, if the buffer is still connected.
-    /// Returns how many senders are parked, for
-    /// [`wake_offer_owners`](Self::wake_offer_owners) after unlocking.
-    fn take_offers(&self, st: &mut State<T>, max: usize, put: impl FnMut(T)) -> usize {
-        if st.disconnected {
-            return 0;
+    /// Takes up to `max` offers, oldest first, into `put`, if the buffer is still connected and
+    /// no handed-over item is waiting (see the module docs). Returns how many it took and the
+    /// wake-ups to send after unlocking.
+    fn take_offers(&self, st: &mut State<T>, max: usize, put: impl FnMut(T)) -> (usize, Wakes) {
+        if st.disconnected || !st.handoff.is_empty() {
+            return (0, Wakes::default());
         }
         let n = st.offers.len().min(max);
         if n == 0 {
-            return 0;
+            return (0, Wakes::default());
         }
         st.offers.drain(..n).map(|offer| offer.item).for_each(put);
         self.takes.fetch_add(n, Ordering::Relaxed);
         self.publish(st);
-        st.send_waiters
+        let wakes = Wakes {
+            offer_owners: st.send_waiters,
+            // Baton passing: offers remain and a registered receiver is parked.
+            receiver: st.recv_waiters > 0 && !st.offers.is_empty(),
+        };
+        (n, wakes)
+    }
+
+    /// Sends the wake-ups a take asked for; called after unlocking.
+    fn wake(&self, wakes: Wakes) {
+        self.wake_offer_owners(wakes.offer_owners);
+        if wakes.receiver {
+            self.not_empty.notify_one();
+        }
     }
 
     /// Hands one item to a receiver, waiting for one as `wait` allows.
@@ -90,8 +116,9 @@ impl<T> Shared<T> {
             drop(st);
             return Err(SendTimeoutError::Timeout(item));
         }
-        // No receiver is waiting (invariant 7: receivers with unfilled demand see no offers),
-        // so nobody needs waking for this offer; the next receiver to arrive takes it.
+        // No receiver needs waking for this offer: there is no unfilled demand, so every
+        // registered receiver has an item in `handoff`, and the one that empties it wakes a
+        // parked receiver for the offers (invariant 5).
         let ticket = st.next_ticket;
         st.next_ticket += 1;
         st.offers.push_back(Offer { ticket, item });
@@ -139,7 +166,9 @@ impl<T> Shared<T> {
             if registered && let Some(item) = st.handoff.pop_front() {
                 st.demand -= 1;
                 self.publish(&st);
-                let wake_receiver = st.recv_waiters > 0 && !st.handoff.is_empty();
+                // Baton passing: something is left that a parked receiver could take.
+                let wake_receiver = st.recv_waiters > 0
+                    && (!st.handoff.is_empty() || (!st.offers.is_empty() && !st.disconnected));
                 drop(st);
                 if wake_receiver {
                     self.not_empty.notify_one();
@@ -147,14 +176,15 @@ impl<T> Shared<T> {
                 return Ok(item);
             }
             let mut taken = None;
-            let parked = self.take_offers(&mut st, 1, |item| taken = Some(item));
+            let (_, wakes) = self.take_offers(&mut st, 1, |item| taken = Some(item));
             if let Some(item) = taken {
                 if registered {
-                    // Unreachable by invariant 7; kept so the count cannot drift.
+                    // Registered while `handoff` held other receivers' items; served by an
+                    // offer instead, so the demand is withdrawn.
                     st.demand -= 1;
                 }
                 drop(st);
-                self.wake_offer_owners(parked);
+                self.wake(wakes);
                 return Ok(item);
             }
             if st.disconnected || wait.expired() {
@@ -194,14 +224,13 @@ impl<T> Shared<T> {
         if max == 1 {
             return Ok(1);
         }
-        let before = buf.len();
         // Blocked senders are few; a small reservation keeps the usual case from allocating
         // under the lock.
         buf.reserve((max - 1).min(16));
         let mut st = self.state.lock();
-        let parked = self.take_offers(&mut st, max - 1, |item| buf.push(item));
+        let (more, wakes) = self.take_offers(&mut st, max - 1, |item| buf.push(item));
         drop(st);
-        self.wake_offer_owners(parked);
-        Ok(1 + buf.len() - before)
+        self.wake(wakes);
+        Ok(1 + more)
     }
 }

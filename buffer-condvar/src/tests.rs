@@ -351,6 +351,36 @@ fn rendezvous_close_after_handoff_still_delivers() {
     });
 }
 
+/// A producer's next item must not overtake its previous one, still waiting in `handoff` for
+/// a registered receiver: while `handoff` is not empty, offers stay where they are.
+#[test]
+fn rendezvous_offers_wait_while_a_handoff_is_pending() {
+    watchdog("rendezvous_offers_wait_while_a_handoff_is_pending", || {
+        let (tx, rx) = buffer::<u32>(0);
+        thread::scope(|s| {
+            // A registered receiver that has been handed item 1 and not yet picked it up.
+            {
+                let mut st = tx.shared.state.lock();
+                st.demand = 1;
+                st.handoff.push_back(1);
+            }
+            let sender = s.spawn(|| tx.send(2));
+            until(|| peek(&tx.shared, |st| st.offers.len()) == 1);
+            // Not even a try: the offer is there, but item 1 has not left `handoff`.
+            assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+            // That receiver picks item 1 up; now the offer may be taken.
+            {
+                let mut st = tx.shared.state.lock();
+                assert_eq!(st.handoff.pop_front(), Some(1));
+                st.demand -= 1;
+            }
+            assert_eq!(rx.try_recv(), Ok(2));
+            assert_eq!(sender.join().expect("no panic"), Ok(()));
+        });
+        assert_quiescent(&rx.shared);
+    });
+}
+
 #[test]
 fn rendezvous_recv_batch_takes_the_blocked_senders_offers() {
     watchdog(
