@@ -244,7 +244,7 @@ fn rendezvous_timed_many_to_many_is_exactly_once() {
                         loop {
                             let timeout = Duration::from_micros(attempt % 5 * 50);
                             attempt += 1;
-                            let result = if attempt % 3 == 0 {
+                            let result = if attempt.is_multiple_of(3) {
                                 tx.try_send(item).map_err(|e| {
                                     assert!(e.is_full());
                                     SendTimeoutError::Timeout(e.into_inner())
