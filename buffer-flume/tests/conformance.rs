@@ -1,0 +1,3 @@
+//! The whole conformance suite, run against the flume adapter.
+
+buffer_api::conformance_suite!(buffer_flume::Flume);
