@@ -129,19 +129,24 @@ pub struct Consumer<T> {
 }
 
 impl<T> Producer<T> {
-    /// The one blocking send: raw attempt first, then a select over the send and the close
-    /// wakeup, until `deadline` if there is one.
+    /// The one blocking send: raw attempt first, then, only if the buffer is full, a wait.
+    #[inline]
     fn send_until(&self, item: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
         let Some(_pass) = self.shared.gate.enter(&self.lane) else {
             return Err(SendTimeoutError::Disconnected(item));
         };
-        let item = match self.tx.try_send(item) {
-            Ok(()) => return Ok(()),
-            Err(cb::TrySendError::Disconnected(item)) => {
-                return Err(SendTimeoutError::Disconnected(item));
-            }
-            Err(cb::TrySendError::Full(item)) => item,
-        };
+        match self.tx.try_send(item) {
+            Ok(()) => Ok(()),
+            Err(cb::TrySendError::Disconnected(item)) => Err(SendTimeoutError::Disconnected(item)),
+            Err(cb::TrySendError::Full(item)) => self.wait_to_send(item, deadline),
+        }
+    }
+
+    /// The slow path of a send, inside the caller's pass: a select over the send and the close
+    /// wakeup, until `deadline` if there is one. Kept out of line so the fast path stays small.
+    #[cold]
+    #[inline(never)]
+    fn wait_to_send(&self, item: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
         let mut select = cb::Select::new();
         let send = select.send(&self.tx);
         select.recv(&self.shared.wake_rx);
@@ -163,16 +168,22 @@ impl<T> Producer<T> {
 }
 
 impl<T> Consumer<T> {
-    /// The one blocking receive: raw attempt first; when empty, the gate's phase decides between
-    /// blocking in a select over the receive and the close wakeup, waiting out a close, and
-    /// reporting `Disconnected`.
+    /// The one blocking receive: raw attempt first, then, only if the buffer is empty, a wait.
+    #[inline]
     fn recv_until(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        match self.rx.try_recv() {
+            Ok(item) => Ok(item),
+            Err(cb::TryRecvError::Disconnected) => Err(RecvTimeoutError::Disconnected),
+            Err(cb::TryRecvError::Empty) => self.wait_to_recv(deadline),
+        }
+    }
+
+    /// The slow path of a receive: the gate's phase decides between blocking in a select over the
+    /// receive and the close wakeup, waiting out a close, and reporting `Disconnected`.
+    #[cold]
+    #[inline(never)]
+    fn wait_to_recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         loop {
-            match self.rx.try_recv() {
-                Ok(item) => return Ok(item),
-                Err(cb::TryRecvError::Disconnected) => return Err(RecvTimeoutError::Disconnected),
-                Err(cb::TryRecvError::Empty) => {}
-            }
             match self.shared.gate.phase() {
                 Phase::Sealed => {
                     return self
@@ -203,9 +214,14 @@ impl<T> Consumer<T> {
                             .recv(&self.rx)
                             .map_err(|cb::RecvError| RecvTimeoutError::Disconnected);
                     }
-                    // Closed: loop to drain, wait for the seal, then report.
+                    // Closed: look again to drain, wait for the seal, then report.
                     let _ = operation.recv(&self.shared.wake_rx);
                 }
+            }
+            match self.rx.try_recv() {
+                Ok(item) => return Ok(item),
+                Err(cb::TryRecvError::Disconnected) => return Err(RecvTimeoutError::Disconnected),
+                Err(cb::TryRecvError::Empty) => {}
             }
         }
     }

@@ -106,19 +106,31 @@ pub struct Consumer<T> {
 }
 
 impl<T> Producer<T> {
-    /// The one blocking send: raw attempt first, then flume's own timed send in slices of
-    /// [`CLOSE_POLL`], looking at the close gate between slices, until `deadline` if there is one.
+    /// The one blocking send: raw attempt first, then, only if the buffer is full, a wait.
+    #[inline]
     fn send_until(&self, item: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
         let Some(_pass) = self.gate.enter(&self.lane) else {
             return Err(SendTimeoutError::Disconnected(item));
         };
-        let mut item = match self.tx.try_send(item) {
-            Ok(()) => return Ok(()),
+        match self.tx.try_send(item) {
+            Ok(()) => Ok(()),
             Err(flume::TrySendError::Disconnected(item)) => {
-                return Err(SendTimeoutError::Disconnected(item));
+                Err(SendTimeoutError::Disconnected(item))
             }
-            Err(flume::TrySendError::Full(item)) => item,
-        };
+            Err(flume::TrySendError::Full(item)) => self.wait_to_send(item, deadline),
+        }
+    }
+
+    /// The slow path of a send, inside the caller's pass: flume's own timed send in slices of
+    /// [`CLOSE_POLL`], looking at the close gate between slices, until `deadline` if there is one.
+    /// Kept out of line so the fast path stays small.
+    #[cold]
+    #[inline(never)]
+    fn wait_to_send(
+        &self,
+        mut item: T,
+        deadline: Option<Instant>,
+    ) -> Result<(), SendTimeoutError<T>> {
         loop {
             let Some(until) = slice_until(deadline) else {
                 return Err(SendTimeoutError::Timeout(item));
@@ -139,18 +151,22 @@ impl<T> Producer<T> {
 }
 
 impl<T> Consumer<T> {
-    /// The one blocking receive: raw attempt first; when empty, the gate's phase decides between
-    /// flume's own timed receive in slices of [`CLOSE_POLL`], waiting out a close, and reporting
-    /// `Disconnected`.
+    /// The one blocking receive: raw attempt first, then, only if the buffer is empty, a wait.
+    #[inline]
     fn recv_until(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        match self.rx.try_recv() {
+            Ok(item) => Ok(item),
+            Err(flume::TryRecvError::Disconnected) => Err(RecvTimeoutError::Disconnected),
+            Err(flume::TryRecvError::Empty) => self.wait_to_recv(deadline),
+        }
+    }
+
+    /// The slow path of a receive: the gate's phase decides between flume's own timed receive in
+    /// slices of [`CLOSE_POLL`], waiting out a close, and reporting `Disconnected`.
+    #[cold]
+    #[inline(never)]
+    fn wait_to_recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         loop {
-            match self.rx.try_recv() {
-                Ok(item) => return Ok(item),
-                Err(flume::TryRecvError::Disconnected) => {
-                    return Err(RecvTimeoutError::Disconnected);
-                }
-                Err(flume::TryRecvError::Empty) => {}
-            }
             match self.gate.phase() {
                 Phase::Sealed => {
                     return self
@@ -166,9 +182,8 @@ impl<T> Consumer<T> {
                     thread::yield_now();
                 }
                 Phase::Open => {
-                    let until = match slice_until(deadline) {
-                        Some(until) => until,
-                        None => return Err(RecvTimeoutError::Timeout),
+                    let Some(until) = slice_until(deadline) else {
+                        return Err(RecvTimeoutError::Timeout);
                     };
                     match self.rx.recv_deadline(until) {
                         Ok(item) => return Ok(item),
@@ -179,6 +194,13 @@ impl<T> Consumer<T> {
                         Err(flume::RecvTimeoutError::Timeout) => {}
                     }
                 }
+            }
+            match self.rx.try_recv() {
+                Ok(item) => return Ok(item),
+                Err(flume::TryRecvError::Disconnected) => {
+                    return Err(RecvTimeoutError::Disconnected);
+                }
+                Err(flume::TryRecvError::Empty) => {}
             }
         }
     }
