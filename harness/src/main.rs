@@ -1,5 +1,349 @@
-//! The `harness` command line.
+//! The `harness` command line: parses the arguments (clap) and dispatches to
+//! [`harness::commands`].
 
-fn main() {
-    println!("harness: the comparison lands with the harness issue");
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use harness::commands::{
+    self, CompareRequest, DemoRequest, EXIT_CODES, Exit, Failure, Output, RunRequest,
+};
+use harness::demo::Demo;
+use harness::report::Format;
+use harness::workload::{
+    Fault, Payload, Policy, Topology, Workload, parse_capacities, parse_duration, parse_rate,
+    parse_topologies,
+};
+
+/// Identical N:M producer-consumer workloads against every bounded-buffer backend: verified
+/// (every item exactly once, in per-producer order), measured, reported.
+///
+/// Without a command, runs `compare` on a quick default matrix (about a minute on 2 cores).
+#[derive(Debug, Parser)]
+#[command(name = "harness", version, after_help = EXIT_CODES)]
+struct Cli {
+    /// Log filter in RUST_LOG syntax (error, warn, info, debug, trace, or per target); wins
+    /// over RUST_LOG. Logs go to stderr.
+    #[arg(long, global = true, value_name = "FILTER")]
+    log_level: Option<String>,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show the backends and their declared capabilities.
+    #[command(after_help = EXIT_CODES)]
+    List {
+        /// Output format: table or json.
+        #[arg(long, default_value = "table", value_parser = parse_format)]
+        format: Format,
+    },
+    /// Run one workload against one backend (or a list, or all), verify and measure it.
+    #[command(after_help = EXIT_CODES)]
+    Run(RunArgs),
+    /// Run a matrix of shapes and capacities against several backends; report ratios to a
+    /// baseline.
+    #[command(after_help = EXIT_CODES)]
+    Compare(CompareArgs),
+    /// Narrate a small run for learners: every send, receive and wait is logged with the
+    /// thread's name and the buffer's fill; the receive order is printed at the end.
+    #[command(after_help = EXIT_CODES)]
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// Backend name, a comma-separated list, or `all` (see `harness list`).
+    #[arg(long, short, visible_alias = "buffer", default_value = "all")]
+    backend: String,
+    /// Producer threads.
+    #[arg(long, short, default_value_t = Workload::default().producers)]
+    producers: usize,
+    /// Consumer threads.
+    #[arg(long, short, default_value_t = Workload::default().consumers)]
+    consumers: usize,
+    /// Buffer capacity; 0 asks for a rendezvous buffer.
+    #[arg(long, default_value_t = Workload::default().capacity)]
+    capacity: usize,
+    /// Run the `seq` workload instead: one thread fills the buffer, then drains it.
+    #[arg(long)]
+    sequential: bool,
+    /// Messages per repetition over all producers (the remainder of an uneven split goes to
+    /// the first producers).
+    #[arg(long, short, visible_alias = "items", default_value_t = Workload::default().messages)]
+    messages: u64,
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Simulated work before each send, as in 10us, 5ms.
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, default_value = "0")]
+    producer_delay: Duration,
+    /// Simulated work after each receive.
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, default_value = "0")]
+    consumer_delay: Duration,
+    /// Open-loop rate over all producers, in messages per second (as in 50k).
+    #[arg(long, value_parser = parse_rate, allow_hyphen_values = true)]
+    rate: Option<f64>,
+    /// Measured repetitions.
+    #[arg(long, default_value_t = Workload::default().repeats)]
+    repeats: usize,
+    /// Unmeasured, verified runs before the repetitions.
+    #[arg(long, default_value_t = Workload::default().warmup)]
+    warmup: usize,
+    /// Inject a fault: consumer-panic[:K], consumer-stall[:DUR|forever], producer-panic[:K],
+    /// close-storm[:N], or lose-item (a self-test of the verifier).
+    #[arg(long, value_parser = parse_fault)]
+    fault: Option<Fault>,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+/// Workload flags `run` and `compare` share.
+#[derive(Debug, Args)]
+struct CommonArgs {
+    /// Payload: u64, bytes64 or boxed4k.
+    #[arg(long, default_value = "u64", value_parser = parse_payload)]
+    payload: Payload,
+    /// Items per send_batch/recv_batch call; 1 uses single-item calls.
+    #[arg(long, default_value_t = 1)]
+    batch: usize,
+    /// Backpressure policy: block, timeout:<DUR> or drop-newest.
+    #[arg(long, default_value = "block", value_parser = parse_policy)]
+    policy: Policy,
+    /// Seed for the run's random choices.
+    #[arg(long, default_value_t = Workload::default().seed)]
+    seed: u64,
+    /// Stop a run that makes no progress for this long and report it (exit code 4).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, default_value = "10s")]
+    watchdog: Duration,
+    /// Time every n-th item of a producer for the latency histogram.
+    #[arg(long, default_value_t = Workload::default().latency_sample_every)]
+    latency_sample_every: u32,
+    /// Do not measure blocked time (saves one non-blocking attempt before each blocking call).
+    #[arg(long)]
+    no_blocked_time: bool,
+}
+
+#[derive(Debug, Args)]
+struct OutputArgs {
+    /// Output format: table, json, csv or markdown.
+    #[arg(long, short, default_value = "table", value_parser = parse_format)]
+    format: Format,
+    /// Write the report to this file instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct CompareArgs {
+    /// Backends to compare, comma-separated, or `all`.
+    #[arg(long, default_value = "all")]
+    backends: String,
+    /// Shapes: `seq` and P:C, comma-separated.
+    #[arg(long, default_value = "seq,1:1,4:1,1:4,4:4", value_parser = parse_topology_list)]
+    topologies: TopologyList,
+    /// Capacities, comma-separated (0 runs only on backends with rendezvous).
+    #[arg(long, default_value = "0,1,1024", value_parser = parse_capacity_list)]
+    capacities: CapacityList,
+    /// The backend ratios are computed against.
+    #[arg(long, default_value = "crossbeam")]
+    baseline: String,
+    /// The most messages per repetition (every repetition sends exactly this many with
+    /// --target-time 0).
+    #[arg(long, short, visible_alias = "items", default_value_t = Workload::default().messages)]
+    messages: u64,
+    /// Size each cell so one repetition takes about this long, after a short calibration
+    /// run; 0 turns sizing off.
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, default_value = "60ms")]
+    target_time: Duration,
+    /// Measured repetitions per cell.
+    #[arg(long, default_value_t = 5)]
+    repeats: usize,
+    /// Unmeasured runs per cell before the repetitions (the calibration run also warms up).
+    #[arg(long, default_value_t = 0)]
+    warmup: usize,
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Also draw throughput per backend per shape as an SVG file, with the environment header.
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<PathBuf>,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+struct DemoArgs {
+    /// Backend name (see `harness list`).
+    #[arg(long, short, visible_alias = "buffer", default_value = "condvar")]
+    backend: String,
+    /// Producer threads.
+    #[arg(long, short, default_value_t = Demo::default().producers)]
+    producers: usize,
+    /// Consumer threads.
+    #[arg(long, short, default_value_t = Demo::default().consumers)]
+    consumers: usize,
+    /// Buffer capacity.
+    #[arg(long, default_value_t = Demo::default().capacity)]
+    capacity: usize,
+    /// Items over all producers.
+    #[arg(long, short, visible_alias = "items", default_value_t = Demo::default().items)]
+    messages: u64,
+    /// Time a producer takes to make each item.
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, default_value = "50ms")]
+    producer_delay: Duration,
+    /// Time a consumer takes to use each item.
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, default_value = "150ms")]
+    consumer_delay: Duration,
+}
+
+type TopologyList = Vec<Topology>;
+type CapacityList = Vec<usize>;
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse()
+        .map_err(|e: harness::workload::ParseError| e.to_string())
+}
+
+fn parse_payload(s: &str) -> Result<Payload, String> {
+    s.parse()
+        .map_err(|e: harness::workload::ParseError| e.to_string())
+}
+
+fn parse_fault(s: &str) -> Result<Fault, String> {
+    s.parse()
+        .map_err(|e: harness::workload::ParseError| e.to_string())
+}
+
+fn parse_policy(s: &str) -> Result<Policy, String> {
+    s.parse()
+        .map_err(|e: harness::workload::ParseError| e.to_string())
+}
+
+fn parse_topology_list(s: &str) -> Result<TopologyList, String> {
+    parse_topologies(s).map_err(|e| e.to_string())
+}
+
+fn parse_capacity_list(s: &str) -> Result<CapacityList, String> {
+    parse_capacities(s).map_err(|e| e.to_string())
+}
+
+impl CommonArgs {
+    fn apply(&self, workload: Workload) -> Workload {
+        workload
+            .payload(self.payload)
+            .batch(self.batch)
+            .policy(self.policy)
+            .seed(self.seed)
+            .watchdog(self.watchdog)
+            .latency_sample_every(self.latency_sample_every)
+            .blocked_time(!self.no_blocked_time)
+    }
+}
+
+impl OutputArgs {
+    fn output(&self) -> Output {
+        Output {
+            format: self.format,
+            path: self.output.clone(),
+        }
+    }
+}
+
+impl RunArgs {
+    fn request(&self) -> RunRequest {
+        let workload = Workload::new()
+            .producers(self.producers)
+            .consumers(self.consumers)
+            .capacity(self.capacity)
+            .sequential(self.sequential)
+            .messages(self.messages)
+            .producer_delay(self.producer_delay)
+            .consumer_delay(self.consumer_delay)
+            .rate(self.rate)
+            .repeats(self.repeats)
+            .warmup(self.warmup)
+            .fault(self.fault);
+        RunRequest {
+            backends: self.backend.clone(),
+            workload: self.common.apply(workload),
+            output: self.output.output(),
+        }
+    }
+}
+
+impl CompareArgs {
+    fn request(&self) -> CompareRequest {
+        let base = Workload::new()
+            .messages(self.messages)
+            .repeats(self.repeats)
+            .warmup(self.warmup);
+        CompareRequest {
+            backends: self.backends.clone(),
+            topologies: self.topologies.clone(),
+            capacities: self.capacities.clone(),
+            baseline: self.baseline.clone(),
+            base: self.common.apply(base),
+            target_time: (!self.target_time.is_zero()).then_some(self.target_time),
+            plot: self.plot.clone(),
+            output: self.output.output(),
+        }
+    }
+}
+
+impl DemoArgs {
+    fn request(&self) -> DemoRequest {
+        DemoRequest {
+            backend: self.backend.clone(),
+            demo: Demo {
+                producers: self.producers,
+                consumers: self.consumers,
+                capacity: self.capacity,
+                items: self.messages,
+                producer_delay: self.producer_delay,
+                consumer_delay: self.consumer_delay,
+            },
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version.
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            // One line naming the flag; clap's usage hint would only repeat `--help`.
+            let text = e.render().to_string();
+            eprintln!("{}", text.lines().next().unwrap_or("error: bad arguments"));
+            return ExitCode::from(Exit::Usage.code());
+        }
+    };
+    let default_level = match cli.command {
+        Some(Command::Demo(_)) => "info",
+        _ => "warn",
+    };
+    let result = commands::init_logging(cli.log_level.as_deref(), default_level).and_then(|()| {
+        match &cli.command {
+            None => commands::compare(&CompareRequest::quick()),
+            Some(Command::List { format }) => commands::list(&Output {
+                format: *format,
+                path: None,
+            }),
+            Some(Command::Run(args)) => commands::run(&args.request()),
+            Some(Command::Compare(args)) => commands::compare(&args.request()),
+            Some(Command::Demo(args)) => commands::run_demo(&args.request()),
+        }
+    });
+    match result {
+        Ok(exit) => ExitCode::from(exit.code()),
+        Err(Failure { exit, message }) => {
+            eprintln!("error: {message}");
+            ExitCode::from(exit.code())
+        }
+    }
 }

@@ -1,0 +1,195 @@
+//! A matrix of workloads (shape x capacity) run against several backends in one process, so
+//! that ratios between backends come from the same machine in the same minute.
+//!
+//! Cells run shape by shape, and within a shape backend after backend, so a slow phase of a
+//! shared host hits every backend of a shape alike.
+
+use std::time::Duration;
+
+use buffer_api::{Backend, CapacityError};
+
+use crate::measurement::Measurement;
+use crate::registry::{self, BackendVisitor};
+use crate::run::{RunError, run};
+use crate::workload::{Topology, Workload};
+
+/// What to compare.
+#[derive(Clone, Debug)]
+pub struct Matrix {
+    /// Backend names, in the order columns are shown.
+    pub backends: Vec<&'static str>,
+    /// Shapes.
+    pub topologies: Vec<Topology>,
+    /// Capacities.
+    pub capacities: Vec<usize>,
+    /// Everything else about the workload; its topology and capacity are replaced per cell.
+    pub base: Workload,
+    /// The backend ratios are computed against.
+    pub baseline: &'static str,
+    /// When set, each cell is first calibrated with a short verified run and its message count
+    /// chosen so that one repetition takes about this long (never more than `base.messages`,
+    /// never fewer than [`MIN_CALIBRATED_MESSAGES`]).
+    pub target_time: Option<Duration>,
+}
+
+/// The fewest messages a calibrated cell runs.
+pub const MIN_CALIBRATED_MESSAGES: u64 = 10_000;
+
+impl Matrix {
+    /// The quick default matrix `harness` runs with no arguments: every backend; shapes seq,
+    /// 1:1, 4:1, 1:4, 4:4; capacities 0, 1, 1024; 5 repetitions sized to about 60 ms each.
+    pub fn quick() -> Self {
+        Self {
+            backends: registry::names(),
+            topologies: ["seq", "1:1", "4:1", "1:4", "4:4"]
+                .iter()
+                .map(|t| t.parse().expect("the default topologies parse"))
+                .collect(),
+            capacities: vec![0, 1, 1024],
+            base: Workload::new().repeats(5).warmup(0),
+            baseline: "crossbeam",
+            target_time: Some(Duration::from_millis(60)),
+        }
+    }
+
+    /// The cells in the order they run.
+    pub fn cells(&self) -> Vec<(Topology, usize, &'static str)> {
+        let mut cells = Vec::new();
+        for &topology in &self.topologies {
+            for &capacity in &self.capacities {
+                for &backend in &self.backends {
+                    cells.push((topology, capacity, backend));
+                }
+            }
+        }
+        cells
+    }
+}
+
+/// One cell of a comparison.
+#[derive(Debug)]
+pub struct Cell {
+    /// The backend.
+    pub backend: &'static str,
+    /// The shape.
+    pub topology: Topology,
+    /// The capacity.
+    pub capacity: usize,
+    /// What happened.
+    pub outcome: CellOutcome,
+}
+
+/// What happened in one cell.
+#[derive(Debug)]
+pub enum CellOutcome {
+    /// It ran (its verification may still have failed).
+    Measured(Box<Measurement>),
+    /// It cannot run (capacity 0 without rendezvous, or the `seq` shape at capacity 0).
+    Skipped(String),
+    /// The run failed.
+    Failed(RunError),
+}
+
+impl Cell {
+    /// The measurement, if the cell ran.
+    pub fn measurement(&self) -> Option<&Measurement> {
+        match &self.outcome {
+            CellOutcome::Measured(m) => Some(m),
+            _ => None,
+        }
+    }
+}
+
+/// Runs every cell of the matrix, calling `observer` after each.
+pub fn run_matrix(matrix: &Matrix, observer: &mut dyn FnMut(&Cell)) -> Vec<Cell> {
+    let mut cells = Vec::new();
+    for (topology, capacity, backend) in matrix.cells() {
+        let workload = matrix.base.clone().topology(topology).capacity(capacity);
+        let outcome = if capacity == 0 && topology == Topology::Seq {
+            CellOutcome::Skipped("one thread cannot rendezvous with itself".to_owned())
+        } else {
+            let mut cell = RunCell {
+                workload,
+                target_time: matrix.target_time,
+                outcome: None,
+            };
+            match registry::visit_named(backend, &mut cell) {
+                Ok(()) => cell.outcome.unwrap_or_else(|| {
+                    CellOutcome::Skipped("the backend was not visited".to_owned())
+                }),
+                Err(unknown) => CellOutcome::Skipped(unknown.to_string()),
+            }
+        };
+        let cell = Cell {
+            backend,
+            topology,
+            capacity,
+            outcome,
+        };
+        observer(&cell);
+        cells.push(cell);
+    }
+    cells
+}
+
+struct RunCell {
+    workload: Workload,
+    target_time: Option<Duration>,
+    outcome: Option<CellOutcome>,
+}
+
+impl BackendVisitor for RunCell {
+    fn visit<B: Backend>(&mut self) {
+        self.outcome = Some(run_cell::<B>(&self.workload, self.target_time));
+    }
+}
+
+fn run_cell<B: Backend>(workload: &Workload, target_time: Option<Duration>) -> CellOutcome {
+    let mut workload = workload.clone();
+    if let Some(target) = target_time {
+        let probe = workload
+            .clone()
+            .messages(workload.messages.min(MIN_CALIBRATED_MESSAGES))
+            .repeats(1)
+            .warmup(0);
+        match run::<B>(&probe) {
+            Ok(m) if !m.verification.ok => return CellOutcome::Measured(Box::new(m)),
+            Ok(m) => {
+                let rate = m.throughput.median.max(1.0);
+                let sized = (rate * target.as_secs_f64()) as u64;
+                workload.messages = sized.clamp(
+                    MIN_CALIBRATED_MESSAGES.min(workload.messages),
+                    workload.messages,
+                );
+            }
+            Err(e) => return failed(e),
+        }
+    }
+    match run::<B>(&workload) {
+        Ok(m) => CellOutcome::Measured(Box::new(m)),
+        Err(e) => failed(e),
+    }
+}
+
+fn failed(error: RunError) -> CellOutcome {
+    match error {
+        RunError::Capacity(CapacityError::RendezvousUnsupported { .. }) => {
+            CellOutcome::Skipped("no rendezvous (capacity 0)".to_owned())
+        }
+        other => CellOutcome::Failed(other),
+    }
+}
+
+/// The throughput ratio of `cell` to the baseline's cell of the same shape and capacity.
+pub fn ratio(cells: &[Cell], cell: &Cell, baseline: &str) -> Option<f64> {
+    let mine = cell.measurement()?.throughput.median;
+    let base = cells
+        .iter()
+        .find(|c| {
+            c.backend == baseline && c.topology == cell.topology && c.capacity == cell.capacity
+        })?
+        .measurement()?
+        .throughput
+        .median;
+    (base > 0.0).then(|| mine / base)
+}

@@ -1,0 +1,410 @@
+//! What a run measured: wall and CPU time per repetition with their spread, throughput,
+//! latency percentiles, per-thread counts, blocked time, a sampled queue-depth histogram, and the
+//! verification.
+//!
+//! CPU time is the process's user and system time, read from `/proc/self/stat` (fields 14 and
+//! 15, in clock ticks of `getconf CLK_TCK`, usually 100 per second). That is the same account
+//! `getrusage(RUSAGE_SELF)` reads, without the `unsafe` call the workspace forbids; its
+//! resolution is one tick (10 ms), so short repetitions report CPU time coarsely.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+use crate::ledger::Verification;
+use crate::workload::Workload;
+
+/// Everything measured for one workload on one backend.
+///
+/// Counts that cover the whole run (per-thread counts, blocked time, latency, depth) are summed
+/// over the measured repetitions; warm-ups are verified but not measured.
+#[derive(Clone, Debug, Serialize)]
+pub struct Measurement {
+    /// The backend's `NAME`.
+    pub backend: String,
+    /// The workload that was run.
+    pub workload: Workload,
+    /// Each measured repetition, in order.
+    pub repetitions: Vec<Repetition>,
+    /// Wall time per repetition, in seconds: max(worker end) - min(worker start).
+    pub wall_s: Spread,
+    /// Messages delivered per second of wall time, per repetition.
+    pub throughput: Spread,
+    /// CPU time (user + system) of the whole process.
+    pub cpu: CpuSummary,
+    /// Send-to-receive latency of the sampled items; `None` when no item was sampled.
+    pub latency: Option<Latency>,
+    /// Per producer, in order (`producers[0]` is `producer-1`).
+    pub producers: Vec<ProducerStats>,
+    /// Per consumer, in order (`consumers[0]` is `consumer-1`).
+    pub consumers: Vec<ConsumerStats>,
+    /// Buffer length as sampled by the workers.
+    pub depth: DepthHistogram,
+    /// The ledger's verdict over every run, warm-ups included.
+    pub verification: Verification,
+    /// What the injected fault did, if one was injected.
+    pub fault: Option<FaultOutcome>,
+}
+
+impl Measurement {
+    /// CPU nanoseconds per delivered message over the measured repetitions.
+    pub fn cpu_ns_per_message(&self) -> Option<f64> {
+        self.cpu.ns_per_message
+    }
+}
+
+/// One measured repetition.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Repetition {
+    /// Wall time in seconds.
+    pub wall_s: f64,
+    /// Process user CPU time in seconds.
+    pub user_s: f64,
+    /// Process system CPU time in seconds.
+    pub sys_s: f64,
+    /// Items delivered.
+    pub delivered: u64,
+    /// `delivered / wall_s`.
+    pub msgs_per_s: f64,
+}
+
+/// Median, minimum and maximum of a per-repetition value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Spread {
+    /// Median (the mean of the two middle values for an even count).
+    pub median: f64,
+    /// Smallest value.
+    pub min: f64,
+    /// Largest value.
+    pub max: f64,
+}
+
+impl Spread {
+    /// The spread of `values`; all zeros when empty.
+    pub fn of(values: &[f64]) -> Self {
+        if values.is_empty() {
+            return Self::default();
+        }
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        let median = if n % 2 == 1 {
+            sorted[n / 2]
+        } else {
+            (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+        };
+        Self {
+            median,
+            min: sorted[0],
+            max: sorted[n - 1],
+        }
+    }
+
+    /// `max / min`, the spread the benchmark targets bound; `None` when min is 0.
+    pub fn ratio(&self) -> Option<f64> {
+        (self.min > 0.0).then(|| self.max / self.min)
+    }
+}
+
+/// CPU time over the measured repetitions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct CpuSummary {
+    /// User time summed over the measured repetitions, in seconds.
+    pub user_s: f64,
+    /// System time summed over the measured repetitions, in seconds.
+    pub sys_s: f64,
+    /// `(user + sys) / wall`, summed over repetitions: how many cores were busy on average.
+    pub utilisation: f64,
+    /// CPU nanoseconds per delivered message; `None` when nothing was delivered.
+    pub ns_per_message: Option<f64>,
+    /// Whether CPU time could be read (`/proc/self/stat`).
+    pub available: bool,
+}
+
+/// Send-to-receive latency percentiles, in nanoseconds.
+///
+/// Every `sample_every`-th item of each producer carries its send time. With an open-loop rate
+/// the send time is the item's scheduled time, so a producer that falls behind shows up as
+/// latency instead of hiding it.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Latency {
+    /// Items timed.
+    pub samples: u64,
+    /// One item in this many was timed.
+    pub sample_every: u32,
+    /// Median.
+    pub p50_ns: u64,
+    /// 90th percentile.
+    pub p90_ns: u64,
+    /// 99th percentile.
+    pub p99_ns: u64,
+    /// 99.9th percentile.
+    pub p999_ns: u64,
+    /// Largest.
+    pub max_ns: u64,
+    /// Mean.
+    pub mean_ns: f64,
+}
+
+impl Latency {
+    /// The percentiles of a histogram of nanoseconds; `None` when it is empty.
+    pub fn from_histogram(histogram: &Histogram<u64>, sample_every: u32) -> Option<Self> {
+        (!histogram.is_empty()).then(|| Self {
+            samples: histogram.len(),
+            sample_every,
+            p50_ns: histogram.value_at_quantile(0.50),
+            p90_ns: histogram.value_at_quantile(0.90),
+            p99_ns: histogram.value_at_quantile(0.99),
+            p999_ns: histogram.value_at_quantile(0.999),
+            max_ns: histogram.max(),
+            mean_ns: histogram.mean(),
+        })
+    }
+}
+
+/// A latency histogram in nanoseconds, 3 significant digits, resizing as needed.
+pub(crate) fn latency_histogram() -> Histogram<u64> {
+    Histogram::new(3).expect("3 significant digits is a valid histogram precision")
+}
+
+/// What one producer did over the measured repetitions.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ProducerStats {
+    /// The thread's name.
+    pub thread: String,
+    /// Items the buffer accepted.
+    pub produced: u64,
+    /// Items handed back by a disconnected buffer.
+    pub handed_back: u64,
+    /// Items dropped by the policy.
+    pub dropped_by_policy: u64,
+    /// Items whose send timed out.
+    pub timed_out: u64,
+    /// Seconds spent blocked on a full buffer; `None` when not measured (batches, or
+    /// `blocked_time` off).
+    pub blocked_s: Option<f64>,
+}
+
+/// What one consumer did over the measured repetitions.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ConsumerStats {
+    /// The thread's name.
+    pub thread: String,
+    /// Items received.
+    pub consumed: u64,
+    /// Seconds spent blocked on an empty buffer; `None` when not measured.
+    pub blocked_s: Option<f64>,
+}
+
+/// What an injected fault did.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct FaultOutcome {
+    /// The fault, as given.
+    pub fault: String,
+    /// In how many runs (warm-ups included) it actually fired: a consumer that never gets its
+    /// `K` items never panics.
+    pub triggered_runs: u64,
+    /// Runs in total.
+    pub runs: u64,
+}
+
+/// A sampled histogram of the buffer's length.
+///
+/// Workers sample `len()` every 1024 items. Up to capacity 16 every length has its own bucket;
+/// above, the buckets are: empty, eight equal ranges in between, and full.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct DepthHistogram {
+    /// The buffer's capacity.
+    pub capacity: usize,
+    /// Samples taken.
+    pub samples: u64,
+    /// The buckets, in order of length.
+    pub buckets: Vec<DepthBucket>,
+}
+
+/// One bucket of a [`DepthHistogram`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct DepthBucket {
+    /// Smallest length in the bucket.
+    pub from: usize,
+    /// Largest length in the bucket.
+    pub to: usize,
+    /// Samples that fell in it.
+    pub count: u64,
+}
+
+/// How often a worker samples the buffer length, in items.
+pub(crate) const DEPTH_SAMPLE_EVERY: u64 = 1024;
+
+impl DepthHistogram {
+    /// An empty histogram with the bucket layout for `capacity`.
+    pub fn new(capacity: usize) -> Self {
+        let buckets = if capacity <= 16 {
+            (0..=capacity)
+                .map(|len| DepthBucket {
+                    from: len,
+                    to: len,
+                    count: 0,
+                })
+                .collect()
+        } else {
+            let inner = capacity - 1;
+            let mut buckets = vec![DepthBucket::default()];
+            let mut from = 1;
+            for i in 1..=8 {
+                let to = inner * i / 8;
+                buckets.push(DepthBucket { from, to, count: 0 });
+                from = to + 1;
+            }
+            buckets.push(DepthBucket {
+                from: capacity,
+                to: capacity,
+                count: 0,
+            });
+            buckets
+        };
+        Self {
+            capacity,
+            samples: 0,
+            buckets,
+        }
+    }
+
+    /// Counts one sample of the buffer's length.
+    pub fn record(&mut self, len: usize) {
+        let len = len.min(self.capacity);
+        let index = self.buckets.partition_point(|b| b.to < len);
+        if let Some(bucket) = self.buckets.get_mut(index) {
+            bucket.count += 1;
+            self.samples += 1;
+        }
+    }
+
+    /// Adds another histogram with the same capacity.
+    pub fn merge(&mut self, other: &Self) {
+        if other.capacity != self.capacity {
+            return;
+        }
+        self.samples += other.samples;
+        for (mine, theirs) in self.buckets.iter_mut().zip(&other.buckets) {
+            mine.count += theirs.count;
+        }
+    }
+}
+
+/// The process's CPU time so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CpuTime {
+    /// User time.
+    pub user: Duration,
+    /// System time.
+    pub system: Duration,
+}
+
+impl CpuTime {
+    /// Reads the process's user and system time from `/proc/self/stat`; `None` where that file
+    /// does not exist.
+    pub fn now() -> Option<Self> {
+        let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+        parse_stat(&stat, clock_ticks_per_second())
+    }
+
+    /// The time from `earlier` to `self`.
+    pub fn since(&self, earlier: &Self) -> Self {
+        Self {
+            user: self.user.saturating_sub(earlier.user),
+            system: self.system.saturating_sub(earlier.system),
+        }
+    }
+}
+
+/// Parses utime and stime (fields 14 and 15) of a `/proc/<pid>/stat` line.
+fn parse_stat(stat: &str, ticks_per_second: u64) -> Option<CpuTime> {
+    // The command name (field 2) may contain spaces and parentheses; fields after it are plain.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let mut fields = after_name.split_whitespace().skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    let tick =
+        |ticks: u64| Duration::from_nanos(ticks.saturating_mul(1_000_000_000) / ticks_per_second);
+    Some(CpuTime {
+        user: tick(user),
+        system: tick(system),
+    })
+}
+
+/// `getconf CLK_TCK`, read once; 100 when it cannot be run.
+fn clock_ticks_per_second() -> u64 {
+    static TICKS: OnceLock<u64> = OnceLock::new();
+    *TICKS.get_or_init(|| {
+        std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|out| String::from_utf8(out.stdout).ok())
+            .and_then(|text| text.trim().parse().ok())
+            .filter(|&ticks| ticks > 0)
+            .unwrap_or(100)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spread_of_odd_and_even_counts() {
+        assert_eq!(
+            Spread::of(&[3.0, 1.0, 2.0]),
+            Spread {
+                median: 2.0,
+                min: 1.0,
+                max: 3.0
+            }
+        );
+        assert_eq!(Spread::of(&[4.0, 1.0, 2.0, 3.0]).median, 2.5);
+        assert_eq!(Spread::of(&[]), Spread::default());
+        assert_eq!(Spread::of(&[2.0, 4.0]).ratio(), Some(2.0));
+    }
+
+    #[test]
+    fn stat_line_with_a_strange_command_name() {
+        let line = "1234 (we ird) name)) S 1 2 3 4 5 6 7 8 9 10 250 30 0 0 20 0 1 0";
+        let cpu = parse_stat(line, 100).unwrap();
+        assert_eq!(cpu.user, Duration::from_millis(2500));
+        assert_eq!(cpu.system, Duration::from_millis(300));
+        assert!(parse_stat("garbage", 100).is_none());
+    }
+
+    #[test]
+    fn cpu_time_is_readable_here() {
+        let before = CpuTime::now().expect("/proc/self/stat is readable on Linux");
+        let after = CpuTime::now().unwrap();
+        assert!(after.user >= before.user);
+    }
+
+    #[test]
+    fn depth_buckets() {
+        let mut small = DepthHistogram::new(2);
+        for len in [0, 1, 2, 2, 5] {
+            small.record(len);
+        }
+        let counts: Vec<u64> = small.buckets.iter().map(|b| b.count).collect();
+        assert_eq!(counts, vec![1, 1, 3]);
+
+        let mut large = DepthHistogram::new(1024);
+        assert_eq!(large.buckets.len(), 10);
+        assert_eq!(large.buckets[1].from, 1);
+        assert_eq!(large.buckets[8].to, 1023);
+        for len in [0, 1, 500, 1023, 1024] {
+            large.record(len);
+        }
+        let counts: Vec<u64> = large.buckets.iter().map(|b| b.count).collect();
+        assert_eq!(counts, vec![1, 1, 0, 0, 1, 0, 0, 0, 1, 1]);
+        let copy = large.clone();
+        large.merge(&copy);
+        assert_eq!(large.samples, 10);
+    }
+}

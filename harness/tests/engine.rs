@@ -1,0 +1,268 @@
+//! The run engine against every registered backend, at small sizes: every shape, payload,
+//! policy and fault keeps the ledger whole.
+//!
+//! Sizes scale with `HARNESS_TEST_SCALE` (default 1) for soak runs.
+
+use std::time::Duration;
+
+use buffer_api::Backend;
+use harness::registry::{BackendVisitor, for_each_backend};
+use harness::run::{RunError, run};
+use harness::workload::{Fault, Payload, Policy, Stall, Topology, Workload};
+
+fn scale() -> u64 {
+    std::env::var("HARNESS_TEST_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1)
+}
+
+fn small() -> Workload {
+    Workload::new()
+        .messages(20_000 * scale())
+        .repeats(1)
+        .warmup(0)
+        .watchdog(Duration::from_secs(20))
+}
+
+/// Runs `check` for every backend in the registry.
+fn each_backend(
+    check: impl Fn(&str, &dyn Fn(&Workload) -> Result<harness::Measurement, RunError>, bool),
+) {
+    struct Visit<F>(F);
+    impl<F: Fn(&str, &dyn Fn(&Workload) -> Result<harness::Measurement, RunError>, bool)>
+        BackendVisitor for Visit<F>
+    {
+        fn visit<B: Backend>(&mut self) {
+            (self.0)(B::NAME, &|w| run::<B>(w), B::CAPABILITIES.rendezvous);
+        }
+    }
+    for_each_backend(&mut Visit(check));
+}
+
+fn assert_whole(name: &str, what: &str, m: &harness::Measurement) {
+    let v = &m.verification;
+    assert!(v.ok, "{name} {what}: {}", v.summary());
+    assert_eq!(
+        v.offered,
+        v.delivered
+            + v.handed_back
+            + v.dropped_by_policy
+            + v.timed_out
+            + v.in_hand_at_panic
+            + v.discarded_by_buffer,
+        "{name} {what}: {v:?}"
+    );
+    assert_eq!(v.payloads_dropped, v.offered, "{name} {what}");
+    assert_eq!(v.planned, v.offered + v.not_offered, "{name} {what}");
+}
+
+#[test]
+fn every_shape_and_capacity_delivers_everything_once() {
+    let shapes = ["seq", "1:1", "4:1", "1:4", "3:5"];
+    let failures = std::sync::Mutex::new(Vec::new());
+    each_backend(|name, run, rendezvous| {
+        for shape in shapes {
+            let topology: Topology = shape.parse().unwrap();
+            for capacity in [0, 1, 7, 1024] {
+                if capacity == 0 && (!rendezvous || topology == Topology::Seq) {
+                    continue;
+                }
+                let messages = if capacity == 0 { 2_000 } else { 20_001 };
+                let w = small()
+                    .topology(topology)
+                    .capacity(capacity)
+                    .messages(messages);
+                let m = run(&w).unwrap_or_else(|e| panic!("{name} {shape} cap {capacity}: {e}"));
+                if !m.verification.ok {
+                    failures.lock().unwrap().push(format!(
+                        "{name} {shape} cap {capacity}: {}",
+                        m.verification.summary()
+                    ));
+                    continue;
+                }
+                assert_whole(name, &format!("{shape} cap {capacity}"), &m);
+                assert_eq!(
+                    m.verification.delivered, messages,
+                    "{name} {shape} cap {capacity}"
+                );
+                let produced: u64 = m.producers.iter().map(|p| p.produced).sum();
+                let consumed: u64 = m.consumers.iter().map(|c| c.consumed).sum();
+                assert_eq!((produced, consumed), (messages, messages));
+            }
+        }
+    });
+    let failures = failures.into_inner().unwrap();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn payloads_batches_and_repetitions() {
+    each_backend(|name, run, _| {
+        for payload in [Payload::U64, Payload::Bytes64, Payload::Boxed4K] {
+            for batch in [1, 16] {
+                for topology in ["seq", "2:2"] {
+                    let w = small()
+                        .topology(topology.parse().unwrap())
+                        .capacity(64)
+                        .payload(payload)
+                        .batch(batch)
+                        .repeats(2)
+                        .warmup(1);
+                    let m = run(&w).unwrap();
+                    let what = format!("{payload} batch {batch} {topology}");
+                    assert_whole(name, &what, &m);
+                    assert_eq!(m.verification.runs, 3, "{name} {what}");
+                    assert_eq!(m.repetitions.len(), 2);
+                    assert!(m.throughput.median > 0.0);
+                    assert!(m.latency.is_some(), "{name} {what}: no latency samples");
+                }
+            }
+        }
+    });
+}
+
+#[test]
+fn policies_account_for_every_refusal() {
+    each_backend(|name, run, _| {
+        let w = small()
+            .producers(4)
+            .consumers(1)
+            .capacity(2)
+            .consumer_delay(Duration::from_micros(20))
+            .messages(2_000);
+        let m = run(&w.clone().policy(Policy::DropNewest)).unwrap();
+        assert_whole(name, "drop-newest", &m);
+        assert!(
+            m.verification.dropped_by_policy > 0,
+            "{name}: nothing dropped"
+        );
+        let m = run(&w.policy(Policy::Timeout(Duration::from_micros(1)))).unwrap();
+        assert_whole(name, "timeout", &m);
+        assert!(m.verification.timed_out > 0, "{name}: nothing timed out");
+    });
+}
+
+#[test]
+fn open_loop_rate_paces_the_producers() {
+    each_backend(|name, run, _| {
+        let w = small()
+            .producers(2)
+            .consumers(2)
+            .messages(400)
+            .rate(Some(20_000.0));
+        let m = run(&w).unwrap();
+        assert_whole(name, "rate", &m);
+        // 400 messages at 20k/s take at least 20 ms.
+        assert!(m.wall_s.median >= 0.019, "{name}: {}", m.wall_s.median);
+    });
+}
+
+#[test]
+fn every_fault_keeps_the_ledger_whole() {
+    let faults = [
+        ("consumer-panic", "2:3"),
+        ("consumer-panic", "3:1"),
+        ("consumer-stall:20ms", "2:2"),
+        ("producer-panic", "3:2"),
+        ("producer-panic:0", "1:1"),
+        ("close-storm", "3:3"),
+        ("close-storm:1", "1:1"),
+    ];
+    each_backend(|name, run, _| {
+        for (fault, shape) in faults {
+            for batch in [1, 8] {
+                let w = small()
+                    .topology(shape.parse().unwrap())
+                    .capacity(8)
+                    .batch(batch)
+                    .fault(Some(fault.parse().unwrap()))
+                    .repeats(3);
+                let what = format!("{fault} {shape} batch {batch}");
+                let m = run(&w).unwrap_or_else(|e| panic!("{name} {what}: {e}"));
+                assert_whole(name, &what, &m);
+                let f = m.fault.as_ref().unwrap();
+                assert_eq!(f.runs, 3);
+                assert!(f.triggered_runs > 0, "{name} {what}: never fired");
+            }
+        }
+    });
+}
+
+#[test]
+fn the_last_consumer_panicking_hands_items_back() {
+    each_backend(|name, run, _| {
+        let w = small()
+            .producers(2)
+            .consumers(1)
+            .capacity(4)
+            .fault(Some(Fault::ConsumerPanic { after: Some(100) }));
+        let m = run(&w).unwrap();
+        assert_whole(name, "last consumer", &m);
+        let v = &m.verification;
+        assert_eq!(v.delivered, 100, "{name}");
+        assert_eq!(v.in_hand_at_panic, 1, "{name}");
+        assert!(v.handed_back >= 1, "{name}: {v:?}");
+        assert!(v.not_offered > 0, "{name}");
+    });
+}
+
+#[test]
+fn the_verifier_catches_a_lost_item() {
+    each_backend(|name, run, _| {
+        let w = small()
+            .producers(1)
+            .consumers(1)
+            .fault(Some(Fault::LoseItem));
+        let m = run(&w).unwrap();
+        let v = &m.verification;
+        assert!(!v.ok, "{name}: the self-test passed");
+        assert_eq!(v.lost, 1, "{name}");
+        assert_eq!(
+            v.violations[0].to_string(),
+            "lost: producer-1 seq 0 was accepted but never received"
+        );
+    });
+}
+
+#[test]
+fn a_stall_that_never_ends_trips_the_watchdog() {
+    each_backend(|name, run, _| {
+        let w = small()
+            .producers(1)
+            .consumers(1)
+            .capacity(4)
+            .watchdog(Duration::from_millis(300))
+            .fault(Some(Fault::ConsumerStall {
+                stall: Stall::Forever,
+            }));
+        match run(&w) {
+            Err(RunError::Watchdog(report)) => {
+                let text = report.to_string();
+                assert!(
+                    text.contains("consumer-1: stalled by the consumer-stall fault"),
+                    "{name}: {text}"
+                );
+                assert!(
+                    text.contains("producer-1: blocked on a full buffer"),
+                    "{name}: {text}"
+                );
+            }
+            other => panic!("{name}: expected the watchdog, got {other:?}"),
+        }
+    });
+}
+
+#[test]
+fn capacity_errors_come_before_any_thread() {
+    each_backend(|name, run, rendezvous| {
+        let zero = run(&small().capacity(0).messages(10));
+        if rendezvous {
+            assert!(zero.is_ok(), "{name}");
+        } else {
+            assert!(matches!(zero, Err(RunError::Capacity(_))), "{name}");
+        }
+        let huge = run(&small().capacity(usize::MAX));
+        assert!(matches!(huge, Err(RunError::Capacity(_))), "{name}");
+    });
+}
