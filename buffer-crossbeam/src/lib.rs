@@ -60,7 +60,7 @@ impl Backend for Crossbeam {
     fn bounded<T: Send + 'static>(
         capacity: usize,
     ) -> Result<(Producer<T>, Consumer<T>), CapacityError> {
-        buffer_api::check_capacity::<T>(Self::NAME, &Self::CAPABILITIES, capacity)?;
+        buffer_api::check_capacity::<ArraySlot<T>>(Self::NAME, &Self::CAPABILITIES, capacity)?;
         let (tx, rx) = cb::bounded(capacity);
         let (wake_tx, wake_rx) = cb::bounded(0);
         let shared = Arc::new(Shared {
@@ -81,6 +81,11 @@ impl Backend for Crossbeam {
         ))
     }
 }
+
+/// The size of one slot of crossbeam's array flavour, which stores a stamp beside each item and
+/// allocates every slot up front: the capacity check probes with this, not with bare `T`, so that
+/// even a zero-sized `T` cannot ask for a slot array that would abort on allocation.
+type ArraySlot<T> = (AtomicUsize, T);
 
 /// What every handle of one buffer shares: the close gate, the wakeup and the handle counts.
 ///
