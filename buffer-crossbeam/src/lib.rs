@@ -121,6 +121,9 @@ impl Shared {
 
 /// The sending handle of a [`Crossbeam`] buffer: a `crossbeam_channel::Sender` plus its lane
 /// through the close gate.
+///
+/// Each clone has its own lane, so producer threads that each hold a clone do not contend on
+/// the gate; threads sharing one handle by reference share its counter.
 pub struct Producer<T> {
     tx: cb::Sender<T>,
     lane: Lane,

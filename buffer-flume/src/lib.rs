@@ -93,6 +93,9 @@ impl Backend for Flume {
 
 /// The sending handle of a [`Flume`] buffer: a `flume::Sender` plus its lane through the close
 /// gate.
+///
+/// Each clone has its own lane, so producer threads that each hold a clone do not contend on
+/// the gate; threads sharing one handle by reference share its counter.
 pub struct Producer<T> {
     tx: flume::Sender<T>,
     lane: Lane,
