@@ -53,8 +53,9 @@
 //!
 //! # Conformance
 //!
-//! With the `conformance` feature, [`conformance`] holds one generic test suite over the whole
-//! behaviour catalogue, and [`conformance_suite!`] instantiates it for a backend with one line:
+//! With the `conformance` feature, the `conformance` module holds one generic test suite over the
+//! whole behaviour catalogue, and the `conformance_suite!` macro instantiates it for a backend
+//! with one line:
 //!
 //! ```ignore
 //! buffer_api::conformance_suite!(my_backend::MyBackend);
