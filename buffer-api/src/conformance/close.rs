@@ -8,8 +8,8 @@
 use std::collections::HashSet;
 use std::hint;
 use std::panic;
+use std::sync::Barrier;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
-use std::sync::{Barrier, OnceLock};
 use std::thread::{self, ScopedJoinHandle};
 use std::time::{Duration, Instant};
 
@@ -67,7 +67,8 @@ pub(super) fn assert_producer_order<B: Backend>(log: &[(usize, u64)], context: &
         if let Some(&(before, earlier)) = last.get(&producer) {
             assert!(
                 earlier < seq,
-                "{}: one consumer received ({producer}, {seq}) at position {at} after ({producer}, {earlier}) at position {before}: producer order broken ({context})",
+                "{}: one consumer received ({producer}, {seq}) at position {at} after \
+                 ({producer}, {earlier}) at position {before}: producer order broken ({context})",
                 B::NAME
             );
         }
@@ -379,12 +380,15 @@ pub fn item24_close_wakes_consumers<B: Backend>() {
         let consumers = rng.usize(3..=5);
         let (p, q) = new_buffer::<B, Tracked>(rng.usize(1..=4));
         let closing = AtomicBool::new(false);
-        let close_started = OnceLock::new();
         let barrier = Barrier::new(consumers + 1);
         thread::scope(|s| {
             let waiters: Vec<_> = (0..consumers)
                 .map(|_| {
-                    let (q, form, delay) = (q.clone(), RecvForm::pick(&mut rng, 4), rng.usize(..MAX_SPIN));
+                    let (q, form, delay) = (
+                        q.clone(),
+                        RecvForm::pick(&mut rng, 4),
+                        rng.usize(..MAX_SPIN),
+                    );
                     let (closing, barrier) = (&closing, &barrier);
                     s.spawn(move || {
                         barrier.wait();
@@ -394,7 +398,8 @@ pub fn item24_close_wakes_consumers<B: Backend>() {
                             Err(TryRecvError::Empty) => {}
                             Err(TryRecvError::Disconnected) => assert!(
                                 closing.load(SeqCst),
-                                "{}: try_recv saw Disconnected before close() (seed {seed}, rep {rep})",
+                                "{}: try_recv saw Disconnected before close() (seed {seed}, rep \
+                                 {rep})",
                                 B::NAME
                             ),
                             Ok(item) => panic!(
@@ -413,19 +418,21 @@ pub fn item24_close_wakes_consumers<B: Backend>() {
             barrier.wait();
             spin(delay);
             closing.store(true, SeqCst);
-            let started = *close_started.get_or_init(Instant::now);
+            let started = Instant::now();
             close_by::<B>(by_producer, &p, &q);
             for waiter in waiters {
                 let (form, connected, got, at) = joined(waiter);
                 assert_eq!(
                     (connected, got),
                     (false, vec![]),
-                    "{}: a consumer in {form:?} did not get Disconnected from close() (seed {seed}, rep {rep})",
+                    "{}: a consumer in {form:?} did not get Disconnected from close() (seed \
+                     {seed}, rep {rep})",
                     B::NAME
                 );
                 assert!(
                     at.saturating_duration_since(started) <= SLACK,
-                    "{}: a consumer in {form:?} took {:?} to see the close (seed {seed}, rep {rep})",
+                    "{}: a consumer in {form:?} took {:?} to see the close (seed {seed}, rep \
+                     {rep})",
                     B::NAME,
                     at.saturating_duration_since(started)
                 );
@@ -507,7 +514,6 @@ pub fn item25_close_wakes_producers<B: Backend>() {
             }
         }
         let barrier = Barrier::new(producers + 1);
-        let close_started = OnceLock::new();
         thread::scope(|s| {
             let senders: Vec<_> = (1..=producers)
                 .map(|i| {
@@ -529,7 +535,7 @@ pub fn item25_close_wakes_producers<B: Backend>() {
             let delay = rng.usize(..MAX_SPIN);
             barrier.wait();
             spin(delay);
-            let started = *close_started.get_or_init(Instant::now);
+            let started = Instant::now();
             close_by::<B>(by_producer, &p, &q);
             for (i, sender) in (1..=producers).zip(senders) {
                 let (form, result, at) = joined(sender);
@@ -621,7 +627,8 @@ pub fn item26_drain_after_close<B: Backend>() {
                     };
                     let Some(item) = item else {
                         panic!(
-                            "{}: receive {i} of {k} buffered items failed after close (C = {capacity})",
+                            "{}: receive {i} of {k} buffered items failed after close (C = \
+                             {capacity})",
                             B::NAME
                         );
                     };
@@ -743,7 +750,8 @@ pub fn item27_send_after_close<B: Backend>() {
                     B::NAME
                 ),
                 Err(other) => panic!(
-                    "{}: {what} after close ({buffered} of 3 buffered) gave {other}, expected Disconnected with the item",
+                    "{}: {what} after close ({buffered} of 3 buffered) gave {other}, expected \
+                     Disconnected with the item",
                     B::NAME
                 ),
             };
@@ -1012,7 +1020,8 @@ pub fn item28_close_idempotent<B: Backend>() {
         assert_eq!(
             wins,
             1,
-            "{}: {closers} concurrent close() calls must return true exactly once (seed {seed}, rep {rep})",
+            "{}: {closers} concurrent close() calls must return true exactly once (seed {seed}, \
+             rep {rep})",
             B::NAME
         );
         assert_eq!(
@@ -1036,7 +1045,8 @@ pub fn item28_close_idempotent<B: Backend>() {
         assert_eq!(
             received,
             expected,
-            "{}: the consumer must receive the buffered item and the accepted send (seed {seed}, rep {rep})",
+            "{}: the consumer must receive the buffered item and the accepted send (seed {seed}, \
+             rep {rep})",
             B::NAME
         );
     }
@@ -1189,7 +1199,7 @@ impl LoadRun<'_> {
 /// Item 29: close under load, the check that catches an inexact close.
 ///
 /// Topologies from 1:1 to 8:2, 2:8 and an oversubscribed 4·cores : 4·cores, capacities 1 to
-/// 16, `scaled(12)` runs each. Producers send their seqs with random forms (single sends of
+/// 16, `scaled(30)` runs each. Producers send their seqs with random forms (single sends of
 /// every form and batches of 2-4) until one is refused; consumers receive with random forms until
 /// `Disconnected`. A close comes at a random moment from a consumer (at a random delivered count),
 /// a producer (after a random number of its own sends) or an outside thread, through either side.
@@ -1217,7 +1227,7 @@ pub fn item29_close_under_load<B: Backend>() {
     for (producers, consumers, capacity) in topologies {
         let per_producer = (scaled(400) / producers).max(20) as u64;
         let total = per_producer as usize * producers;
-        for rep in 0..scaled(12) {
+        for rep in 0..scaled(30) {
             let role = match rng.usize(..3) {
                 0 => CloseRole::Consumer(rng.usize(1..=total)),
                 1 => CloseRole::Producer(rng.usize(..producers), rng.u64(..per_producer)),
@@ -1488,7 +1498,8 @@ pub fn item30_last_producer_drop_disconnects<B: Backend>() {
         assert_eq!(
             received,
             sent,
-            "{}: every item sent before the producers dropped is delivered once (seed {seed}, rep {rep})",
+            "{}: every item sent before the producers dropped is delivered once (seed {seed}, rep \
+             {rep})",
             B::NAME
         );
         assert!(

@@ -212,11 +212,17 @@ pub fn item37_zero_capacity_pairs<B: Backend>() {
                 let done = completed.load(SeqCst);
                 assert!(
                     done <= seq + 1,
-                    "{}: {done} sends completed while the consumer holds item {seq}: an item was buffered",
+                    "{}: {done} sends completed while the consumer holds item {seq}: an item was \
+                     buffered",
                     B::NAME
                 );
             }
-            assert_eq!(q.recv().map(|v| v.id()), Err(crate::RecvError), "{}: disconnect", B::NAME);
+            assert_eq!(
+                q.recv().map(|v| v.id()),
+                Err(crate::RecvError),
+                "{}: disconnect",
+                B::NAME
+            );
         });
     });
 
@@ -402,7 +408,8 @@ pub fn item38_zero_capacity_hand_off<B: Backend>() {
         assert_eq!(
             received,
             accepted,
-            "{}: exactly the items whose send returned Ok must be received (seed {seed}, rep {rep})",
+            "{}: exactly the items whose send returned Ok must be received (seed {seed}, rep \
+             {rep})",
             B::NAME
         );
     }

@@ -739,7 +739,8 @@ pub fn item42_fairness_reported<B: Backend>() {
         );
         let fraction = |n: usize| n as f64 / taken as f64;
         eprintln!(
-            "{}: fairness, {producers} producers parked on capacity 1, {taken} items: min share {:.3}, max share {:.3} (even: {:.3})",
+            "{}: fairness, {producers} producers parked on capacity 1, {taken} items: min share \
+             {:.3}, max share {:.3} (even: {:.3})",
             B::NAME,
             fraction(min),
             fraction(max),
