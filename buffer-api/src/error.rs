@@ -274,7 +274,10 @@ impl fmt::Display for CapacityError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::RendezvousUnsupported { backend } => {
-                write!(f, "backend `{backend}` does not support capacity 0 (rendezvous)")
+                write!(
+                    f,
+                    "backend `{backend}` does not support capacity 0 (rendezvous)"
+                )
             }
             Self::TooLarge { capacity } => {
                 write!(f, "capacity {capacity} is too large to allocate")

@@ -159,7 +159,8 @@ pub trait Backend: 'static {
 pub trait Handle: Clone + Send + Sync + 'static {
     /// Closes the buffer for both sides and wakes every blocked thread.
     ///
-    /// Returns `true` if this call closed the buffer, `false` if it was already closed. After
+    /// Returns `true` if this call closed the buffer, `false` if it was already closed: by an
+    /// earlier `close()`, or because every handle of one side had been dropped. After
     /// it returns, sends fail with `Disconnected` and hand their item back; consumers receive
     /// what is still buffered and then see `Disconnected`.
     fn close(&self) -> bool;

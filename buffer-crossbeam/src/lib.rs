@@ -101,7 +101,14 @@ struct Shared {
 }
 
 impl Shared {
+    /// Closes through the gate, unless one side has already gone: the buffer is then closed
+    /// already, by the native disconnect.
     fn close(&self) -> bool {
+        if self.producers.load(Ordering::Acquire) == 0
+            || self.consumers.load(Ordering::Acquire) == 0
+        {
+            return false;
+        }
         self.gate.close(|| {
             drop(
                 self.wake_tx

@@ -254,7 +254,8 @@ impl<T: Send + 'static> buffer_api::Consumer<T> for Consumer<T> {
 
 impl<T: Send + 'static> Handle for Producer<T> {
     fn close(&self) -> bool {
-        close(&self.gate)
+        // Once the other side has gone, the native disconnect has closed the buffer already.
+        !self.tx.is_disconnected() && close(&self.gate)
     }
 
     fn is_closed(&self) -> bool {
@@ -272,7 +273,8 @@ impl<T: Send + 'static> Handle for Producer<T> {
 
 impl<T: Send + 'static> Handle for Consumer<T> {
     fn close(&self) -> bool {
-        close(&self.gate)
+        // Once the other side has gone, the native disconnect has closed the buffer already.
+        !self.rx.is_disconnected() && close(&self.gate)
     }
 
     fn is_closed(&self) -> bool {
