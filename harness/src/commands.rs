@@ -122,6 +122,7 @@ pub fn init_logging(level: Option<&str>, default: &str) -> Result<(), Failure> {
     // A second initialisation (tests) keeps the first subscriber.
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_thread_names(true)
         .with_target(false)
         .with_timer(tracing_subscriber::fmt::time::uptime())

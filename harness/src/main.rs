@@ -21,7 +21,7 @@ use harness::workload::{
 ///
 /// Without a command, runs `compare` on a quick default matrix (about a minute on 2 cores).
 #[derive(Debug, Parser)]
-#[command(name = "harness", version, after_help = EXIT_CODES)]
+#[command(name = "harness", version, after_help = EXIT_CODES, args_override_self = true)]
 struct Cli {
     /// Log filter in RUST_LOG syntax (error, warn, info, debug, trace, or per target); wins
     /// over RUST_LOG. Logs go to stderr.

@@ -121,6 +121,9 @@ pub struct CpuSummary {
     pub ns_per_message: Option<f64>,
     /// Whether CPU time could be read (`/proc/self/stat`).
     pub available: bool,
+    /// The clock tick CPU time is counted in, in seconds (usually 0.01): totals below it read
+    /// as zero.
+    pub tick_s: f64,
 }
 
 /// Send-to-receive latency percentiles, in nanoseconds.
@@ -336,7 +339,7 @@ fn parse_stat(stat: &str, ticks_per_second: u64) -> Option<CpuTime> {
 }
 
 /// `getconf CLK_TCK`, read once; 100 when it cannot be run.
-fn clock_ticks_per_second() -> u64 {
+pub(crate) fn clock_ticks_per_second() -> u64 {
     static TICKS: OnceLock<u64> = OnceLock::new();
     *TICKS.get_or_init(|| {
         std::process::Command::new("getconf")

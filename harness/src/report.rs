@@ -780,6 +780,13 @@ fn describe_cpu(m: &Measurement) -> String {
     if !m.cpu.available {
         return "not available".to_owned();
     }
+    if m.cpu.user_s + m.cpu.sys_s == 0.0 {
+        return format!(
+            "below the {} tick of /proc/self/stat over {} repetitions",
+            seconds(m.cpu.tick_s),
+            m.repetitions.len()
+        );
+    }
     let mut text = format!(
         "user {} + sys {} over {} repetitions; {:.2} cores busy",
         seconds(m.cpu.user_s),

@@ -174,6 +174,7 @@ fn assemble<B: Backend>(
     let mut repetitions = Vec::with_capacity(runs.len());
     let mut cpu = CpuSummary {
         available: true,
+        tick_s: 1.0 / crate::measurement::clock_ticks_per_second() as f64,
         ..CpuSummary::default()
     };
     let mut wall_total = 0.0;
@@ -225,8 +226,8 @@ fn assemble<B: Backend>(
     } else {
         0.0
     };
-    cpu.ns_per_message =
-        (cpu.available && delivered_total > 0).then(|| busy * 1e9 / delivered_total as f64);
+    cpu.ns_per_message = (cpu.available && delivered_total > 0 && busy > 0.0)
+        .then(|| busy * 1e9 / delivered_total as f64);
     let walls: Vec<f64> = repetitions.iter().map(|r| r.wall_s).collect();
     let rates: Vec<f64> = repetitions.iter().map(|r| r.msgs_per_s).collect();
     Measurement {
@@ -612,14 +613,14 @@ fn produce<P: Body, T: Producer<Item<P>>>(
     let id = index as u32;
     let share = workload.share(index);
     let sample = u64::from(workload.latency_sample_every);
-    let measure_blocked = workload.blocked_time;
-    let mut blocked = 0u64;
+    let batching = workload.batch > 1 && workload.policy == Policy::Block;
+    // Kept in `out` as it grows, so a panicking producer still reports it.
+    out.blocked_ns = (workload.blocked_time && !batching).then_some(0);
     let plan = if index == 0 {
         shared.plan
     } else {
         FaultPlan::default()
     };
-    let batching = workload.batch > 1 && workload.policy == Policy::Block;
     let mut batch: Vec<Item<P>> = Vec::with_capacity(if batching { workload.batch } else { 0 });
     let mut batch_first = 0;
     // Open loop: item `seq` is due `seq * interval` after this producer's start.
@@ -691,8 +692,14 @@ fn produce<P: Body, T: Producer<Item<P>>>(
                 break;
             }
         } else {
-            let timer = (measure_blocked).then_some(&mut blocked);
-            match offer(&tx, item, workload.policy, shared, slot, timer) {
+            match offer(
+                &tx,
+                item,
+                workload.policy,
+                shared,
+                slot,
+                out.blocked_ns.as_mut(),
+            ) {
                 Offer::Accepted => out.record.accepted(seq, 1),
                 Offer::Refused(item, why) => {
                     out.record.refused(item.seq, why);
@@ -716,7 +723,6 @@ fn produce<P: Body, T: Producer<Item<P>>>(
         // The storm comes at the latest when producer-1 is done.
         shared.storm.fire();
     }
-    out.blocked_ns = (measure_blocked && !batching).then_some(blocked);
 }
 
 /// The consumer loop: receives until the buffer is empty and disconnected.
@@ -760,10 +766,10 @@ fn consume<P: Body, R: Consumer<Item<P>>>(
         }
         return;
     }
-    let mut blocked = 0u64;
+    out.blocked_ns = workload.blocked_time.then_some(0);
     shared.board.set(slot, WorkerState::Receiving);
     loop {
-        let item = if workload.blocked_time {
+        let item = if let Some(blocked) = out.blocked_ns.as_mut() {
             match rx.try_recv() {
                 Ok(item) => item,
                 Err(TryRecvError::Disconnected) => break,
@@ -771,7 +777,7 @@ fn consume<P: Body, R: Consumer<Item<P>>>(
                     shared.board.set(slot, WorkerState::BlockedOnEmpty);
                     let since = shared.now_ns();
                     let received = rx.recv();
-                    blocked += shared.now_ns() - since;
+                    *blocked += shared.now_ns() - since;
                     shared.board.set(slot, WorkerState::Receiving);
                     match received {
                         Ok(item) => item,
@@ -794,7 +800,6 @@ fn consume<P: Body, R: Consumer<Item<P>>>(
             out.depth.record(rx.len());
         }
     }
-    out.blocked_ns = workload.blocked_time.then_some(blocked);
 }
 
 /// The `seq` workload: one thread fills the buffer (up to capacity), then drains it.

@@ -1,0 +1,535 @@
+//! Drives the built `harness` binary at small sizes: every subcommand, every exit code, every
+//! fault, and the documented JSON fields.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn harness(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("the harness binary runs")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn code(out: &Output) -> i32 {
+    out.status
+        .code()
+        .expect("the harness exits, it is not killed")
+}
+
+/// A tiny `run` for one backend, plus extra flags.
+fn tiny_run(backend: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "run",
+        "--backend",
+        backend,
+        "--producers",
+        "2",
+        "--consumers",
+        "2",
+        "--capacity",
+        "4",
+        "--messages",
+        "3001",
+        "--repeats",
+        "2",
+        "--warmup",
+        "1",
+    ];
+    args.extend_from_slice(extra);
+    harness(&args)
+}
+
+fn temp_path(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("harness-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir.join(name)
+}
+
+/// A usage error: exit code 2, one line on stderr naming `needle`, no panic.
+fn assert_usage_error(args: &[&str], needle: &str) {
+    let out = harness(args);
+    let err = stderr(&out);
+    assert_eq!(code(&out), 2, "{args:?}: {err}");
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "{args:?}: not one line: {err}"
+    );
+    assert!(
+        err.contains(needle),
+        "{args:?}: {err} does not name {needle}"
+    );
+    assert!(!err.contains("panicked"), "{args:?}: {err}");
+    assert!(stdout(&out).is_empty(), "{args:?}");
+}
+
+#[test]
+fn help_states_the_exit_codes() {
+    for args in [&["--help"][..], &["run", "--help"], &["compare", "--help"]] {
+        let out = harness(args);
+        assert_eq!(code(&out), 0);
+        let text = stdout(&out);
+        for line in [
+            "0  success",
+            "2  usage error",
+            "3  correctness violation",
+            "4  the watchdog",
+        ] {
+            assert!(text.contains(line), "{args:?} --help lacks {line:?}");
+        }
+    }
+    let run_help = stdout(&harness(&["run", "--help"]));
+    for flag in [
+        "--buffer",
+        "--items",
+        "--policy",
+        "--fault",
+        "--rate",
+        "--log-level",
+    ] {
+        assert!(run_help.contains(flag), "run --help lacks {flag}");
+    }
+}
+
+#[test]
+fn list_shows_every_backend_with_capabilities() {
+    let out = harness(&["list"]);
+    assert_eq!(code(&out), 0);
+    let text = stdout(&out);
+    for name in ["condvar", "crossbeam", "flume"] {
+        assert!(text.contains(name), "{text}");
+    }
+    assert!(
+        text.contains("rendezvous") && text.contains("fifo"),
+        "{text}"
+    );
+
+    let json: Value = serde_json::from_slice(&harness(&["list", "--format", "json"]).stdout)
+        .expect("list --format json is JSON");
+    let names: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["condvar", "crossbeam", "flume"]);
+    assert!(json[0]["rendezvous"].is_boolean());
+}
+
+#[test]
+fn run_prints_a_verified_table_for_every_backend() {
+    let out = tiny_run("all", &[]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("# cpu: "),
+        "the environment header comes first: {text}"
+    );
+    for name in ["condvar", "crossbeam", "flume"] {
+        assert!(text.contains(&format!("\n{name}\n")), "{text}");
+    }
+    assert_eq!(
+        text.matches("verified    ok: 9003 delivered exactly once")
+            .count(),
+        3,
+        "{text}"
+    );
+    // 3001 messages over 2 producers: the odd one goes to producer-1.
+    assert!(
+        text.contains("producer-1 3002") && text.contains("producer-2 3000"),
+        "{text}"
+    );
+}
+
+#[test]
+fn run_accepts_the_aliases_and_every_workload_flag() {
+    let out = harness(&[
+        "run",
+        "--buffer",
+        "condvar",
+        "--items",
+        "2000",
+        "-p",
+        "3",
+        "-c",
+        "2",
+        "--capacity",
+        "8",
+        "--payload",
+        "boxed4k",
+        "--batch",
+        "4",
+        "--policy",
+        "block",
+        "--producer-delay",
+        "0",
+        "--consumer-delay",
+        "1us",
+        "--rate",
+        "200k",
+        "--repeats",
+        "1",
+        "--warmup",
+        "0",
+        "--seed",
+        "7",
+        "--latency-sample-every",
+        "4",
+        "--watchdog",
+        "20s",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("3:2, capacity 8, 2000 messages, payload boxed4k, batch 4"),
+        "{text}"
+    );
+    assert!(
+        text.contains("verified    ok: 2000 delivered exactly once"),
+        "{text}"
+    );
+
+    for policy in ["drop-newest", "timeout:1ms"] {
+        let out = tiny_run("crossbeam", &["--policy", policy, "--capacity", "1"]);
+        assert_eq!(code(&out), 0, "{policy}: {}", stderr(&out));
+        assert!(stdout(&out).contains("verified    ok"), "{policy}");
+    }
+    let out = tiny_run("flume", &["--sequential", "--capacity", "16"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).contains("workload    seq, capacity 16"));
+}
+
+#[test]
+fn run_json_has_the_documented_fields() {
+    let out = tiny_run(
+        "crossbeam",
+        &["--format", "json", "--fault", "producer-panic"],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let json: Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["command"], "run");
+    for field in [
+        "cpu", "cores", "os", "kernel", "rustc", "commit", "date", "profile",
+    ] {
+        assert!(
+            json["environment"][field].is_string() || json["environment"][field].is_number(),
+            "environment.{field}"
+        );
+    }
+    let result = &json["results"][0];
+    assert_eq!(result["backend"], "crossbeam");
+    assert_eq!(result["shape"], "2:2");
+    let workload = &result["workload"];
+    assert_eq!(workload["producers"], 2);
+    assert_eq!(workload["capacity"], 4);
+    assert_eq!(workload["messages"], 3001);
+    assert_eq!(workload["payload"], "u64");
+    assert_eq!(workload["policy"], "block");
+    assert_eq!(workload["fault"], "producer-panic");
+    for spread in ["wall_s", "throughput"] {
+        for key in ["median", "min", "max"] {
+            assert!(result[spread][key].is_number(), "{spread}.{key}");
+        }
+    }
+    assert_eq!(result["repetitions"].as_array().unwrap().len(), 2);
+    assert!(result["cpu"]["user_s"].is_number() && result["cpu"]["sys_s"].is_number());
+    for p in ["p50_ns", "p90_ns", "p99_ns", "p999_ns", "max_ns"] {
+        assert!(result["latency"][p].is_u64(), "latency.{p}");
+    }
+    assert_eq!(result["producers"][0]["thread"], "producer-1");
+    assert!(result["producers"][0]["blocked_s"].is_number());
+    assert!(result["consumers"][1]["consumed"].is_u64());
+    assert!(result["depth"]["buckets"].is_array());
+    let v = &result["verification"];
+    assert_eq!(v["ok"], true);
+    for count in [
+        "lost",
+        "duplicated",
+        "reordered",
+        "delivered",
+        "handed_back",
+        "in_hand_at_panic",
+    ] {
+        assert!(v[count].is_u64(), "verification.{count}");
+    }
+    assert_eq!(v["lost"], 0);
+    assert_eq!(
+        v["in_hand_at_panic"], 3,
+        "one per run: the warm-up and two repetitions"
+    );
+    assert_eq!(result["fault"]["triggered_runs"], 3);
+}
+
+#[test]
+fn run_writes_csv_markdown_and_files() {
+    let out = tiny_run("crossbeam,flume", &["--format", "csv"]);
+    assert_eq!(code(&out), 0);
+    let text = stdout(&out);
+    let rows: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(rows.len(), 3, "{text}");
+    assert!(rows[0].starts_with("backend,shape,capacity,messages"));
+    let columns = rows[0].split(',').count();
+    assert!(
+        rows[1..].iter().all(|r| r.split(',').count() == columns),
+        "{text}"
+    );
+    assert!(rows[1].starts_with("crossbeam,2:2,4,3001,"));
+
+    let out = tiny_run("crossbeam", &["--format", "markdown"]);
+    assert!(
+        stdout(&out).contains("| backend | shape | cap |"),
+        "{}",
+        stdout(&out)
+    );
+
+    let path = temp_path("run.json");
+    let out = tiny_run(
+        "crossbeam",
+        &["--format", "json", "--output", path.to_str().unwrap()],
+    );
+    assert_eq!(code(&out), 0);
+    assert!(stdout(&out).is_empty(), "the report went to the file");
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(json["results"][0]["verification"]["ok"], true);
+}
+
+#[test]
+fn compare_reports_ratios_and_draws_a_plot() {
+    let plot = temp_path("compare.svg");
+    let out = harness(&[
+        "compare",
+        "--topologies",
+        "seq,1:1,2:2",
+        "--capacities",
+        "0,4",
+        "--messages",
+        "2000",
+        "--repeats",
+        "2",
+        "--target-time",
+        "0",
+        "--plot",
+        plot.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    let head = text
+        .lines()
+        .find(|l| l.starts_with("shape"))
+        .expect("a table head");
+    assert!(
+        head.find("crossbeam") < head.find("condvar"),
+        "the baseline comes first: {head}"
+    );
+    assert!(text.contains("(1.00x)"), "{text}");
+    assert!(text.contains("verified: all"), "{text}");
+    assert!(
+        !text.lines().any(|l| l.starts_with("seq    0")),
+        "seq at capacity 0 is skipped"
+    );
+    let svg = std::fs::read_to_string(&plot).unwrap();
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    assert!(
+        svg.contains("commit: ") && svg.contains("rustc"),
+        "the environment is on the plot"
+    );
+    assert!(svg.contains("2:2") && svg.contains("flume"));
+
+    let out = harness(&[
+        "compare",
+        "--backends",
+        "flume,crossbeam",
+        "--baseline",
+        "flume",
+        "--topologies",
+        "1:1",
+        "--capacities",
+        "16",
+        "--messages",
+        "2000",
+        "--repeats",
+        "1",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["command"], "compare");
+    assert_eq!(json["baseline"], "flume");
+    let results = json["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0]["backend"], "flume");
+    assert_eq!(results[0]["ratio"], 1.0);
+    assert!(results[1]["ratio"].is_number());
+}
+
+#[test]
+fn demo_narrates_sends_waits_and_shutdown() {
+    let out = harness(&[
+        "demo",
+        "--backend",
+        "condvar",
+        "--producers",
+        "2",
+        "--consumers",
+        "1",
+        "--capacity",
+        "1",
+        "--items",
+        "6",
+        "--producer-delay",
+        "0",
+        "--consumer-delay",
+        "5ms",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let log = stderr(&out);
+    assert!(
+        log.contains("producer-1") && log.contains("consumer-1"),
+        "thread names: {log}"
+    );
+    assert!(log.contains("size=1/1"), "{log}");
+    assert!(log.contains("buffer full, producer-"), "{log}");
+    assert!(log.contains("waiting"), "{log}");
+    assert!(
+        log.contains("dropping its handle") && log.contains("shutting down"),
+        "{log}"
+    );
+    let text = stdout(&out);
+    assert!(text.contains("receive order (condvar):"), "{text}");
+    assert!(text.contains("consumer-1: P"), "{text}");
+    assert!(
+        text.contains("ledger: ok: 6 delivered exactly once"),
+        "{text}"
+    );
+}
+
+#[test]
+fn every_fault_ends_with_the_ledger_whole() {
+    for fault in [
+        "consumer-panic",
+        "consumer-stall:10ms",
+        "producer-panic:100",
+        "close-storm",
+    ] {
+        for backend in ["condvar", "crossbeam", "flume"] {
+            let out = tiny_run(backend, &["--fault", fault]);
+            assert_eq!(
+                code(&out),
+                0,
+                "{backend} {fault}: {}{}",
+                stdout(&out),
+                stderr(&out)
+            );
+            let text = stdout(&out);
+            assert!(text.contains("verified    ok"), "{backend} {fault}: {text}");
+            assert!(
+                text.contains(&format!("fault       {}", fault.split(':').next().unwrap())),
+                "{text}"
+            );
+            assert!(
+                !stderr(&out).contains("panicked"),
+                "injected panics print nothing"
+            );
+        }
+    }
+}
+
+#[test]
+fn exit_code_1_for_io_errors() {
+    let out = tiny_run("crossbeam", &["--output", "/nonexistent-dir/report.txt"]);
+    assert_eq!(code(&out), 1);
+    assert!(stderr(&out).contains("--output"), "{}", stderr(&out));
+}
+
+#[test]
+fn exit_code_2_for_usage_errors() {
+    assert_usage_error(
+        &["run", "--backend", "nope"],
+        "known backends: condvar, crossbeam, flume",
+    );
+    assert_usage_error(&["compare", "--backends", "crossbeam,nope"], "--backends");
+    assert_usage_error(&["demo", "--backend", "nope"], "known backends");
+    assert_usage_error(&["run", "--producers", "0"], "--producers");
+    assert_usage_error(&["run", "--consumers", "0"], "--consumers");
+    assert_usage_error(&["demo", "--consumers", "0"], "--consumers");
+    assert_usage_error(&["run", "--producer-delay", "-5ms"], "--producer-delay");
+    assert_usage_error(&["run", "--consumer-delay", "soon"], "--consumer-delay");
+    assert_usage_error(&["run", "--watchdog", "10"], "--watchdog");
+    assert_usage_error(&["run", "--capacity", "18446744073709551615"], "--capacity");
+    assert_usage_error(
+        &["compare", "--capacities", "1,18446744073709551615"],
+        "--capacities",
+    );
+    assert_usage_error(&["run", "--policy", "drop-oldest"], "not supported yet");
+    assert_usage_error(&["run", "--fault", "meteor"], "--fault");
+    assert_usage_error(&["run", "--rate", "0"], "--rate");
+    assert_usage_error(&["compare", "--topologies", "4"], "--topologies");
+    assert_usage_error(&["run", "--format", "xml"], "--format");
+    assert_usage_error(&["run", "--sequential", "--capacity", "0"], "--capacity");
+    assert_usage_error(&["run", "--log-level", "[["], "--log-level");
+    assert_usage_error(&["frobnicate"], "frobnicate");
+}
+
+#[test]
+fn exit_code_3_for_a_correctness_violation() {
+    let out = tiny_run("flume", &["--fault", "lose-item"]);
+    assert_eq!(code(&out), 3, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("FAILED in warm-up 1") && text.contains("first: lost: producer-"),
+        "{text}"
+    );
+    let out = tiny_run("flume", &["--fault", "lose-item", "--format", "json"]);
+    assert_eq!(code(&out), 3);
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = &json["results"][0]["verification"];
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["lost"], 3, "one per run");
+    assert_eq!(v["violations"][0]["kind"], "lost");
+}
+
+#[test]
+fn exit_code_4_when_the_watchdog_fires() {
+    let out = harness(&[
+        "run",
+        "--backend",
+        "crossbeam",
+        "-p",
+        "1",
+        "-c",
+        "1",
+        "--capacity",
+        "2",
+        "--messages",
+        "1000",
+        "--fault",
+        "consumer-stall:forever",
+        "--watchdog",
+        "300ms",
+    ]);
+    assert_eq!(code(&out), 4, "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("watchdog fired: no progress for"), "{err}");
+    assert!(
+        err.contains("consumer-1: stalled by the consumer-stall fault"),
+        "{err}"
+    );
+    assert!(
+        err.contains("producer-1: blocked on a full buffer"),
+        "{err}"
+    );
+}
