@@ -8,6 +8,7 @@ pub mod fault;
 mod item;
 pub mod ledger;
 pub mod measurement;
+pub mod pipeline;
 pub mod registry;
 pub mod report;
 pub mod run;
