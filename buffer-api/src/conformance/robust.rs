@@ -682,11 +682,14 @@ pub fn item42_fairness_reported<B: Backend>() {
     for producers in [4, 4 * cores] {
         let counter = DropCounter::new();
         let (p, q) = new_buffer::<B, Tracked>(1);
+        // Everyone starts at once, so that no producer's share is skewed by a late start.
+        let barrier = Barrier::new(producers + 1);
         let (outcomes, shares, after_close) = thread::scope(|s| {
             let producer_threads: Vec<_> = (0..producers)
                 .map(|me| {
-                    let (p, counter) = (p.clone(), &counter);
+                    let (p, counter, barrier) = (p.clone(), &counter, &barrier);
                     s.spawn(move || {
+                        barrier.wait();
                         let mut seq = 0;
                         loop {
                             match p.send(counter.item(me, seq)) {
@@ -698,6 +701,7 @@ pub fn item42_fairness_reported<B: Backend>() {
                 })
                 .collect();
             drop(p);
+            barrier.wait();
             let mut shares = vec![0_usize; producers];
             for _ in 0..taken {
                 match q.recv() {
