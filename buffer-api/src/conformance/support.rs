@@ -110,7 +110,10 @@ impl<R> Probe<R> {
     /// If it has already returned.
     pub fn assert_blocked(&self, what: &str) {
         thread::sleep(EPSILON);
-        assert!(!self.is_done(), "{what} returned, but it should still be blocked");
+        assert!(
+            !self.is_done(),
+            "{what} returned, but it should still be blocked"
+        );
     }
 
     /// Waits for the operation's result.
