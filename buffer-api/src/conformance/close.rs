@@ -938,7 +938,8 @@ pub fn item27_send_after_close<B: Backend>() {
 /// times, 2 to 8 threads close through their own clone at the same moment while a producer is
 /// parked on the full buffer and a consumer drains it: exactly one `close()` returns `true`, the
 /// producer's item is either received or handed back to it, and the consumer ends with
-/// `Disconnected`.
+/// `Disconnected`. A buffer whose producers or consumers have all gone is closed already, so
+/// `close()` on it returns `false`.
 pub fn item28_close_idempotent<B: Backend>() {
     for first_by_producer in [true, false] {
         let (p, q) = new_buffer::<B, Tracked>(2);
@@ -975,6 +976,32 @@ pub fn item28_close_idempotent<B: Backend>() {
             B::NAME
         );
     }
+
+    // A buffer that lost one side is closed already: close() has nothing left to do.
+    let (p, q) = new_buffer::<B, Tracked>(2);
+    drop(q);
+    assert!(
+        p.is_closed(),
+        "{}: is_closed after the last consumer went",
+        B::NAME
+    );
+    assert!(
+        !p.close(),
+        "{}: close() after the last consumer went returned true",
+        B::NAME
+    );
+    let (p, q) = new_buffer::<B, Tracked>(2);
+    drop(p);
+    assert!(
+        q.is_closed(),
+        "{}: is_closed after the last producer went",
+        B::NAME
+    );
+    assert!(
+        !q.close(),
+        "{}: close() after the last producer went returned true",
+        B::NAME
+    );
 
     let counter = DropCounter::new();
     let seed = fastrand::u64(..);
