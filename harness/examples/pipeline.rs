@@ -10,7 +10,10 @@ use harness::pipeline::Pipeline;
 use harness::registry::{BackendVisitor, for_each_backend};
 
 fn is_prime(n: u64) -> bool {
-    n >= 2 && (2..).take_while(|d| d * d <= n).all(|d| !n.is_multiple_of(d))
+    n >= 2
+        && (2..)
+            .take_while(|d| d * d <= n)
+            .all(|d| !n.is_multiple_of(d))
 }
 
 struct CountPrimes {

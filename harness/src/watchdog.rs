@@ -1,7 +1,7 @@
 //! Turns a hang into a reported failure.
 //!
 //! Every worker publishes what it is doing and how many items it has handled in its own slot
-//! of a [`Board`] (one cache line each, plain relaxed stores, so the hot path pays almost
+//! of a board (one cache line each, plain relaxed stores, so the hot path pays almost
 //! nothing). The thread that waits for the workers looks at the board every 50 ms; when the
 //! total of handled items has not moved for the watchdog's timeout, it stops waiting and
 //! reports each thread's last state in a [`WatchdogReport`].

@@ -53,14 +53,15 @@ pub struct Workload {
     pub batch: usize,
     /// What a producer does when the buffer is full.
     pub policy: Policy,
-    /// Simulated work before each send (the producer sleeps).
-    #[serde(serialize_with = "nanos")]
+    /// Simulated work before each send. In JSON: `producer_delay_ns`.
+    #[serde(serialize_with = "nanos", rename = "producer_delay_ns")]
     pub producer_delay: Duration,
-    /// Simulated work after each receive (the consumer sleeps).
-    #[serde(serialize_with = "nanos")]
+    /// Simulated work after each receive. In JSON: `consumer_delay_ns`.
+    #[serde(serialize_with = "nanos", rename = "consumer_delay_ns")]
     pub consumer_delay: Duration,
     /// Open-loop rate in messages per second over all producers; `None` sends as fast as the
-    /// buffer accepts.
+    /// buffer accepts. In JSON: `rate_per_s`.
+    #[serde(rename = "rate_per_s")]
     pub rate: Option<f64>,
     /// Measured repetitions.
     pub repeats: usize,
@@ -80,8 +81,9 @@ pub struct Workload {
     /// Measure the time spent blocked on a full or empty buffer. A worker then tries the
     /// non-blocking call first and times only the blocking call that follows a failure.
     pub blocked_time: bool,
-    /// A run in which no thread makes progress for this long is stopped and reported.
-    #[serde(serialize_with = "nanos")]
+    /// A run in which no thread makes progress for this long is stopped and reported. In JSON:
+    /// `watchdog_ns`.
+    #[serde(serialize_with = "nanos", rename = "watchdog_ns")]
     pub watchdog: Duration,
 }
 
