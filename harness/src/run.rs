@@ -15,7 +15,9 @@
 //! own and the worker's slot on the watchdog board.
 //!
 //! Producer and consumer delays spin below 100 µs (so that they are work, not timer slack) and
-//! sleep above it.
+//! sleep above it. Open-loop pacing yields instead of spinning, so paced producers leave the
+//! CPU to the consumers; each item's timestamp is its scheduled send time, so a producer that
+//! falls behind schedule shows up as latency (no coordinated omission).
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -302,14 +304,21 @@ impl Shared {
         self.abort.load(Ordering::Relaxed)
     }
 
-    /// Waits `duration`, spinning when short and sleeping when long. Returns false if the run
-    /// was aborted meanwhile.
+    /// Simulated work: spins when short (so it is work, not timer slack), sleeps when long.
+    /// Returns false if the run was aborted meanwhile.
     fn pause(&self, duration: Duration) -> bool {
-        self.wait_until(Instant::now() + duration)
+        self.wait_until(Instant::now() + duration, std::hint::spin_loop)
     }
 
-    /// Waits until `deadline`; false if aborted first.
-    fn wait_until(&self, deadline: Instant) -> bool {
+    /// Open-loop pacing: waits until `deadline`, yielding the CPU while the wait is short so a
+    /// paced producer never starves the consumers of a small machine. False if aborted first.
+    fn pace_until(&self, deadline: Instant) -> bool {
+        self.wait_until(deadline, thread::yield_now)
+    }
+
+    /// Waits until `deadline`, sleeping while far and calling `short_wait` when close; false
+    /// if the run was aborted first.
+    fn wait_until(&self, deadline: Instant, short_wait: fn()) -> bool {
         loop {
             if self.aborted() {
                 return false;
@@ -322,7 +331,7 @@ impl Shared {
             if left > Duration::from_micros(100) {
                 thread::sleep((left - Duration::from_micros(50)).min(Duration::from_millis(20)));
             } else {
-                std::hint::spin_loop();
+                short_wait();
             }
         }
     }
@@ -653,7 +662,7 @@ fn produce<P: Body, T: Producer<Item<P>>>(
             Some(interval) => {
                 let due = interval.mul_f64(seq as f64);
                 shared.board.set(slot, WorkerState::Delaying);
-                if !shared.wait_until(start + due) {
+                if !shared.pace_until(start + due) {
                     break;
                 }
                 shared.board.set(slot, WorkerState::Sending);
