@@ -37,7 +37,9 @@ pub const MIN_CALIBRATED_MESSAGES: u64 = 10_000;
 
 impl Matrix {
     /// The quick default matrix `harness` runs with no arguments: every backend; shapes seq,
-    /// 1:1, 4:1, 1:4, 4:4; capacities 0, 1, 1024; 5 repetitions sized to about 60 ms each.
+    /// 1:1, 4:1, 1:4, 4:4; capacities 0, 1, 1024; 5 repetitions sized to about 60 ms each;
+    /// blocked time not measured (see [`Workload::blocked_time`]: it costs throughput at small
+    /// capacities).
     pub fn quick() -> Self {
         Self {
             backends: registry::names(),
@@ -46,7 +48,7 @@ impl Matrix {
                 .map(|t| t.parse().expect("the default topologies parse"))
                 .collect(),
             capacities: vec![0, 1, 1024],
-            base: Workload::new().repeats(5).warmup(0),
+            base: Workload::new().repeats(5).warmup(0).blocked_time(false),
             baseline: "crossbeam",
             target_time: Some(Duration::from_millis(60)),
         }

@@ -96,6 +96,10 @@ struct RunArgs {
     /// close-storm[:N], or lose-item (a self-test of the verifier).
     #[arg(long, value_parser = parse_fault)]
     fault: Option<Fault>,
+    /// Do not measure blocked time. Measuring it tries the non-blocking call first and times
+    /// the blocking call that follows a failure, which costs throughput at small capacities.
+    #[arg(long)]
+    no_blocked_time: bool,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -121,9 +125,6 @@ struct CommonArgs {
     /// Time every n-th item of a producer for the latency histogram.
     #[arg(long, default_value_t = Workload::default().latency_sample_every)]
     latency_sample_every: u32,
-    /// Do not measure blocked time (saves one non-blocking attempt before each blocking call).
-    #[arg(long)]
-    no_blocked_time: bool,
 }
 
 #[derive(Debug, Args)]
@@ -166,6 +167,10 @@ struct CompareArgs {
     warmup: usize,
     #[command(flatten)]
     common: CommonArgs,
+    /// Also measure blocked time (off by default here: trying the non-blocking call first
+    /// costs throughput at small capacities, and a comparison is about throughput).
+    #[arg(long)]
+    blocked_time: bool,
     /// Also draw throughput per backend per shape as an SVG file, with the environment header.
     #[arg(long, value_name = "FILE.svg")]
     plot: Option<PathBuf>,
@@ -238,7 +243,6 @@ impl CommonArgs {
             .seed(self.seed)
             .watchdog(self.watchdog)
             .latency_sample_every(self.latency_sample_every)
-            .blocked_time(!self.no_blocked_time)
     }
 }
 
@@ -267,7 +271,10 @@ impl RunArgs {
             .fault(self.fault);
         RunRequest {
             backends: self.backend.clone(),
-            workload: self.common.apply(workload),
+            workload: self
+                .common
+                .apply(workload)
+                .blocked_time(!self.no_blocked_time),
             output: self.output.output(),
         }
     }
@@ -284,7 +291,7 @@ impl CompareArgs {
             topologies: self.topologies.clone(),
             capacities: self.capacities.clone(),
             baseline: self.baseline.clone(),
-            base: self.common.apply(base),
+            base: self.common.apply(base).blocked_time(self.blocked_time),
             target_time: (!self.target_time.is_zero()).then_some(self.target_time),
             plot: self.plot.clone(),
             output: self.output.output(),

@@ -374,6 +374,10 @@ fn compare_reports_ratios_and_draws_a_plot() {
     assert_eq!(results[0]["backend"], "flume");
     assert_eq!(results[0]["ratio"], 1.0);
     assert!(results[1]["ratio"].is_number());
+    assert!(
+        results[0]["producers"][0]["blocked_s"].is_null(),
+        "compare does not measure blocked time unless asked"
+    );
 }
 
 #[test]
