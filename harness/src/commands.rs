@@ -13,7 +13,7 @@ use crate::compare::{CellOutcome, Matrix, run_matrix};
 use crate::demo::{Demo, DemoError, demo};
 use crate::env::Environment;
 use crate::measurement::Measurement;
-use crate::registry::{self, BackendVisitor};
+use crate::registry::{self, BackendInfo, BackendVisitor};
 use crate::report::{Failure as ReportFailure, Format, Report};
 use crate::run::{Progress, RunError, check_capacity, run_observed};
 use crate::workload::{Topology, Workload};
@@ -96,12 +96,18 @@ impl Output {
             Some(path) => std::fs::write(path, text).map_err(|e| {
                 Failure::internal(format!("--output: cannot write {}: {e}", path.display()))
             }),
-            None => {
-                print!("{text}");
-                Ok(())
-            }
+            None => write_stdout(text),
         }
     }
+}
+
+/// Writes to stdout without the panic `print!` raises when the reader has gone (`| head`).
+fn write_stdout(text: &str) -> Result<(), Failure> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| Failure::internal(format!("cannot write to stdout: {e}")))
 }
 
 /// Sets up logging to stderr, with thread names. `level` (from `--log-level`) takes the
@@ -215,16 +221,15 @@ pub struct RunRequest {
 }
 
 /// Checks the things that would make every run fail at once, before anything runs.
-fn preflight(backends: &[&'static str], workload: &Workload) -> Result<(), Failure> {
+fn preflight(backends: &[BackendInfo], workload: &Workload) -> Result<(), Failure> {
     workload
         .validate()
         .map_err(|e| Failure::usage(e.to_string()))?;
-    for name in backends {
-        let info = registry::find(name).ok_or_else(|| Failure::usage("unknown backend"))?;
+    for info in backends {
         if workload.capacity == 0 && !info.capabilities.rendezvous {
             return Err(Failure::usage(format!(
                 "--capacity: {}",
-                CapacityError::RendezvousUnsupported { backend: name }
+                CapacityError::RendezvousUnsupported { backend: info.name }
             )));
         }
     }
@@ -251,7 +256,8 @@ fn run_error(error: &RunError) -> Failure {
 pub fn run(request: &RunRequest) -> Result<Exit, Failure> {
     let backends = registry::resolve(&request.backends)
         .map_err(|e| Failure::usage(format!("--backend: {e}")))?;
-    preflight(&backends, &request.workload)?;
+    let infos: Vec<BackendInfo> = backends.iter().filter_map(|b| registry::find(b)).collect();
+    preflight(&infos, &request.workload)?;
     let bars = MultiProgress::with_draw_target(draw_target());
     let mut measurements = Vec::new();
     let mut failure = None;
@@ -467,7 +473,7 @@ pub fn run_demo(request: &DemoRequest) -> Result<Exit, Failure> {
         .map_err(|e| Failure::usage(format!("--backend: {e}")))?;
     match visit.result {
         Some(Ok(outcome)) => {
-            print!("{}", outcome.render());
+            write_stdout(&outcome.render())?;
             Ok(if outcome.verification.ok {
                 Exit::Success
             } else {
@@ -477,5 +483,49 @@ pub fn run_demo(request: &DemoRequest) -> Result<Exit, Failure> {
         Some(Err(e @ DemoError::Spawn(_))) => Err(Failure::internal(e.to_string())),
         Some(Err(e)) => Err(Failure::usage(e.to_string())),
         None => Err(Failure::internal("the backend was not visited")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use buffer_api::{BufferedDrop, Capabilities, Discipline, Support};
+
+    use super::*;
+
+    #[test]
+    fn capacity_zero_without_rendezvous_is_a_usage_error_naming_the_flag() {
+        let no_rendezvous = BackendInfo {
+            name: "ring",
+            capabilities: Capabilities {
+                rendezvous: false,
+                close: Support::Native,
+                batch: Support::Emulated,
+                discipline: Discipline::Fifo,
+                buffered_drop: BufferedDrop::OnLastConsumer,
+            },
+        };
+        let failure = preflight(&[no_rendezvous], &Workload::new().capacity(0)).unwrap_err();
+        assert_eq!(failure.exit, Exit::Usage);
+        assert_eq!(
+            failure.message,
+            "--capacity: backend `ring` does not support capacity 0 (rendezvous)"
+        );
+        assert!(preflight(&[no_rendezvous], &Workload::new().capacity(1)).is_ok());
+    }
+
+    #[test]
+    fn exit_codes_are_distinct_and_ordered_by_severity() {
+        let all = [
+            Exit::Success,
+            Exit::Internal,
+            Exit::Usage,
+            Exit::Violation,
+            Exit::Watchdog,
+        ];
+        let codes: Vec<u8> = all.iter().map(|e| e.code()).collect();
+        assert_eq!(codes, vec![0, 1, 2, 3, 4]);
+        for (exit, code) in all.iter().zip(codes) {
+            assert!(EXIT_CODES.contains(&format!("{code}  ")), "{exit:?}");
+        }
     }
 }
