@@ -49,7 +49,9 @@ pub struct Workload {
     pub messages: u64,
     /// What each message carries besides its `(producer, seq, send time)` header.
     pub payload: Payload,
-    /// Items per `send_batch`/`recv_batch` call; 1 uses the single-item calls.
+    /// Items per `send_batch`/`recv_batch` call; 1 uses the single-item calls. Producers batch
+    /// only under [`Policy::Block`] (the other policies decide item by item); consumers always
+    /// use `recv_batch` when this is above 1. The `seq` workload uses `min(batch, capacity)`.
     pub batch: usize,
     /// What a producer does when the buffer is full.
     pub policy: Policy,
