@@ -33,24 +33,25 @@ pub struct Matrix {
 }
 
 /// The fewest messages a calibrated cell runs.
-pub const MIN_CALIBRATED_MESSAGES: u64 = 10_000;
+pub const MIN_CALIBRATED_MESSAGES: u64 = 5_000;
 
 impl Matrix {
     /// The quick default matrix `harness` runs with no arguments: every backend; shapes seq,
-    /// 1:1, 4:1, 1:4, 4:4; capacities 0, 1, 1024; 5 repetitions sized to about 60 ms each;
+    /// 1:1, 4:1, 1:4, 4:4, 16:16; capacities 0, 1, 1024; 5 repetitions sized to about 100 ms
+    /// each (at least [`MIN_CALIBRATED_MESSAGES`], at most 1,000,000 messages);
     /// blocked time not measured (see [`Workload::blocked_time`]: it costs throughput at small
     /// capacities).
     pub fn quick() -> Self {
         Self {
             backends: registry::names(),
-            topologies: ["seq", "1:1", "4:1", "1:4", "4:4"]
+            topologies: ["seq", "1:1", "4:1", "1:4", "4:4", "16:16"]
                 .iter()
                 .map(|t| t.parse().expect("the default topologies parse"))
                 .collect(),
             capacities: vec![0, 1, 1024],
             base: Workload::new().repeats(5).warmup(0).blocked_time(false),
             baseline: "crossbeam",
-            target_time: Some(Duration::from_millis(60)),
+            target_time: Some(Duration::from_millis(100)),
         }
     }
 
@@ -106,6 +107,7 @@ impl Cell {
 pub fn run_matrix(matrix: &Matrix, observer: &mut dyn FnMut(&Cell)) -> Vec<Cell> {
     let mut cells = Vec::new();
     for (topology, capacity, backend) in matrix.cells() {
+        let started = std::time::Instant::now();
         let workload = matrix.base.clone().topology(topology).capacity(capacity);
         let outcome = if capacity == 0 && topology == Topology::Seq {
             CellOutcome::Skipped("one thread cannot rendezvous with itself".to_owned())
@@ -128,6 +130,12 @@ pub fn run_matrix(matrix: &Matrix, observer: &mut dyn FnMut(&Cell)) -> Vec<Cell>
             capacity,
             outcome,
         };
+        tracing::info!(
+            backend,
+            messages = cell.measurement().map(|m| m.workload.messages),
+            "{topology} cap {capacity} took {:.2}s",
+            started.elapsed().as_secs_f64()
+        );
         observer(&cell);
         cells.push(cell);
     }

@@ -143,7 +143,7 @@ struct CompareArgs {
     #[arg(long, default_value = "all")]
     backends: String,
     /// Shapes: `seq` and P:C, comma-separated.
-    #[arg(long, default_value = "seq,1:1,4:1,1:4,4:4", value_parser = parse_topology_list)]
+    #[arg(long, default_value = "seq,1:1,4:1,1:4,4:4,16:16", value_parser = parse_topology_list)]
     topologies: TopologyList,
     /// Capacities, comma-separated (0 runs only on backends with rendezvous).
     #[arg(long, default_value = "0,1,1024", value_parser = parse_capacity_list)]
@@ -157,7 +157,7 @@ struct CompareArgs {
     messages: u64,
     /// Size each cell so one repetition takes about this long, after a short calibration
     /// run; 0 turns sizing off.
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, default_value = "60ms")]
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, default_value = "100ms")]
     target_time: Duration,
     /// Measured repetitions per cell.
     #[arg(long, default_value_t = 5)]
