@@ -39,6 +39,7 @@ use buffer_api::{
     RecvTimeoutError, SendError, SendTimeoutError, Support, TryRecvError, TrySendError,
 };
 use crossbeam_channel as cb;
+use crossbeam_utils::Backoff;
 
 /// The crossbeam-channel backend: `crossbeam_channel::bounded` behind the buffer-api traits.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -162,6 +163,20 @@ impl<T> Producer<T> {
     #[cold]
     #[inline(never)]
     fn wait_to_send(&self, item: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+        // Retry with crossbeam's own backoff before parking, as its raw `send` does: parking
+        // costs microseconds, and room often appears sooner.
+        let backoff = Backoff::new();
+        let mut item = item;
+        while !backoff.is_completed() {
+            backoff.snooze();
+            match self.tx.try_send(item) {
+                Ok(()) => return Ok(()),
+                Err(cb::TrySendError::Disconnected(back)) => {
+                    return Err(SendTimeoutError::Disconnected(back));
+                }
+                Err(cb::TrySendError::Full(back)) => item = back,
+            }
+        }
         let mut select = cb::Select::new();
         let send = select.send(&self.tx);
         select.recv(&self.shared.wake_rx);
@@ -198,6 +213,16 @@ impl<T> Consumer<T> {
     #[cold]
     #[inline(never)]
     fn wait_to_recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        // Retry with crossbeam's own backoff before parking, as its raw `recv` does.
+        let backoff = Backoff::new();
+        while !backoff.is_completed() {
+            backoff.snooze();
+            match self.rx.try_recv() {
+                Ok(item) => return Ok(item),
+                Err(cb::TryRecvError::Disconnected) => return Err(RecvTimeoutError::Disconnected),
+                Err(cb::TryRecvError::Empty) => {}
+            }
+        }
         loop {
             match self.shared.gate.phase() {
                 Phase::Sealed => {
