@@ -455,14 +455,14 @@ impl FromStr for Policy {
     type Err = ParseError;
 
     /// Parses `block`, `timeout:<duration>` and `drop-newest`. `drop-oldest` is refused with a
-    /// message saying that it comes with the disciplines issue.
+    /// message saying that no backend offers it yet.
     fn from_str(s: &str) -> Result<Self, ParseError> {
         let s = s.trim();
         match s {
             "block" => Ok(Self::Block),
             "drop-newest" => Ok(Self::DropNewest),
             "drop-oldest" => Err(ParseError::new(
-                "`drop-oldest` is not supported yet (it comes with the disciplines issue); \
+                "`drop-oldest` is not supported yet: no backend offers an atomic evict-and-insert; \
                  use block, timeout:<dur> or drop-newest",
             )),
             _ => match s.strip_prefix("timeout:") {
