@@ -1,0 +1,19 @@
+//! The workload groups `seq`, `spsc`, `mpsc`, `spmc`, `mpmc` and `oversubscribed`: every
+//! backend of the registry through the harness's run function. See the `benches` crate docs.
+
+use benches::{Profile, SHAPES, bench_shape};
+use criterion::{Criterion, criterion_group, criterion_main};
+
+fn workloads(c: &mut Criterion) {
+    let profile = Profile::from_env();
+    for shape in SHAPES {
+        bench_shape(c, shape, &profile);
+    }
+}
+
+criterion_group! {
+    name = groups;
+    config = Profile::from_env().criterion();
+    targets = workloads
+}
+criterion_main!(groups);
