@@ -23,6 +23,7 @@
 //! | `seq` | one thread sends `min(capacity, remaining)`, then receives them | `<backend>`, `<backend>-batch64` |
 //! | `spsc`, `mpsc`, `spmc`, `mpmc` | 1:1, 4:1, 1:4, 4:4 producer and consumer threads | `<backend>`, `<backend>-batch64` |
 //! | `oversubscribed` | 16:16 threads, more than cores | `<backend>`, `<backend>-batch64` |
+//! | `adapter-seq`, `adapter-spsc` | raw crossbeam-channel and flume next to their adapters | `crossbeam-raw`, `crossbeam-adapter`, `flume-raw`, `flume-adapter` |
 //!
 //! The six workload groups run every backend of [`harness::registry::for_each_backend`] at
 //! capacities 0 (only where `Backend::CAPABILITIES.rendezvous`, and never in `seq`), 1, 64 and
@@ -42,6 +43,11 @@
 //!   buffer, spawning and joining threads and verifying are not timed, and nothing prints.
 //!   Every run is verified (exactly once, per-producer order, accounting); a violation, or fewer
 //!   messages delivered than sent, panics the benchmark.
+//! - **Adapter-overhead groups**: the loops in [`overhead`] are written once, generic over a
+//!   small [`Channel`] trait, and run for the raw crate and for its adapter, so the two differ
+//!   only in the channel. `seq` runs on the benchmark thread and times the loop alone; `spsc`
+//!   spawns its two threads first and times them like the harness. Both check every value
+//!   arrives once and in order.
 //!
 //! All groups use flat sampling: an iteration takes milliseconds to seconds, and flat sampling
 //! keeps a slow cell at `sample_size` iterations.
@@ -55,6 +61,7 @@
 //! | warm-up, measurement per benchmark | 0.5 s, 2 s | 2 s, 10 s |
 //! | bootstrap resamples | 10,000 | 100,000 (criterion's default) |
 //! | batch variants at capacities | 1024 | 64, 1024 |
+//! | adapter overhead at capacities | 1, 1024 | 0 (spsc), 1, 64, 1024 |
 //!
 //! [`FULL_ENV`] (`BENCH_FULL`) takes `1`, `true`, `yes` or `on` for the full profile and `0`,
 //! `false`, `no`, `off` or nothing for the default; anything else panics rather than silently
@@ -73,8 +80,10 @@
 //! numbers on small shared machines move with the host (see `BENCHMARKS.md`). For the
 //! numbers the README reports, with CPU time and spread, use `harness compare`.
 
+pub mod overhead;
 pub mod profile;
 pub mod workloads;
 
+pub use overhead::{Adapter, Channel, OVERHEAD_SHAPES, RawChannel, bench_overhead};
 pub use profile::{BATCH, CAPACITIES, FULL_ENV, Profile};
 pub use workloads::{SHAPES, Shape, base_workload, bench_shape, bench_workload, measure};

@@ -1,0 +1,19 @@
+//! The adapter-overhead groups `adapter-seq` and `adapter-spsc`: raw crossbeam-channel and raw
+//! flume next to their buffer-api adapters, in one loop. See the `benches` crate docs.
+
+use benches::{OVERHEAD_SHAPES, Profile, bench_overhead};
+use criterion::{Criterion, criterion_group, criterion_main};
+
+fn adapter_overhead(c: &mut Criterion) {
+    let profile = Profile::from_env();
+    for shape in OVERHEAD_SHAPES {
+        bench_overhead(c, shape, &profile);
+    }
+}
+
+criterion_group! {
+    name = groups;
+    config = Profile::from_env().criterion();
+    targets = adapter_overhead
+}
+criterion_main!(groups);
