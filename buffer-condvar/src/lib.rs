@@ -112,13 +112,12 @@
 
 mod rendezvous;
 mod shared;
+mod sync;
 
-#[cfg(test)]
+#[cfg(all(test, not(any(loom, shuttle))))]
 mod tests;
 
 use std::fmt;
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use buffer_api::{
@@ -128,6 +127,7 @@ use buffer_api::{
 };
 
 use crate::shared::{Shared, Wait};
+use crate::sync::{Arc, Ordering};
 
 /// The backend marker: a bounded FIFO buffer on one mutex and two condvars.
 ///

@@ -17,11 +17,10 @@
 //! offer while that producer's previous item still waits in `handoff`, and then pick that older
 //! item up itself: one consumer would see the producer's items out of order.
 
-use std::sync::atomic::Ordering;
-
 use buffer_api::{RecvError, RecvTimeoutError, SendTimeoutError};
 
 use crate::shared::{Offer, Shared, State, Wait};
+use crate::sync::Ordering;
 
 /// The notifications owed after taking offers.
 #[derive(Clone, Copy, Default)]

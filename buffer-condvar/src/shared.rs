@@ -9,17 +9,26 @@
 use std::collections::VecDeque;
 use std::hint;
 use std::mem;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::thread;
 use std::time::Instant;
 
 use buffer_api::{CapacityError, RecvError, RecvTimeoutError, SendBatchError, SendTimeoutError};
-use parking_lot::{Condvar, Mutex, MutexGuard};
 
-/// How many `spin_loop` hints a blocked operation spends before it starts yielding.
-const SPINS: usize = 64;
-/// How many times a blocked operation yields its time slice before it parks.
-const YIELDS: usize = 4;
+use crate::sync::{AtomicBool, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering, yield_now};
+
+/// How many `spin_loop` hints a blocked operation spends before it starts yielding. None under
+/// the model checkers: every spin would be a scheduling point, multiplying the interleavings
+/// to explore without adding behaviour (the hints decide nothing).
+const SPINS: usize = if cfg!(any(loom, shuttle)) { 0 } else { 64 };
+/// How many times a blocked operation yields its time slice before it parks. None under loom,
+/// whose exhaustive search each yield would multiply; one under shuttle, whose random
+/// schedules are cheap to extend, so that the hint reads still run there.
+const YIELDS: usize = if cfg!(loom) {
+    0
+} else if cfg!(shuttle) {
+    1
+} else {
+    4
+};
 
 /// How long an operation may wait for its predicate.
 #[derive(Clone, Copy, Debug)]
@@ -180,6 +189,8 @@ impl<T> Shared<T> {
 
     /// Spins, then yields, until `ready()` says the predicate may hold, the wait runs out or
     /// the budget is spent. Holds no lock; the caller relocks and checks for real.
+    // Under the checkers the spin (and, for loom, the yield) budget is 0: its loop is empty.
+    #[cfg_attr(any(loom, shuttle), allow(clippy::reversed_empty_ranges))]
     pub(crate) fn backoff(&self, wait: Wait, ready: impl Fn() -> bool) {
         for _ in 0..SPINS {
             if ready() {
@@ -191,7 +202,7 @@ impl<T> Shared<T> {
             if ready() || wait.expired() {
                 return;
             }
-            thread::yield_now();
+            yield_now();
         }
     }
 

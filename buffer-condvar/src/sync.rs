@@ -1,0 +1,117 @@
+//! The synchronisation primitives the buffer is built on, chosen at compile time, so that a model
+//! checker sees every lock, wait, notification and atomic access the buffer makes.
+//!
+//! - Normal builds: `parking_lot`'s `Mutex`, `MutexGuard` and `Condvar`, `std`'s `Arc`, atomics
+//!   and `yield_now`, re-exported as they are. No wrapper exists in these builds.
+//! - `cfg(loom)`: thin adapters over `loom::sync` and `loom::thread`.
+//! - `cfg(shuttle)`: the same adapters over `shuttle::sync` and `shuttle::thread`.
+//!
+//! The buffer is written against parking_lot's API, so the adapters mimic it: `lock` returns
+//! the guard itself (there is no poisoning), and `Condvar::wait` borrows the guard mutably
+//! where loom's and shuttle's take it by value and hand it back. The adapter's guard holds the
+//! checker's guard in an `Option` so that `wait` can move it out and put it back.
+//!
+//! Under the checkers a timed wait (`wait_until`) is a plain wait: neither loom nor shuttle
+//! models time, so it never times out. Timed operations are therefore kept out of the models.
+
+#[cfg(all(loom, shuttle))]
+compile_error!("`cfg(loom)` and `cfg(shuttle)` exclude each other: build one model at a time");
+
+#[cfg(not(any(loom, shuttle)))]
+pub(crate) use parking_lot::{Condvar, Mutex, MutexGuard};
+#[cfg(not(any(loom, shuttle)))]
+pub(crate) use std::sync::Arc;
+#[cfg(not(any(loom, shuttle)))]
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+#[cfg(not(any(loom, shuttle)))]
+pub(crate) use std::thread::yield_now;
+
+#[cfg(any(loom, shuttle))]
+pub(crate) use self::model::{
+    Arc, AtomicBool, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering, yield_now,
+};
+
+/// parking_lot's API over a model checker's primitives.
+#[cfg(any(loom, shuttle))]
+mod model {
+    use std::ops::{Deref, DerefMut};
+    use std::sync::PoisonError;
+    use std::time::Instant;
+
+    #[cfg(loom)]
+    use loom as checker;
+    #[cfg(shuttle)]
+    use shuttle as checker;
+
+    pub(crate) use checker::sync::Arc;
+    pub(crate) use checker::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    pub(crate) use checker::thread::yield_now;
+
+    /// A mutex whose `lock` returns the guard, as parking_lot's does.
+    pub(crate) struct Mutex<T>(checker::sync::Mutex<T>);
+
+    /// The guard of a [`Mutex`]; always `Some` outside [`Condvar::wait`].
+    pub(crate) struct MutexGuard<'a, T>(Option<checker::sync::MutexGuard<'a, T>>);
+
+    /// A condvar whose `wait` borrows the guard, as parking_lot's does.
+    pub(crate) struct Condvar(checker::sync::Condvar);
+
+    impl<T> Mutex<T> {
+        pub(crate) fn new(value: T) -> Self {
+            Self(checker::sync::Mutex::new(value))
+        }
+
+        /// Locks; a poisoned lock is taken anyway, like parking_lot, which has no poisoning.
+        #[track_caller]
+        pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
+            MutexGuard(Some(self.0.lock().unwrap_or_else(PoisonError::into_inner)))
+        }
+    }
+
+    impl<T> Deref for MutexGuard<'_, T> {
+        type Target = T;
+
+        fn deref(&self) -> &T {
+            self.0.as_ref().expect("the guard is held outside `wait`")
+        }
+    }
+
+    impl<T> DerefMut for MutexGuard<'_, T> {
+        fn deref_mut(&mut self) -> &mut T {
+            self.0.as_mut().expect("the guard is held outside `wait`")
+        }
+    }
+
+    impl Condvar {
+        pub(crate) fn new() -> Self {
+            Self(checker::sync::Condvar::new())
+        }
+
+        /// Unlocks, parks until notified, relocks.
+        #[track_caller]
+        pub(crate) fn wait<T>(&self, guard: &mut MutexGuard<'_, T>) {
+            let inner = guard.0.take().expect("the guard is held outside `wait`");
+            guard.0 = Some(self.0.wait(inner).unwrap_or_else(PoisonError::into_inner));
+        }
+
+        /// A plain [`wait`](Self::wait): the checkers do not model time, so this never times out.
+        #[track_caller]
+        pub(crate) fn wait_until<T>(&self, guard: &mut MutexGuard<'_, T>, _deadline: Instant) {
+            self.wait(guard);
+        }
+
+        /// Wakes one waiter. The checkers do not say whether one was waiting, so this answers
+        /// `true`, which callers may only take as "perhaps": the buffer uses the answer to stop
+        /// notifying early, and notifying an empty condvar is harmless.
+        #[track_caller]
+        pub(crate) fn notify_one(&self) -> bool {
+            self.0.notify_one();
+            true
+        }
+
+        #[track_caller]
+        pub(crate) fn notify_all(&self) {
+            self.0.notify_all();
+        }
+    }
+}
