@@ -1,0 +1,282 @@
+//! Loom models of the condvar buffer: every interleaving of a small case, up to a bound on
+//! preemptions, with the buffer's own mutex, condvars and atomics instrumented through its
+//! `sync` facade. A lost wake-up shows as loom's deadlock report; a wrong outcome as a failed
+//! assertion.
+//!
+//! ```text
+//! RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 \
+//!     cargo test -p buffer-condvar --release --test loom --target-dir target/loom
+//! ```
+//!
+//! `LOOM_MAX_PREEMPTIONS` defaults to [`PREEMPTIONS`] here. Each model uses blocking and `try_`
+//! operations only: loom does not model time, so a timed wait would never time out.
+#![cfg(loom)]
+
+use buffer_api::{
+    Backend, Consumer, Handle, Producer, RecvError, SendBatchError, SendError, TryRecvError,
+};
+use buffer_condvar::{Condvar, CondvarConsumer, CondvarProducer};
+use loom::sync::Arc;
+use loom::sync::atomic::{AtomicUsize, Ordering};
+use loom::thread;
+
+/// The preemption bound when `LOOM_MAX_PREEMPTIONS` is not set.
+const PREEMPTIONS: usize = 3;
+
+/// Checks `f` under every interleaving loom explores, and prints how many there were (shown
+/// with `--nocapture`).
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(PREEMPTIONS);
+    }
+    // Counted outside loom (a std atomic), across the executions of this one model.
+    let executions = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&executions);
+    builder.check(move || {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        f();
+    });
+    println!(
+        "{} interleavings (preemption bound {:?})",
+        executions.load(std::sync::atomic::Ordering::Relaxed),
+        builder.preemption_bound,
+    );
+}
+
+fn buffer<T: Send + 'static>(capacity: usize) -> (CondvarProducer<T>, CondvarConsumer<T>) {
+    Condvar::bounded(capacity).expect("a valid capacity")
+}
+
+/// Model 1: capacity 1, two producers with one item each, one consumer. The second producer
+/// finds the ring full and parks; the consumer's receive must wake it (the not-full side).
+#[test]
+fn model_1_not_full_wakeup_two_producers_one_consumer() {
+    model(|| {
+        let (tx, rx) = buffer::<u32>(1);
+        let producers: Vec<_> = (0..2)
+            .map(|id| {
+                let tx = tx.clone();
+                thread::spawn(move || tx.send(id))
+            })
+            .collect();
+        drop(tx);
+        let mut got = [rx.recv(), rx.recv()].map(|r| r.expect("two items were sent"));
+        got.sort_unstable();
+        assert_eq!(got, [0, 1]);
+        for producer in producers {
+            assert_eq!(producer.join().unwrap(), Ok(()));
+        }
+        assert_eq!(rx.recv(), Err(RecvError));
+    });
+}
+
+/// Model 2: capacity 1, one producer with two items, two consumers with one receive each. The
+/// consumers park on the empty ring; each send must wake one (the not-empty side), and a
+/// consumer woken after another took its item must wait again, not give up.
+#[test]
+fn model_2_not_empty_wakeup_one_producer_two_consumers() {
+    model(|| {
+        let (tx, rx) = buffer::<u32>(1);
+        let consumers: Vec<_> = (0..2)
+            .map(|_| {
+                let rx = rx.clone();
+                thread::spawn(move || rx.recv())
+            })
+            .collect();
+        tx.send(0).unwrap();
+        tx.send(1).unwrap();
+        drop(tx);
+        let mut got = consumers
+            .into_iter()
+            .map(|c| c.join().unwrap().expect("the buffer stays open for both"))
+            .collect::<Vec<_>>();
+        got.sort_unstable();
+        assert_eq!(got, [0, 1]);
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+    });
+}
+
+/// Model 3: capacity 1 and full, a producer blocked in `send`, `close()` from another thread.
+/// The producer gets its own item back, and the buffered item is still received.
+#[test]
+fn model_3_close_hands_a_blocked_producer_its_item_and_keeps_the_buffered_one() {
+    model(|| {
+        let (tx, rx) = buffer::<u32>(1);
+        tx.try_send(0).unwrap();
+        let producer = thread::spawn(move || tx.send(1));
+        assert!(rx.close());
+        assert_eq!(producer.join().unwrap(), Err(SendError(1)));
+        assert_eq!(rx.recv(), Ok(0));
+        assert_eq!(rx.recv(), Err(RecvError));
+    });
+}
+
+/// Model 4: capacity 1 and empty, two consumers blocked, `close()`: both wake, disconnected.
+#[test]
+fn model_4_close_wakes_every_blocked_consumer() {
+    model(|| {
+        let (tx, rx) = buffer::<u32>(1);
+        let consumers: Vec<_> = (0..2)
+            .map(|_| {
+                let rx = rx.clone();
+                thread::spawn(move || rx.recv())
+            })
+            .collect();
+        assert!(tx.close());
+        for consumer in consumers {
+            assert_eq!(consumer.join().unwrap(), Err(RecvError));
+        }
+        assert_eq!(tx.send(2), Err(SendError(2)));
+    });
+}
+
+/// Model 5: a producer sends and then drops its handle while the consumer waits: the item is
+/// delivered before `Disconnected`.
+#[test]
+fn model_5_last_producer_gone_delivers_the_item_before_disconnected() {
+    model(|| {
+        let (tx, rx) = buffer::<u32>(1);
+        let producer = thread::spawn(move || {
+            tx.send(7).unwrap();
+            // `tx`, the last producer handle, is dropped here.
+        });
+        assert_eq!(rx.recv(), Ok(7));
+        assert_eq!(rx.recv(), Err(RecvError));
+        producer.join().unwrap();
+        assert!(rx.is_closed());
+    });
+}
+
+/// A payload that counts its own drops in a loom atomic, one counter per item.
+struct Token {
+    id: usize,
+    drops: Arc<[AtomicUsize; 3]>,
+}
+
+impl Drop for Token {
+    fn drop(&mut self) {
+        self.drops[self.id].fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Model 6: every item is dropped exactly once: received ones by the consumer, refused ones by
+/// the producer from the error, and the ones left in the buffer when the last consumer goes.
+#[test]
+fn model_6_every_item_is_dropped_exactly_once() {
+    model(|| {
+        let drops = Arc::new([0, 1, 2].map(|_| AtomicUsize::new(0)));
+        let (tx, rx) = buffer::<Token>(2);
+        let producer = {
+            let drops = Arc::clone(&drops);
+            thread::spawn(move || {
+                let mut refused = Vec::new();
+                for id in 0..3 {
+                    let token = Token {
+                        id,
+                        drops: Arc::clone(&drops),
+                    };
+                    if let Err(SendError(back)) = tx.send(token) {
+                        assert_eq!(back.id, id, "a refused send hands back its own item");
+                        refused.push(id);
+                    }
+                }
+                refused
+            })
+        };
+        let consumer = thread::spawn(move || {
+            let first = rx.recv().expect("the producer is alive until it has sent");
+            assert_eq!(first.id, 0);
+            // `first`, then `rx`, the last consumer, is dropped here, with the buffered items.
+        });
+        consumer.join().unwrap();
+        let refused = producer.join().unwrap();
+        // Once the consumer has gone, every later send is refused: a suffix of the items.
+        assert!(refused.iter().all(|&id| id > 0));
+        assert!(refused.windows(2).all(|w| w[1] == w[0] + 1));
+        assert_eq!(refused.last().copied().unwrap_or(2), 2);
+        for (id, count) in drops.iter().enumerate() {
+            assert_eq!(count.load(Ordering::SeqCst), 1, "item {id} dropped once");
+        }
+    });
+}
+
+/// Model 7a: rendezvous (capacity 0). `send` returns `Ok` only once a receiver owns the item:
+/// closing right after it returns cannot take the item back from the receiver.
+#[test]
+fn model_7a_rendezvous_send_returns_after_the_receiver_owns_the_item() {
+    model(|| {
+        let (tx, rx) = buffer::<u32>(0);
+        let producer = thread::spawn(move || {
+            let sent = tx.send(7);
+            tx.close();
+            sent
+        });
+        assert_eq!(rx.recv(), Ok(7));
+        assert_eq!(producer.join().unwrap(), Ok(()));
+        assert_eq!(rx.recv(), Err(RecvError));
+    });
+}
+
+/// Model 7b: rendezvous against a concurrent close: either both sides see the hand-off, or the
+/// sender has its item back and the receiver sees `Disconnected`; never one without the other.
+#[test]
+fn model_7b_rendezvous_against_close_is_all_or_nothing() {
+    model(|| {
+        let (tx, rx) = buffer::<u32>(0);
+        // The main thread keeps a producer handle, so only `close` disconnects.
+        let producer = {
+            let tx = tx.clone();
+            thread::spawn(move || tx.send(7))
+        };
+        let consumer = {
+            let rx = rx.clone();
+            thread::spawn(move || rx.recv())
+        };
+        assert!(rx.close());
+        let sent = producer.join().unwrap();
+        let received = consumer.join().unwrap();
+        match sent {
+            Ok(()) => assert_eq!(received, Ok(7)),
+            Err(SendError(item)) => {
+                assert_eq!(item, 7);
+                assert_eq!(received, Err(RecvError));
+            }
+        }
+    });
+}
+
+/// Model 8: `send_batch` of three items through capacity 2 and `recv_batch` of up to two,
+/// against a concurrent `close()`. Whatever `send_batch` reports sent is received, in order,
+/// and exactly the rest comes back unsent.
+///
+/// Drop-oldest does not exist in this backend yet; its model comes with the disciplines issue.
+#[test]
+fn model_8_batches_against_close_lose_and_duplicate_nothing() {
+    model(|| {
+        let (tx, rx) = buffer::<u32>(2);
+        let producer = {
+            let tx = tx.clone();
+            thread::spawn(move || tx.send_batch(vec![0, 1, 2]))
+        };
+        let consumer = {
+            let rx = rx.clone();
+            thread::spawn(move || {
+                let mut got = Vec::new();
+                while let Ok(n) = rx.recv_batch(&mut got, 2) {
+                    assert!((1..=2).contains(&n));
+                }
+                got
+            })
+        };
+        assert!(tx.close());
+        let got = consumer.join().unwrap();
+        let (sent, unsent) = match producer.join().unwrap() {
+            Ok(()) => (3, Vec::new()),
+            Err(SendBatchError { sent, unsent }) => (sent, unsent),
+        };
+        assert_eq!(got, (0..3).take(sent).collect::<Vec<u32>>());
+        assert_eq!(unsent, (0..3).skip(sent).collect::<Vec<u32>>());
+        assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+    });
+}
