@@ -30,6 +30,27 @@ const YIELDS: usize = if cfg!(loom) {
     4
 };
 
+/// The type of the two predicate condvars: the condvar itself, except in the
+/// `mutant_one_condvar` mutation test, where both fields share one.
+#[cfg(not(mutant_one_condvar))]
+pub(crate) type PredicateCondvar = Condvar;
+#[cfg(mutant_one_condvar)]
+pub(crate) type PredicateCondvar = crate::sync::Arc<Condvar>;
+
+/// The condvars of the two predicates, not empty and not full.
+#[cfg(not(mutant_one_condvar))]
+fn predicate_condvars() -> (Condvar, Condvar) {
+    (Condvar::new(), Condvar::new())
+}
+
+/// Mutant: one condvar for both predicates, still notified with `notify_one`, so a wake-up
+/// meant for a receiver can land on a sender (or the reverse) and be lost.
+#[cfg(mutant_one_condvar)]
+fn predicate_condvars() -> (PredicateCondvar, PredicateCondvar) {
+    let one = crate::sync::Arc::new(Condvar::new());
+    (crate::sync::Arc::clone(&one), one)
+}
+
 /// How long an operation may wait for its predicate.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Wait {
@@ -84,9 +105,9 @@ pub(crate) struct State<T> {
 pub(crate) struct Shared<T> {
     pub(crate) state: Mutex<State<T>>,
     /// Receivers wait here for an item (capacity 0: for a hand-off).
-    pub(crate) not_empty: Condvar,
+    pub(crate) not_empty: PredicateCondvar,
     /// Senders wait here for room (capacity 0: for their offer to be taken).
-    pub(crate) not_full: Condvar,
+    pub(crate) not_full: PredicateCondvar,
     pub(crate) capacity: usize,
     /// Live producer handles; the one that takes it to 0 disconnects.
     pub(crate) producers: AtomicUsize,
@@ -118,6 +139,7 @@ impl<T> Shared<T> {
         queue
             .try_reserve_exact(capacity)
             .map_err(|_| CapacityError::TooLarge { capacity })?;
+        let (not_empty, not_full) = predicate_condvars();
         Ok(Self {
             state: Mutex::new(State {
                 queue,
@@ -129,8 +151,8 @@ impl<T> Shared<T> {
                 send_waiters: 0,
                 recv_waiters: 0,
             }),
-            not_empty: Condvar::new(),
-            not_full: Condvar::new(),
+            not_empty,
+            not_full,
             capacity,
             producers: AtomicUsize::new(1),
             consumers: AtomicUsize::new(1),
@@ -181,8 +203,17 @@ impl<T> Shared<T> {
         };
         self.publish(&st);
         drop(st);
-        self.not_empty.notify_all();
-        self.not_full.notify_all();
+        #[cfg(not(mutant_close_notify_one))]
+        {
+            self.not_empty.notify_all();
+            self.not_full.notify_all();
+        }
+        #[cfg(mutant_close_notify_one)]
+        {
+            // Mutant: wakes one waiter per condvar on disconnect; the others sleep on.
+            self.not_empty.notify_one();
+            self.not_full.notify_one();
+        }
         drop(buffered);
         newly
     }
@@ -268,6 +299,13 @@ impl<T> Shared<T> {
             st.send_waiters += 1;
             Self::park(&self.not_full, &mut st, wait);
             st.send_waiters -= 1;
+            #[cfg(mutant_if_wait)]
+            if !st.disconnected && st.queue.len() == self.capacity {
+                // Mutant: `if` instead of `while`. Trusts the wake-up and sends into a full ring.
+                st.queue.push_back(item);
+                self.publish(&st);
+                return Ok(());
+            }
         }
     }
 
@@ -307,6 +345,11 @@ impl<T> Shared<T> {
             st.recv_waiters += 1;
             Self::park(&self.not_empty, &mut st, wait);
             st.recv_waiters -= 1;
+            #[cfg(mutant_if_wait)]
+            if st.queue.is_empty() {
+                // Mutant: `if` instead of `while`. Trusts the wake-up: no item must mean closed.
+                return Err(RecvTimeoutError::Disconnected);
+            }
         }
     }
 
