@@ -109,6 +109,65 @@
 //! - **No `select!`**, no iterators over the receiver, no unbounded flavour.
 //! - **Fairness** is not promised: a spinning thread may overtake a parked one, and parked
 //!   threads wake in parking_lot's queue order.
+//!
+//! # How we know it is correct
+//!
+//! Five layers, from the contract down to every interleaving of small cases. The buffer takes
+//! its mutex, condvars, atomics and `Arc` from a private `sync` module: plain parking_lot and
+//! std in normal builds (re-exports, no wrapper), the model checkers' instrumented twins under
+//! `cfg(loom)` or `cfg(shuttle)`, so the checkers see every lock, wait, notification and
+//! atomic access of the real code. Under the checkers the spin phase is off (it only
+//! multiplies schedules), and timed waits never time out, so the models use only blocking and
+//! `try_` operations.
+//!
+//! 1. **The conformance suite** (`tests/conformance.rs`, every item of the workspace's
+//!    catalogue) and this crate's own tests of the rendezvous, batches and drops. Sizes scale
+//!    with `BUFFER_CONFORMANCE_SCALE`.
+//!    ```text
+//!    cargo test -p buffer-condvar
+//!    ```
+//! 2. **Loom models** (`tests/loom.rs`): every interleaving up to 3 preemptions of capacity 1-2
+//!    (and 0) with at most 4 threads, each asserting exact outcomes; a lost wake-up shows as
+//!    loom's deadlock report. Model 1 wakes a parked producer (not-full side), model 2 a parked
+//!    consumer (not-empty side, and a consumer whose item was taken first waits again), model 3
+//!    closes on a blocked producer (it gets its item back, the buffered item is still
+//!    received), model 4 closes on two blocked consumers (both wake), model 5 drops the last
+//!    producer after a send (item first, then `Disconnected`), model 6 counts drops (each item
+//!    exactly once, buffered ones included), models 7a and 7b check the rendezvous hand-off
+//!    (`send` returns after the receiver owns the item; against a close, all or nothing), and
+//!    model 8 runs `send_batch`/`recv_batch` against a close.
+//!    ```text
+//!    LOOM_MAX_PREEMPTIONS=3 RUSTFLAGS="--cfg loom" \
+//!        cargo test -p buffer-condvar --release --test loom --target-dir target/loom
+//!    ```
+//! 3. **Shuttle** (`tests/shuttle.rs`): random and PCT schedules (2000 each by default,
+//!    `BUFFER_SHUTTLE_ITERATIONS`, `BUFFER_SHUTTLE_SEED`) of 4 producers x 4 consumers x 50
+//!    items at capacity 2 (exactly once, per-producer order, `Disconnected` only after every
+//!    producer finished, never more than the capacity buffered) and of close storms at
+//!    capacities 0, 1 and 2 (two closers at random moments while producers send and
+//!    consumers receive, singly and in batches: every item delivered once or handed back to its
+//!    producer, never both, never neither).
+//!    ```text
+//!    RUSTFLAGS="--cfg shuttle" \
+//!        cargo test -p buffer-condvar --release --test shuttle --target-dir target/shuttle
+//!    ```
+//! 4. **Mutants**: three deliberately broken variants of the ring, compiled only under their
+//!    own cfg, which the models must catch: `mutant_if_wait` (`if` instead of `while` around
+//!    a wait: caught by loom model 2 and the shuttle 4x4 tests), `mutant_one_condvar` (one
+//!    condvar for both predicates, still `notify_one`: loom model 2 and the random shuttle 4x4
+//!    test, both as a deadlock) and `mutant_close_notify_one` (`notify_one` on disconnect:
+//!    loom model 4, the shuttle 4x4 tests and the rendezvous close storm). The script builds
+//!    each under both checkers, runs every test against it and fails if one survives; it is
+//!    not in CI (each mutant rebuilds every dependency, minutes per mutant on 2 cores).
+//!    ```text
+//!    scripts/mutants.sh
+//!    ```
+//! 5. **A soak**: 100,000,000 messages through every backend over a grid of 1-8 producers x
+//!    1-8 consumers x capacities 0, 1, 16 and 1024, every run verified by the harness's
+//!    ledger. Not in CI.
+//!    ```text
+//!    scripts/soak.sh
+//!    ```
 
 mod rendezvous;
 mod shared;
