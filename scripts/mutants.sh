@@ -12,8 +12,8 @@
 # dead model), which is why the tests run one process each.
 #
 # Each mutant and checker builds in its own target dir under target/mutants/, because a
-# change of RUSTFLAGS rebuilds every dependency; a cold run takes about 10 minutes on 2 cores,
-# a warm one (only buffer-condvar rebuilt) a few.
+# change of RUSTFLAGS rebuilds every dependency; a cold run takes about 8 minutes on 2 cores,
+# a warm one (only buffer-condvar rebuilt) about one.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
