@@ -57,7 +57,7 @@
 //! whole behaviour catalogue, and the `conformance_suite!` macro instantiates it for a backend
 //! with one line:
 //!
-//! ```ignore
+//! ```text
 //! buffer_api::conformance_suite!(my_backend::MyBackend);
 //! ```
 //!

@@ -3,7 +3,7 @@
 //!
 //! A backend's test crate runs all of it with one line:
 //!
-//! ```ignore
+//! ```text
 //! buffer_api::conformance_suite!(buffer_condvar::Condvar);
 //! ```
 //!
@@ -57,7 +57,7 @@ pub use try_ops::*;
 /// Put it in a test file of the backend crate, with `buffer-api`'s `conformance` feature enabled
 /// in `[dev-dependencies]`:
 ///
-/// ```ignore
+/// ```text
 /// buffer_api::conformance_suite!(buffer_condvar::Condvar);
 /// ```
 #[macro_export]
