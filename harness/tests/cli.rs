@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use harness::registry;
 use serde_json::Value;
 
 fn harness(args: &[&str]) -> Output {
@@ -108,7 +109,7 @@ fn list_shows_every_backend_with_capabilities() {
     let out = harness(&["list"]);
     assert_eq!(code(&out), 0);
     let text = stdout(&out);
-    for name in ["condvar", "crossbeam", "flume"] {
+    for name in registry::names() {
         assert!(text.contains(name), "{text}");
     }
     assert!(
@@ -124,7 +125,7 @@ fn list_shows_every_backend_with_capabilities() {
         .iter()
         .map(|b| b["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["condvar", "crossbeam", "flume"]);
+    assert_eq!(names, registry::names());
     assert!(json[0]["rendezvous"].is_boolean());
 }
 
@@ -137,13 +138,13 @@ fn run_prints_a_verified_table_for_every_backend() {
         text.starts_with("# cpu: "),
         "the environment header comes first: {text}"
     );
-    for name in ["condvar", "crossbeam", "flume"] {
+    for name in registry::names() {
         assert!(text.contains(&format!("\n{name}\n")), "{text}");
     }
     assert_eq!(
         text.matches("verified    ok: 9003 delivered exactly once")
             .count(),
-        3,
+        registry::names().len(),
         "{text}"
     );
     // 3001 messages over 2 producers: the odd one goes to producer-1.
@@ -429,7 +430,7 @@ fn every_fault_ends_with_the_ledger_whole() {
         "producer-panic:100",
         "close-storm",
     ] {
-        for backend in ["condvar", "crossbeam", "flume"] {
+        for backend in registry::names() {
             let out = tiny_run(backend, &["--fault", fault]);
             assert_eq!(
                 code(&out),
@@ -463,7 +464,7 @@ fn exit_code_1_for_io_errors() {
 fn exit_code_2_for_usage_errors() {
     assert_usage_error(
         &["run", "--backend", "nope"],
-        "known backends: condvar, crossbeam, flume",
+        &format!("known backends: {}", registry::names().join(", ")),
     );
     assert_usage_error(&["compare", "--backends", "crossbeam,nope"], "--backends");
     assert_usage_error(&["demo", "--backend", "nope"], "known backends");
