@@ -160,10 +160,12 @@ fn open_loop_rate_paces_the_producers() {
 
 #[test]
 fn every_fault_keeps_the_ledger_whole() {
+    // A fault of consumer-1 fires only if consumer-1 gets its items; with several consumers an
+    // unfair schedule can starve it of a quarter share, so those cases name an early point.
     let faults = [
-        ("consumer-panic", "2:3"),
+        ("consumer-panic:20", "2:3"),
         ("consumer-panic", "3:1"),
-        ("consumer-stall:20ms", "2:2"),
+        ("consumer-stall:20ms", "3:1"),
         ("producer-panic", "3:2"),
         ("producer-panic:0", "1:1"),
         ("close-storm", "3:3"),
