@@ -205,6 +205,34 @@ impl SendForm {
     }
 }
 
+/// Claims one of the `unclaimed` items, then receives it into `items` by a random single-item
+/// form. Returns `false` once nothing is left to claim. Claiming before receiving makes exactly
+/// the claimed number of items leave the buffer, however the consumers interleave.
+///
+/// # Panics
+///
+/// If the buffer reports `Disconnected` while an item is still claimed (`what` names the case).
+pub(super) fn recv_claimed<B: Backend>(
+    q: &B::Consumer<Tracked>,
+    rng: &mut fastrand::Rng,
+    unclaimed: &AtomicUsize,
+    items: &mut Vec<Tracked>,
+    what: &str,
+) -> bool {
+    if unclaimed
+        .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1))
+        .is_err()
+    {
+        return false;
+    }
+    let form = match RecvForm::pick(rng, 1) {
+        RecvForm::Batch(_) => RecvForm::Batch(1),
+        form => form,
+    };
+    assert!(form.recv::<B>(q, items), "{}: {what}", B::NAME);
+    true
+}
+
 /// The ways a test thread receives, picked at random so that each meets the races.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum RecvForm {

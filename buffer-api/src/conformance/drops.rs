@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use super::close::{RecvForm, fork, id_range, ids, joined};
+use super::close::{fork, id_range, ids, joined, recv_claimed};
 use super::support::{DropCounter, SLACK, Tracked, new_buffer, quietly, scaled, spawn_probe};
 use crate::{
     Backend, BufferedDrop, Consumer, Handle, Producer, SendBatchError, SendError, SendTimeoutError,
@@ -52,20 +52,9 @@ pub fn item32_every_item_dropped_once<B: Backend>() {
                 let (q, mut rng, unclaimed) = (q.clone(), fork(&mut rng), &unclaimed);
                 s.spawn(move || {
                     let mut items = Vec::new();
-                    // Claim before receiving, so that exactly `moved` items leave the buffer.
-                    while unclaimed
-                        .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1))
-                        .is_ok()
-                    {
-                        let form = match RecvForm::pick(&mut rng, 1) {
-                            RecvForm::Batch(_) => RecvForm::Batch(1),
-                            form => form,
-                        };
-                        assert!(
-                            form.recv::<B>(&q, &mut items),
-                            "{}: disconnected while handles are alive",
-                            B::NAME
-                        );
+                    // Exactly `moved` items leave the buffer.
+                    let what = "disconnected while handles are alive";
+                    while recv_claimed::<B>(&q, &mut rng, unclaimed, &mut items, what) {
                         items.clear();
                     }
                 });

@@ -242,25 +242,47 @@ pub fn item09_spsc_fifo<B: Backend>() {
     }
 }
 
+/// Runs one N:M case through [`run_mpmc`] and checks it: every item delivered exactly once,
+/// per-producer order where the backend is FIFO, and every item created and dropped once.
+fn check_mpmc<B: Backend>(
+    (producers, consumers, capacity): (usize, usize, usize),
+    per_producer: u64,
+    calls: Calls,
+) {
+    let counter = DropCounter::new();
+    let received = run_mpmc::<B>(
+        producers,
+        consumers,
+        capacity,
+        per_producer,
+        calls,
+        &counter,
+    );
+    let what = format!("{calls:?} calls, {producers}:{consumers} at capacity {capacity}");
+    assert_exactly_once::<B>(&received, producers, per_producer, &what);
+    if B::CAPABILITIES.preserves_producer_order() {
+        assert_per_producer_order::<B>(&received, &what);
+    }
+    assert_eq!(
+        counter.created(),
+        producers * per_producer as usize,
+        "{}: {what}: items created",
+        B::NAME
+    );
+    assert_eq!(
+        counter.alive(),
+        0,
+        "{}: {what}: items alive after the run",
+        B::NAME
+    );
+}
+
 /// Item 10: N:M, for every (consumer, producer) pair the seqs the consumer sees are strictly
 /// increasing. FIFO disciplines only; other disciplines check exactly-once instead.
 pub fn item10_per_producer_order<B: Backend>() {
     let per_producer = scaled(1_000) as u64;
-    for (producers, consumers, capacity) in [(4, 4, 2), (4, 1, 16), (1, 4, 16), (8, 8, 64)] {
-        let counter = DropCounter::new();
-        let received = run_mpmc::<B>(
-            producers,
-            consumers,
-            capacity,
-            per_producer,
-            Calls::Blocking,
-            &counter,
-        );
-        let what = format!("{producers}:{consumers} at capacity {capacity}");
-        assert_exactly_once::<B>(&received, producers, per_producer, &what);
-        if B::CAPABILITIES.preserves_producer_order() {
-            assert_per_producer_order::<B>(&received, &what);
-        }
+    for shape in [(4, 4, 2), (4, 1, 16), (1, 4, 16), (8, 8, 64)] {
+        check_mpmc::<B>(shape, per_producer, Calls::Blocking);
     }
 }
 
@@ -278,31 +300,8 @@ pub fn item11_exactly_once<B: Backend>() {
     }
     let cores = thread::available_parallelism().map_or(2, |n| n.get());
     shapes.push((2 * cores, 2 * cores, 16));
-    for (producers, consumers, capacity) in shapes {
-        let per_producer = total.div_ceil(producers as u64);
-        let counter = DropCounter::new();
-        let received = run_mpmc::<B>(
-            producers,
-            consumers,
-            capacity,
-            per_producer,
-            Calls::Blocking,
-            &counter,
-        );
-        let what = format!("{producers}:{consumers} at capacity {capacity}");
-        assert_exactly_once::<B>(&received, producers, per_producer, &what);
-        assert_eq!(
-            counter.created(),
-            producers * per_producer as usize,
-            "{}: {what}",
-            B::NAME
-        );
-        assert_eq!(
-            counter.alive(),
-            0,
-            "{}: {what}: items alive after the run",
-            B::NAME
-        );
+    for shape in shapes {
+        check_mpmc::<B>(shape, total.div_ceil(shape.0 as u64), Calls::Blocking);
     }
 }
 
@@ -311,27 +310,8 @@ pub fn item11_exactly_once<B: Backend>() {
 /// carried back the very item offered.
 pub fn item12_mixed_operations<B: Backend>() {
     let per_producer = scaled(500) as u64;
-    for (producers, consumers, capacity) in [(1, 1, 1), (4, 4, 2), (2, 3, 16)] {
-        let counter = DropCounter::new();
-        let received = run_mpmc::<B>(
-            producers,
-            consumers,
-            capacity,
-            per_producer,
-            Calls::Mixed,
-            &counter,
-        );
-        let what = format!("mixed calls, {producers}:{consumers} at capacity {capacity}");
-        assert_exactly_once::<B>(&received, producers, per_producer, &what);
-        if B::CAPABILITIES.preserves_producer_order() {
-            assert_per_producer_order::<B>(&received, &what);
-        }
-        assert_eq!(
-            counter.alive(),
-            0,
-            "{}: {what}: items alive after the run",
-            B::NAME
-        );
+    for shape in [(1, 1, 1), (4, 4, 2), (2, 3, 16)] {
+        check_mpmc::<B>(shape, per_producer, Calls::Mixed);
     }
 }
 

@@ -10,7 +10,8 @@ use std::thread;
 use std::time::Instant;
 
 use super::close::{
-    MAX_SPIN, RecvForm, SendForm, assert_producer_order, fork, id_range, ids, joined, spin,
+    MAX_SPIN, RecvForm, SendForm, assert_producer_order, fork, id_range, ids, joined, recv_claimed,
+    spin,
 };
 use super::support::{DropCounter, SLACK, Tracked, new_buffer, quietly, scaled, spawn_probe};
 use crate::{Backend, Consumer, Handle, Producer, SendBatchError};
@@ -399,20 +400,8 @@ pub fn item40_concurrent_len<B: Backend>() {
                     let (q, mut rng, unclaimed) = (q.clone(), fork(&mut rng), &unclaimed);
                     s.spawn(move || {
                         let mut items = Vec::new();
-                        while unclaimed
-                            .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1))
-                            .is_ok()
-                        {
-                            let form = match RecvForm::pick(&mut rng, 1) {
-                                RecvForm::Batch(_) => RecvForm::Batch(1),
-                                form => form,
-                            };
-                            assert!(
-                                form.recv::<B>(&q, &mut items),
-                                "{}: disconnected under load",
-                                B::NAME
-                            );
-                        }
+                        let what = "disconnected under load";
+                        while recv_claimed::<B>(&q, &mut rng, unclaimed, &mut items, what) {}
                         ids(&items)
                     })
                 })
