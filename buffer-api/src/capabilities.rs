@@ -20,7 +20,8 @@ pub enum Discipline {
     Fifo,
     /// Last in, first out: the newest buffered item leaves first.
     Lifo,
-    /// Highest priority first; equal priorities leave in FIFO order.
+    /// Highest priority first; equal priorities leave in FIFO order. The backend reads each
+    /// item's priority through a [`PriorityKey`](crate::PriorityKey).
     Priority,
 }
 
@@ -49,6 +50,11 @@ pub struct Capabilities {
     pub discipline: Discipline,
     /// When buffered items are dropped after the last consumer handle goes.
     pub buffered_drop: BufferedDrop,
+    /// Whether [`Producer::force_send`](crate::Producer::force_send) is offered: on a full
+    /// buffer, evict the oldest item and insert the new one in one atomic step. A backend that
+    /// cannot do both under one synchronisation step declares `false` and keeps the provided
+    /// method, which refuses with [`ForceSendError::Unsupported`](crate::ForceSendError).
+    pub drop_oldest: bool,
 }
 
 impl Capabilities {

@@ -40,6 +40,16 @@ pub struct SendBatchError<T> {
     pub unsent: Vec<T>,
 }
 
+/// A `force_send` failed; the item comes back.
+#[derive(PartialEq, Eq, Clone, Copy)]
+pub enum ForceSendError<T> {
+    /// The buffer is closed, or every consumer handle has been dropped.
+    Disconnected(T),
+    /// The backend cannot evict and insert in one atomic step, so it does not offer
+    /// `force_send` at all (see [`Capabilities::drop_oldest`](crate::Capabilities::drop_oldest)).
+    Unsupported(T),
+}
+
 /// A blocking `recv` (or `recv_batch`) found the buffer empty and disconnected.
 #[derive(PartialEq, Eq, Clone, Copy, Debug)]
 pub struct RecvError;
@@ -123,6 +133,25 @@ impl<T> SendTimeoutError<T> {
     }
 }
 
+impl<T> ForceSendError<T> {
+    /// Takes back the item that could not be sent.
+    pub fn into_inner(self) -> T {
+        match self {
+            Self::Disconnected(item) | Self::Unsupported(item) => item,
+        }
+    }
+
+    /// Whether the send failed because the buffer was disconnected.
+    pub fn is_disconnected(&self) -> bool {
+        matches!(self, Self::Disconnected(_))
+    }
+
+    /// Whether the send failed because the backend does not offer `force_send`.
+    pub fn is_unsupported(&self) -> bool {
+        matches!(self, Self::Unsupported(_))
+    }
+}
+
 impl<T> SendBatchError<T> {
     /// Takes back the items that were not sent, in order.
     pub fn into_inner(self) -> Vec<T> {
@@ -202,6 +231,15 @@ impl<T> fmt::Debug for SendTimeoutError<T> {
     }
 }
 
+impl<T> fmt::Debug for ForceSendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Disconnected(_) => f.write_str("Disconnected(..)"),
+            Self::Unsupported(_) => f.write_str("Unsupported(..)"),
+        }
+    }
+}
+
 impl<T> fmt::Debug for SendBatchError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SendBatchError")
@@ -231,6 +269,17 @@ impl<T> fmt::Display for SendTimeoutError<T> {
         match self {
             Self::Timeout(_) => f.write_str("timed out waiting to send on a full buffer"),
             Self::Disconnected(_) => f.write_str("sending on a disconnected buffer"),
+        }
+    }
+}
+
+impl<T> fmt::Display for ForceSendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Disconnected(_) => f.write_str("sending on a disconnected buffer"),
+            Self::Unsupported(_) => {
+                f.write_str("this backend cannot evict and insert atomically (no force_send)")
+            }
         }
     }
 }
@@ -290,6 +339,7 @@ impl<T> Error for SendError<T> {}
 impl<T> Error for TrySendError<T> {}
 impl<T> Error for SendTimeoutError<T> {}
 impl<T> Error for SendBatchError<T> {}
+impl<T> Error for ForceSendError<T> {}
 impl Error for RecvError {}
 impl Error for TryRecvError {}
 impl Error for RecvTimeoutError {}

@@ -92,7 +92,7 @@
 //! #     const NAME: &'static str = "none";
 //! #     const CAPABILITIES: buffer_api::Capabilities = buffer_api::Capabilities {
 //! #         rendezvous: false, close: buffer_api::Support::Native, batch: buffer_api::Support::Emulated,
-//! #         discipline: buffer_api::Discipline::Fifo, buffered_drop: buffer_api::BufferedDrop::OnLastConsumer,
+//! #         discipline: buffer_api::Discipline::Fifo, buffered_drop: buffer_api::BufferedDrop::OnLastConsumer, drop_oldest: false,
 //! #     };
 //! #     type Producer<T: Send + 'static> = Never;
 //! #     type Consumer<T: Send + 'static> = Never;
@@ -122,12 +122,13 @@ mod error;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 
+use std::any::Any;
 use std::time::{Duration, Instant};
 
 pub use capabilities::{BufferedDrop, Capabilities, Discipline, Support};
 pub use error::{
-    CapacityError, RecvError, RecvTimeoutError, SendBatchError, SendError, SendTimeoutError,
-    TryRecvError, TrySendError,
+    CapacityError, ForceSendError, RecvError, RecvTimeoutError, SendBatchError, SendError,
+    SendTimeoutError, TryRecvError, TrySendError,
 };
 
 /// A bounded buffer implementation: a zero-sized marker type that builds buffers of any payload.
@@ -256,6 +257,31 @@ pub trait Producer<T>: Handle {
         }
         Ok(())
     }
+
+    /// Sends `item` without blocking; when the buffer is full, evicts one buffered item and
+    /// inserts `item` in the same atomic step, and returns the evicted item. This is the
+    /// drop-oldest backpressure policy: the buffer keeps the newest items.
+    ///
+    /// Which item is evicted follows the discipline: the oldest for FIFO and LIFO; for a
+    /// priority buffer, the oldest among the lowest priority buffered, so that shedding never
+    /// throws away an item to admit a less urgent one. An evicted item is handed back exactly
+    /// once and is never received. The buffer never holds more than `capacity()` items.
+    ///
+    /// At capacity 0 nothing is buffered to evict: the item goes to a receiver already
+    /// waiting, and otherwise comes straight back as the evicted item.
+    ///
+    /// Only backends declaring [`Capabilities::drop_oldest`] offer it; the provided method
+    /// refuses, because evicting with `try_recv` and then sending is not atomic (another
+    /// producer can take the freed slot, and a consumer can see the buffer shrink).
+    ///
+    /// # Errors
+    ///
+    /// [`ForceSendError::Disconnected`] when the buffer is disconnected, and
+    /// [`ForceSendError::Unsupported`] from backends that do not declare it. Both carry the
+    /// item.
+    fn force_send(&self, item: T) -> Result<Option<T>, ForceSendError<T>> {
+        Err(ForceSendError::Unsupported(item))
+    }
 }
 
 /// The receiving handle of a buffer.
@@ -324,6 +350,38 @@ pub trait Consumer<T>: Handle {
         }
         Ok(taken)
     }
+}
+
+/// How a priority buffer reads the priority of an item: larger values leave first.
+///
+/// [`Backend::bounded`] serves every `T: Send + 'static`, so a backend cannot demand a trait
+/// of its payload without breaking the factory for every other payload. A priority backend is
+/// therefore generic over a key type instead, and the key reads the priority through
+/// `&dyn Any`, downcasting to the payload types it knows. Items of any other type all get
+/// priority 0, so with them a priority buffer keeps plain FIFO order (equal priorities leave
+/// in the order they arrived).
+///
+/// ```
+/// use std::any::Any;
+/// use buffer_api::PriorityKey;
+///
+/// /// A job queue payload: the priority is its first field.
+/// struct Job(u8, String);
+///
+/// struct JobKey;
+///
+/// impl PriorityKey for JobKey {
+///     fn priority(item: &dyn Any) -> u64 {
+///         item.downcast_ref::<Job>().map_or(0, |job| u64::from(job.0))
+///     }
+/// }
+///
+/// assert_eq!(JobKey::priority(&Job(7, "urgent".into())), 7);
+/// assert_eq!(JobKey::priority(&"not a job"), 0);
+/// ```
+pub trait PriorityKey: 'static {
+    /// The priority of `item`; 0 for payload types this key does not know.
+    fn priority(item: &dyn Any) -> u64;
 }
 
 /// Checks a requested capacity against a backend's capabilities and the address space, the

@@ -169,6 +169,7 @@
 //!    scripts/soak.sh
 //!    ```
 
+pub mod container;
 mod rendezvous;
 mod shared;
 mod sync;
@@ -177,14 +178,16 @@ mod sync;
 mod tests;
 
 use std::fmt;
+use std::marker::PhantomData;
 use std::time::Instant;
 
 use buffer_api::{
-    Backend, BufferedDrop, Capabilities, CapacityError, Consumer, Discipline, Handle, Producer,
-    RecvError, RecvTimeoutError, SendBatchError, SendError, SendTimeoutError, Support,
-    TryRecvError, TrySendError,
+    Backend, BufferedDrop, Capabilities, CapacityError, Consumer, ForceSendError, Handle,
+    PriorityKey, Producer, RecvError, RecvTimeoutError, SendBatchError, SendError,
+    SendTimeoutError, Support, TryRecvError, TrySendError,
 };
 
+use crate::container::{Container, Heap, Ring, Stack};
 use crate::shared::{Shared, Wait};
 use crate::sync::{Arc, Ordering};
 
@@ -214,15 +217,90 @@ use crate::sync::{Arc, Ordering};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Condvar;
 
-impl Backend for Condvar {
-    const NAME: &'static str = "condvar";
-    const CAPABILITIES: Capabilities = Capabilities {
+/// The backend marker of the LIFO discipline: the same buffer as [`Condvar`] with a
+/// [`Stack`] for a container, so the newest buffered item is received first.
+///
+/// ```
+/// use buffer_api::{Backend, Consumer, Producer};
+/// use buffer_condvar::CondvarLifo;
+///
+/// let (tx, rx) = CondvarLifo::bounded::<u32>(4).unwrap();
+/// for i in 1..=3 {
+///     tx.send(i).unwrap();
+/// }
+/// assert_eq!([rx.recv(), rx.recv(), rx.recv()], [Ok(3), Ok(2), Ok(1)]);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct CondvarLifo;
+
+/// The backend marker of the priority discipline: the same buffer as [`Condvar`] with a
+/// [`Heap`] for a container, ordered by the priority that `K` reads from each item.
+///
+/// The highest priority is received first; items of equal priority are received in the
+/// order they were accepted (FIFO). Payload types that `K` does not know all rank 0, so they
+/// keep FIFO order. See [`PriorityKey`] for why the order comes from a key type rather than
+/// a trait on the payload.
+///
+/// ```
+/// use std::any::Any;
+/// use buffer_api::{Backend, Consumer, PriorityKey, Producer};
+/// use buffer_condvar::CondvarPriority;
+///
+/// /// (priority, name)
+/// struct ByFirst;
+/// impl PriorityKey for ByFirst {
+///     fn priority(item: &dyn Any) -> u64 {
+///         item.downcast_ref::<(u64, &str)>().map_or(0, |&(p, _)| p)
+///     }
+/// }
+///
+/// let (tx, rx) = CondvarPriority::<ByFirst>::bounded(8).unwrap();
+/// for job in [(1, "tidy"), (9, "page"), (1, "log"), (5, "mail")] {
+///     tx.send(job).unwrap();
+/// }
+/// let order: Vec<_> = (0..4).map(|_| rx.recv().unwrap().1).collect();
+/// assert_eq!(order, ["page", "mail", "tidy", "log"]);
+/// ```
+pub struct CondvarPriority<K>(PhantomData<fn() -> K>);
+
+/// Both handles of a new buffer with container `C`.
+type Handles<T, C> = (CondvarProducer<T, C>, CondvarConsumer<T, C>);
+
+/// Builds a buffer of this crate with the container `C`.
+fn bounded_with<T, C>(
+    name: &'static str,
+    caps: &Capabilities,
+    capacity: usize,
+) -> Result<Handles<T, C>, CapacityError>
+where
+    T: Send + 'static,
+    C: Container<T>,
+{
+    buffer_api::check_capacity::<T>(name, caps, capacity)?;
+    let shared = Arc::new(Shared::new(capacity)?);
+    Ok((
+        CondvarProducer {
+            shared: Arc::clone(&shared),
+        },
+        CondvarConsumer { shared },
+    ))
+}
+
+/// The capabilities every backend of this crate shares; only the discipline differs.
+const fn capabilities(discipline: buffer_api::Discipline) -> Capabilities {
+    Capabilities {
         rendezvous: true,
         close: Support::Native,
         batch: Support::Native,
-        discipline: Discipline::Fifo,
+        discipline,
         buffered_drop: BufferedDrop::OnLastConsumer,
-    };
+        drop_oldest: true,
+    }
+}
+
+impl Backend for Condvar {
+    const NAME: &'static str = "condvar";
+    const CAPABILITIES: Capabilities = capabilities(buffer_api::Discipline::Fifo);
 
     type Producer<T: Send + 'static> = CondvarProducer<T>;
     type Consumer<T: Send + 'static> = CondvarConsumer<T>;
@@ -230,35 +308,62 @@ impl Backend for Condvar {
     fn bounded<T: Send + 'static>(
         capacity: usize,
     ) -> Result<(CondvarProducer<T>, CondvarConsumer<T>), CapacityError> {
-        buffer_api::check_capacity::<T>(Self::NAME, &Self::CAPABILITIES, capacity)?;
-        let shared = Arc::new(Shared::new(capacity)?);
-        Ok((
-            CondvarProducer {
-                shared: Arc::clone(&shared),
-            },
-            CondvarConsumer { shared },
-        ))
+        bounded_with(Self::NAME, &Self::CAPABILITIES, capacity)
     }
 }
 
-/// The sending handle of a [`Condvar`] buffer.
+impl Backend for CondvarLifo {
+    const NAME: &'static str = "condvar-lifo";
+    const CAPABILITIES: Capabilities = capabilities(buffer_api::Discipline::Lifo);
+
+    type Producer<T: Send + 'static> = CondvarProducer<T, Stack<T>>;
+    type Consumer<T: Send + 'static> = CondvarConsumer<T, Stack<T>>;
+
+    fn bounded<T: Send + 'static>(
+        capacity: usize,
+    ) -> Result<(Self::Producer<T>, Self::Consumer<T>), CapacityError> {
+        bounded_with(Self::NAME, &Self::CAPABILITIES, capacity)
+    }
+}
+
+impl<K: PriorityKey> Backend for CondvarPriority<K> {
+    const NAME: &'static str = "condvar-priority";
+    const CAPABILITIES: Capabilities = capabilities(buffer_api::Discipline::Priority);
+
+    type Producer<T: Send + 'static> = CondvarProducer<T, Heap<T, K>>;
+    type Consumer<T: Send + 'static> = CondvarConsumer<T, Heap<T, K>>;
+
+    fn bounded<T: Send + 'static>(
+        capacity: usize,
+    ) -> Result<(Self::Producer<T>, Self::Consumer<T>), CapacityError> {
+        bounded_with(Self::NAME, &Self::CAPABILITIES, capacity)
+    }
+}
+
+impl<K> fmt::Debug for CondvarPriority<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CondvarPriority")
+    }
+}
+
+/// The sending handle of a buffer of this crate; `C` is the container of its discipline.
 ///
 /// Cloning adds a producer; when the last clone is dropped the buffer disconnects, and
 /// consumers receive what is buffered and then `Disconnected`.
-pub struct CondvarProducer<T> {
-    shared: Arc<Shared<T>>,
+pub struct CondvarProducer<T, C: Container<T> = Ring<T>> {
+    shared: Arc<Shared<T, C>>,
 }
 
-/// The receiving handle of a [`Condvar`] buffer.
+/// The receiving handle of a buffer of this crate; `C` is the container of its discipline.
 ///
 /// Cloning adds a consumer; when the last clone is dropped the buffer disconnects, the items
 /// still buffered are dropped (after the lock is released), and every blocked or later send
 /// fails with its item handed back.
-pub struct CondvarConsumer<T> {
-    shared: Arc<Shared<T>>,
+pub struct CondvarConsumer<T, C: Container<T> = Ring<T>> {
+    shared: Arc<Shared<T, C>>,
 }
 
-impl<T> Clone for CondvarProducer<T> {
+impl<T, C: Container<T>> Clone for CondvarProducer<T, C> {
     fn clone(&self) -> Self {
         self.shared.producers.fetch_add(1, Ordering::Relaxed);
         Self {
@@ -267,7 +372,7 @@ impl<T> Clone for CondvarProducer<T> {
     }
 }
 
-impl<T> Clone for CondvarConsumer<T> {
+impl<T, C: Container<T>> Clone for CondvarConsumer<T, C> {
     fn clone(&self) -> Self {
         self.shared.consumers.fetch_add(1, Ordering::Relaxed);
         Self {
@@ -276,7 +381,7 @@ impl<T> Clone for CondvarConsumer<T> {
     }
 }
 
-impl<T> Drop for CondvarProducer<T> {
+impl<T, C: Container<T>> Drop for CondvarProducer<T, C> {
     fn drop(&mut self) {
         if self.shared.producers.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.shared.disconnect(false);
@@ -284,7 +389,7 @@ impl<T> Drop for CondvarProducer<T> {
     }
 }
 
-impl<T> Drop for CondvarConsumer<T> {
+impl<T, C: Container<T>> Drop for CondvarConsumer<T, C> {
     fn drop(&mut self) {
         if self.shared.consumers.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.shared.disconnect(true);
@@ -292,20 +397,24 @@ impl<T> Drop for CondvarConsumer<T> {
     }
 }
 
-impl<T> fmt::Debug for CondvarProducer<T> {
+impl<T, C: Container<T>> fmt::Debug for CondvarProducer<T, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         debug_handle("CondvarProducer", &self.shared, f)
     }
 }
 
-impl<T> fmt::Debug for CondvarConsumer<T> {
+impl<T, C: Container<T>> fmt::Debug for CondvarConsumer<T, C> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         debug_handle("CondvarConsumer", &self.shared, f)
     }
 }
 
 /// Shows a handle without its items, so that no `T: Debug` is needed.
-fn debug_handle<T>(name: &str, shared: &Shared<T>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+fn debug_handle<T, C: Container<T>>(
+    name: &str,
+    shared: &Shared<T, C>,
+    f: &mut fmt::Formatter<'_>,
+) -> fmt::Result {
     f.debug_struct(name)
         .field("len", &shared.len())
         .field("capacity", &shared.capacity)
@@ -316,7 +425,7 @@ fn debug_handle<T>(name: &str, shared: &Shared<T>, f: &mut fmt::Formatter<'_>) -
 /// The handle operations, the same for both sides.
 macro_rules! impl_handle {
     ($handle:ident) => {
-        impl<T: Send + 'static> Handle for $handle<T> {
+        impl<T: Send + 'static, C: Container<T>> Handle for $handle<T, C> {
             /// Disconnects the buffer for both sides and wakes every blocked thread.
             ///
             /// Returns `true` if this call disconnected it; `false` if it already was, by an
@@ -350,7 +459,7 @@ macro_rules! impl_handle {
 impl_handle!(CondvarProducer);
 impl_handle!(CondvarConsumer);
 
-impl<T> Shared<T> {
+impl<T, C: Container<T>> Shared<T, C> {
     /// Dispatches a send by capacity.
     fn send(&self, item: T, wait: Wait) -> Result<(), SendTimeoutError<T>> {
         if self.capacity == 0 {
@@ -370,7 +479,7 @@ impl<T> Shared<T> {
     }
 }
 
-impl<T: Send + 'static> Producer<T> for CondvarProducer<T> {
+impl<T: Send + 'static, C: Container<T>> Producer<T> for CondvarProducer<T, C> {
     /// Sends `item`, parking while the buffer is full. At capacity 0 it returns only once a
     /// receiver has taken the item.
     fn send(&self, item: T) -> Result<(), SendError<T>> {
@@ -418,15 +527,31 @@ impl<T: Send + 'static> Producer<T> for CondvarProducer<T> {
         }
         Ok(())
     }
+
+    /// Sends `item` without waiting, evicting one buffered item if the buffer is full, in one
+    /// lock round trip: the oldest for FIFO and LIFO, the oldest of the lowest priority for
+    /// the priority discipline. At capacity 0, `item` goes to a receiver already waiting in
+    /// `recv`, or else comes straight back as the evicted item.
+    fn force_send(&self, item: T) -> Result<Option<T>, ForceSendError<T>> {
+        if self.shared.capacity > 0 {
+            return self.shared.force_send_ring(item);
+        }
+        match self.shared.send_zero(item, Wait::Never) {
+            Ok(()) => Ok(None),
+            Err(SendTimeoutError::Timeout(item)) => Ok(Some(item)),
+            Err(SendTimeoutError::Disconnected(item)) => Err(ForceSendError::Disconnected(item)),
+        }
+    }
 }
 
-impl<T: Send + 'static> Consumer<T> for CondvarConsumer<T> {
-    /// Receives the oldest item, parking while the buffer is empty and connected.
+impl<T: Send + 'static, C: Container<T>> Consumer<T> for CondvarConsumer<T, C> {
+    /// Receives the next item (the container's order), parking while the buffer is empty
+    /// and connected.
     fn recv(&self) -> Result<T, RecvError> {
         self.shared.recv(Wait::Forever).map_err(|_| RecvError)
     }
 
-    /// Receives the oldest item if one is buffered; at capacity 0, if a sender is blocked
+    /// Receives the next item if one is buffered; at capacity 0, if a sender is blocked
     /// offering one.
     fn try_recv(&self) -> Result<T, TryRecvError> {
         self.shared.recv(Wait::Never).map_err(|e| match e {
@@ -435,7 +560,7 @@ impl<T: Send + 'static> Consumer<T> for CondvarConsumer<T> {
         })
     }
 
-    /// Receives the oldest item, parking while the buffer is empty, until `deadline`.
+    /// Receives the next item, parking while the buffer is empty, until `deadline`.
     /// Tries once before reading the clock; never returns `Timeout` before `deadline`.
     fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
         self.shared.recv(Wait::Until(deadline))

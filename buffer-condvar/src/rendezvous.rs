@@ -19,6 +19,7 @@
 
 use buffer_api::{RecvError, RecvTimeoutError, SendTimeoutError};
 
+use crate::container::Container;
 use crate::shared::{Offer, Shared, State, Wait};
 use crate::sync::Ordering;
 
@@ -31,7 +32,7 @@ struct Wakes {
     receiver: bool,
 }
 
-impl<T> State<T> {
+impl<T, C> State<T, C> {
     /// Whether the offer with `ticket` is still waiting for a receiver.
     fn offer_pending(&self, ticket: u64) -> bool {
         self.offers
@@ -49,7 +50,7 @@ impl<T> State<T> {
     }
 }
 
-impl<T> Shared<T> {
+impl<T, C: Container<T>> Shared<T, C> {
     /// Wakes the sender(s) whose offers were just taken. Senders wait on one condvar for
     /// different tickets, so with more than one parked the owner cannot be singled out.
     fn wake_offer_owners(&self, parked: usize) {
@@ -67,7 +68,7 @@ impl<T> Shared<T> {
     /// Takes up to `max` offers, oldest first, into `put`, if the buffer is still connected and
     /// no handed-over item is waiting (see the module docs). Returns how many it took and the
     /// wake-ups to send after unlocking.
-    fn take_offers(&self, st: &mut State<T>, max: usize, put: impl FnMut(T)) -> (usize, Wakes) {
+    fn take_offers(&self, st: &mut State<T, C>, max: usize, put: impl FnMut(T)) -> (usize, Wakes) {
         if st.disconnected || !st.handoff.is_empty() {
             return (0, Wakes::default());
         }

@@ -11,8 +11,11 @@ use std::hint;
 use std::mem;
 use std::time::Instant;
 
-use buffer_api::{CapacityError, RecvError, RecvTimeoutError, SendBatchError, SendTimeoutError};
+use buffer_api::{
+    CapacityError, ForceSendError, RecvError, RecvTimeoutError, SendBatchError, SendTimeoutError,
+};
 
+use crate::container::Container;
 use crate::sync::{AtomicBool, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering, yield_now};
 
 /// How many `spin_loop` hints a blocked operation spends before it starts yielding. None under
@@ -82,9 +85,9 @@ pub(crate) struct Offer<T> {
 }
 
 /// Everything the mutex protects.
-pub(crate) struct State<T> {
-    /// The ring of buffered items (capacity >= 1). Reserved up front and never grown.
-    pub(crate) queue: VecDeque<T>,
+pub(crate) struct State<T, C> {
+    /// The buffered items (capacity >= 1), in the container that gives the discipline.
+    pub(crate) items: C,
     /// Capacity 0: items of blocked senders that no receiver has taken yet, by ticket.
     pub(crate) offers: VecDeque<Offer<T>>,
     /// Capacity 0: items that senders handed to registered receivers, not yet picked up.
@@ -102,8 +105,8 @@ pub(crate) struct State<T> {
 }
 
 /// The buffer: one mutex, one condvar per predicate, handle counts and lock-free hints.
-pub(crate) struct Shared<T> {
-    pub(crate) state: Mutex<State<T>>,
+pub(crate) struct Shared<T, C> {
+    pub(crate) state: Mutex<State<T, C>>,
     /// Receivers wait here for an item (capacity 0: for a hand-off).
     pub(crate) not_empty: PredicateCondvar,
     /// Senders wait here for room (capacity 0: for their offer to be taken).
@@ -113,7 +116,7 @@ pub(crate) struct Shared<T> {
     pub(crate) producers: AtomicUsize,
     /// Live consumer handles; the one that takes it to 0 disconnects and drops the buffered items.
     pub(crate) consumers: AtomicUsize,
-    /// A copy of `queue.len() + offers.len() + handoff.len()`, stored under the lock, read
+    /// A copy of `items.len() + offers.len() + handoff.len()`, stored under the lock, read
     /// without it only by spinning threads deciding whether relocking is worth it.
     pub(crate) ready: AtomicUsize,
     /// Capacity 0: how many offers have been taken, for spinning senders (wraps).
@@ -122,27 +125,27 @@ pub(crate) struct Shared<T> {
     pub(crate) closed: AtomicBool,
 }
 
-impl<T> State<T> {
+impl<T, C: Container<T>> State<T, C> {
     /// The number of items this state makes available to `ready`'s readers.
     fn ready(&self) -> usize {
-        self.queue.len() + self.offers.len() + self.handoff.len()
+        self.items.len() + self.offers.len() + self.handoff.len()
     }
 }
 
-impl<T> Shared<T> {
+impl<T, C: Container<T>> Shared<T, C> {
     /// A buffer with one producer and one consumer handle counted.
     ///
-    /// The ring's storage is reserved here, fallibly, so an impossible capacity is an error
-    /// instead of an abort; it never grows afterwards.
+    /// The container's storage is reserved here, fallibly, so an impossible capacity is an
+    /// error instead of an abort; a ring never grows afterwards.
     pub(crate) fn new(capacity: usize) -> Result<Self, CapacityError> {
-        let mut queue = VecDeque::new();
-        queue
-            .try_reserve_exact(capacity)
+        let mut items = C::default();
+        items
+            .reserve(capacity)
             .map_err(|_| CapacityError::TooLarge { capacity })?;
         let (not_empty, not_full) = predicate_condvars();
         Ok(Self {
             state: Mutex::new(State {
-                queue,
+                items,
                 offers: VecDeque::new(),
                 handoff: VecDeque::new(),
                 demand: 0,
@@ -163,7 +166,7 @@ impl<T> Shared<T> {
     }
 
     /// Refreshes the lock-free hint; called under the lock after every change of the contents.
-    pub(crate) fn publish(&self, st: &State<T>) {
+    pub(crate) fn publish(&self, st: &State<T, C>) {
         self.ready.store(st.ready(), Ordering::Relaxed);
     }
 
@@ -177,7 +180,7 @@ impl<T> Shared<T> {
         if self.capacity == 0 {
             return 0;
         }
-        self.state.lock().queue.len()
+        self.state.lock().items.len()
     }
 
     /// Marks the buffer disconnected and wakes every parked thread on both condvars. With
@@ -193,13 +196,13 @@ impl<T> Shared<T> {
         self.closed.store(true, Ordering::Release);
         let buffered = if drop_buffered {
             (
-                mem::take(&mut st.queue),
+                mem::take(&mut st.items),
                 // Empty by invariant 6 (no registered receiver outlives the consumer handles);
                 // moved out anyway so that nothing could be dropped under the lock.
                 mem::take(&mut st.handoff),
             )
         } else {
-            (VecDeque::new(), VecDeque::new())
+            (C::default(), VecDeque::new())
         };
         self.publish(&st);
         drop(st);
@@ -238,7 +241,7 @@ impl<T> Shared<T> {
     }
 
     /// Parks on `condvar` until notified or, for [`Wait::Until`], until the deadline.
-    pub(crate) fn park(condvar: &Condvar, st: &mut MutexGuard<'_, State<T>>, wait: Wait) {
+    pub(crate) fn park(condvar: &Condvar, st: &mut MutexGuard<'_, State<T, C>>, wait: Wait) {
         match wait {
             Wait::Until(deadline) => {
                 condvar.wait_until(st, deadline);
@@ -267,12 +270,12 @@ impl<T> Shared<T> {
                 drop(st);
                 return Err(SendTimeoutError::Disconnected(item));
             }
-            if st.queue.len() < self.capacity {
-                st.queue.push_back(item);
+            if st.items.len() < self.capacity {
+                st.items.push(item);
                 self.publish(&st);
                 let wake_receiver = st.recv_waiters > 0;
                 // Pass the baton: room is left and a sender is parked (invariant 5).
-                let wake_sender = st.send_waiters > 0 && st.queue.len() < self.capacity;
+                let wake_sender = st.send_waiters > 0 && st.items.len() < self.capacity;
                 drop(st);
                 if wake_receiver {
                     self.not_empty.notify_one();
@@ -300,13 +303,42 @@ impl<T> Shared<T> {
             Self::park(&self.not_full, &mut st, wait);
             st.send_waiters -= 1;
             #[cfg(mutant_if_wait)]
-            if !st.disconnected && st.queue.len() == self.capacity {
+            if !st.disconnected && st.items.len() == self.capacity {
                 // Mutant: `if` instead of `while`. Trusts the wake-up and sends into a full ring.
-                st.queue.push_back(item);
+                st.items.push(item);
                 self.publish(&st);
                 return Ok(());
             }
         }
+    }
+
+    /// Sends one item into the ring without waiting; on a full ring, evicts the item the
+    /// container sheds and inserts `item` in the same critical section, and returns the
+    /// evicted item (moved out, dropped by the caller if at all, never under the lock).
+    pub(crate) fn force_send_ring(&self, item: T) -> Result<Option<T>, ForceSendError<T>> {
+        let mut st = self.state.lock();
+        if st.disconnected {
+            drop(st);
+            return Err(ForceSendError::Disconnected(item));
+        }
+        let evicted = if st.items.len() < self.capacity {
+            None
+        } else {
+            st.items.evict()
+        };
+        st.items.push(item);
+        self.publish(&st);
+        let wake_receiver = st.recv_waiters > 0;
+        // An insertion without eviction took a slot; pass the baton as `send_ring` does.
+        let wake_sender = st.send_waiters > 0 && st.items.len() < self.capacity;
+        drop(st);
+        if wake_receiver {
+            self.not_empty.notify_one();
+        }
+        if wake_sender {
+            self.not_full.notify_one();
+        }
+        Ok(evicted)
     }
 
     /// Receives one item from the ring, waiting for one as `wait` allows.
@@ -314,10 +346,10 @@ impl<T> Shared<T> {
         let mut st = self.state.lock();
         let mut spun = false;
         loop {
-            if let Some(item) = st.queue.pop_front() {
+            if let Some(item) = st.items.pop() {
                 self.publish(&st);
                 let wake_sender = st.send_waiters > 0;
-                let wake_receiver = st.recv_waiters > 0 && !st.queue.is_empty();
+                let wake_receiver = st.recv_waiters > 0 && !st.items.is_empty();
                 drop(st);
                 if wake_sender {
                     self.not_full.notify_one();
@@ -346,7 +378,7 @@ impl<T> Shared<T> {
             Self::park(&self.not_empty, &mut st, wait);
             st.recv_waiters -= 1;
             #[cfg(mutant_if_wait)]
-            if st.queue.is_empty() {
+            if st.items.is_empty() {
                 // Mutant: `if` instead of `while`. Trusts the wake-up: no item must mean closed.
                 return Err(RecvTimeoutError::Disconnected);
             }
@@ -371,14 +403,14 @@ impl<T> Shared<T> {
                     unsent: rest.collect(),
                 });
             }
-            let n = (self.capacity - st.queue.len()).min(rest.len());
+            let n = (self.capacity - st.items.len()).min(rest.len());
             if n > 0 {
-                st.queue.extend(rest.by_ref().take(n));
+                st.items.extend(rest.by_ref().take(n));
                 sent += n;
                 self.publish(&st);
                 let done = rest.len() == 0;
                 let wake_receivers = st.recv_waiters.min(n);
-                let wake_sender = done && st.send_waiters > 0 && st.queue.len() < self.capacity;
+                let wake_sender = done && st.send_waiters > 0 && st.items.len() < self.capacity;
                 drop(st);
                 Self::notify(&self.not_empty, wake_receivers);
                 if wake_sender {
@@ -415,12 +447,12 @@ impl<T> Shared<T> {
         let mut st = self.state.lock();
         let mut spun = false;
         loop {
-            let n = st.queue.len().min(max);
+            let n = st.items.len().min(max);
             if n > 0 {
-                buf.extend(st.queue.drain(..n));
+                st.items.pop_into(buf, n);
                 self.publish(&st);
                 let wake_senders = st.send_waiters.min(n);
-                let wake_receiver = st.recv_waiters > 0 && !st.queue.is_empty();
+                let wake_receiver = st.recv_waiters > 0 && !st.items.is_empty();
                 drop(st);
                 Self::notify(&self.not_full, wake_senders);
                 if wake_receiver {

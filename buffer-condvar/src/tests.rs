@@ -51,7 +51,7 @@ fn buffer<T: Send + 'static>(capacity: usize) -> (CondvarProducer<T>, CondvarCon
 }
 
 /// Reads the locked state, for tests that must know where other threads stand.
-fn peek<T, R>(shared: &Shared<T>, f: impl FnOnce(&State<T>) -> R) -> R {
+fn peek<T, C, R>(shared: &Shared<T, C>, f: impl FnOnce(&State<T, C>) -> R) -> R {
     f(&shared.state.lock())
 }
 
@@ -63,7 +63,7 @@ fn until(cond: impl Fn() -> bool) {
 }
 
 /// Asserts that a quiescent buffer has no thread or item left in its bookkeeping.
-fn assert_quiescent<T>(shared: &Shared<T>) {
+fn assert_quiescent<T, C>(shared: &Shared<T, C>) {
     peek(shared, |st| {
         assert_eq!(st.send_waiters, 0, "send_waiters");
         assert_eq!(st.recv_waiters, 0, "recv_waiters");

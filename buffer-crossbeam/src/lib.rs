@@ -53,6 +53,7 @@ impl Backend for Crossbeam {
         batch: Support::Emulated,
         discipline: Discipline::Fifo,
         buffered_drop: BufferedDrop::OnLastHandle,
+        drop_oldest: false,
     };
 
     type Producer<T: Send + 'static> = Producer<T>;

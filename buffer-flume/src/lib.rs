@@ -68,6 +68,7 @@ impl Backend for Flume {
         batch: Support::Emulated,
         discipline: Discipline::Fifo,
         buffered_drop: BufferedDrop::OnLastHandle,
+        drop_oldest: false,
     };
 
     type Producer<T: Send + 'static> = Producer<T>;

@@ -502,6 +502,7 @@ mod tests {
                 batch: Support::Emulated,
                 discipline: Discipline::Fifo,
                 buffered_drop: BufferedDrop::OnLastConsumer,
+                drop_oldest: false,
             },
         };
         let failure = preflight(&[no_rendezvous], &Workload::new().capacity(0)).unwrap_err();

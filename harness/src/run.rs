@@ -1252,6 +1252,7 @@ pub fn check_capacity(workload: &Workload) -> Result<(), CapacityError> {
         batch: buffer_api::Support::Native,
         discipline: buffer_api::Discipline::Fifo,
         buffered_drop: buffer_api::BufferedDrop::OnLastConsumer,
+        drop_oldest: true,
     };
     let capacity = workload.capacity;
     match workload.payload {

@@ -1,0 +1,292 @@
+//! The containers that give each backend of this crate its order. Everything else (the lock,
+//! the waiting, close, batches, rendezvous) is shared; a container only stores the buffered
+//! items and decides which one leaves next and which one `force_send` evicts.
+//!
+//! | container | backend | next to leave | evicted by `force_send` |
+//! | --- | --- | --- | --- |
+//! | [`Ring`] | [`Condvar`](crate::Condvar) | the oldest | the oldest |
+//! | [`Stack`] | [`CondvarLifo`](crate::CondvarLifo) | the newest | the oldest |
+//! | [`Heap`] | [`CondvarPriority`](crate::CondvarPriority) | the oldest of the highest priority | the oldest of the lowest priority |
+//!
+//! Every container is used only under the buffer's lock and never holds more than the
+//! capacity: the shared code checks `len()` before every insertion.
+
+use std::any::Any;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, TryReserveError, VecDeque};
+use std::fmt;
+use std::marker::PhantomData;
+
+use buffer_api::{Discipline, PriorityKey};
+
+mod sealed {
+    /// Keeps [`Container`](super::Container) implementable only in this crate: the shared code
+    /// relies on each container's exact behaviour.
+    pub trait Sealed {}
+}
+
+/// Storage for the buffered items of one buffer, in the order of its [`Discipline`].
+///
+/// Sealed: the implementations are [`Ring`], [`Stack`] and [`Heap`].
+pub trait Container<T>: sealed::Sealed + Default + Send + 'static {
+    /// The order items leave in, as the backend declares it.
+    const DISCIPLINE: Discipline;
+
+    /// Reserves room for `capacity` items up front, where the container can.
+    ///
+    /// # Errors
+    ///
+    /// When the allocator refuses, so that an impossible capacity is an error, not an abort.
+    fn reserve(&mut self, capacity: usize) -> Result<(), TryReserveError>;
+
+    /// The number of items held.
+    fn len(&self) -> usize;
+
+    /// Whether no item is held.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Stores `item`; the caller has checked that there is room.
+    fn push(&mut self, item: T);
+
+    /// Removes the item that leaves next.
+    fn pop(&mut self) -> Option<T>;
+
+    /// Removes the item `force_send` sheds to make room.
+    fn evict(&mut self) -> Option<T>;
+
+    /// Stores every item of `items`, in order; the caller has checked that they fit.
+    fn extend(&mut self, items: impl Iterator<Item = T>) {
+        items.for_each(|item| self.push(item));
+    }
+
+    /// Moves the next `n` items (at most `len()`) into `buf`, in the order they leave.
+    fn pop_into(&mut self, buf: &mut Vec<T>, n: usize) {
+        buf.extend((0..n).map_while(|_| self.pop()));
+    }
+}
+
+/// First in, first out: a ring reserved to the capacity and never grown.
+pub struct Ring<T>(VecDeque<T>);
+
+/// Last in, first out: a stack. It is a ring underneath, so that `force_send` can evict the
+/// oldest item (the bottom of the stack) in constant time.
+pub struct Stack<T>(VecDeque<T>);
+
+/// Highest priority first, as the key `K` reads it; equal priorities leave oldest first.
+///
+/// Items are kept in a B-tree under (priority, arrival number), which gives both ends a
+/// logarithmic-time way out: the highest priority for receivers, the lowest for `force_send`.
+/// Its nodes are allocated as it grows (under the lock); it cannot be reserved up front.
+pub struct Heap<T, K> {
+    /// Ordered by priority, then newest first within one priority, so that the last entry is
+    /// the oldest item of the highest priority.
+    items: BTreeMap<(u64, Reverse<u64>), T>,
+    /// The arrival number of the next item.
+    next: u64,
+    key: PhantomData<fn() -> K>,
+}
+
+impl<T> sealed::Sealed for Ring<T> {}
+impl<T> sealed::Sealed for Stack<T> {}
+impl<T, K> sealed::Sealed for Heap<T, K> {}
+
+impl<T> Default for Ring<T> {
+    fn default() -> Self {
+        Self(VecDeque::new())
+    }
+}
+
+impl<T> Default for Stack<T> {
+    fn default() -> Self {
+        Self(VecDeque::new())
+    }
+}
+
+impl<T, K> Default for Heap<T, K> {
+    fn default() -> Self {
+        Self {
+            items: BTreeMap::new(),
+            next: 0,
+            key: PhantomData,
+        }
+    }
+}
+
+impl<T: Send + 'static> Container<T> for Ring<T> {
+    const DISCIPLINE: Discipline = Discipline::Fifo;
+
+    fn reserve(&mut self, capacity: usize) -> Result<(), TryReserveError> {
+        self.0.try_reserve_exact(capacity)
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn push(&mut self, item: T) {
+        self.0.push_back(item);
+    }
+
+    fn pop(&mut self) -> Option<T> {
+        self.0.pop_front()
+    }
+
+    fn evict(&mut self) -> Option<T> {
+        self.0.pop_front()
+    }
+
+    fn extend(&mut self, items: impl Iterator<Item = T>) {
+        self.0.extend(items);
+    }
+
+    fn pop_into(&mut self, buf: &mut Vec<T>, n: usize) {
+        buf.extend(self.0.drain(..n));
+    }
+}
+
+impl<T: Send + 'static> Container<T> for Stack<T> {
+    const DISCIPLINE: Discipline = Discipline::Lifo;
+
+    fn reserve(&mut self, capacity: usize) -> Result<(), TryReserveError> {
+        self.0.try_reserve_exact(capacity)
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn push(&mut self, item: T) {
+        self.0.push_back(item);
+    }
+
+    fn pop(&mut self) -> Option<T> {
+        self.0.pop_back()
+    }
+
+    fn evict(&mut self) -> Option<T> {
+        self.0.pop_front()
+    }
+
+    fn extend(&mut self, items: impl Iterator<Item = T>) {
+        self.0.extend(items);
+    }
+}
+
+impl<T: Send + 'static, K: PriorityKey> Container<T> for Heap<T, K> {
+    const DISCIPLINE: Discipline = Discipline::Priority;
+
+    /// Checks that `capacity` entries could be addressed; the tree allocates as it grows.
+    fn reserve(&mut self, capacity: usize) -> Result<(), TryReserveError> {
+        Vec::<((u64, Reverse<u64>), T)>::new()
+            .try_reserve_exact(capacity)
+            .map(drop)
+    }
+
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    fn push(&mut self, item: T) {
+        let priority = K::priority(&item as &dyn Any);
+        self.items.insert((priority, Reverse(self.next)), item);
+        self.next += 1;
+    }
+
+    fn pop(&mut self) -> Option<T> {
+        self.items.pop_last().map(|(_, item)| item)
+    }
+
+    fn evict(&mut self) -> Option<T> {
+        let (&(lowest, _), _) = self.items.first_key_value()?;
+        // The oldest item of the lowest priority: the last entry under (lowest, newest..oldest).
+        let (&key, _) = self.items.range(..=(lowest, Reverse(0))).next_back()?;
+        self.items.remove(&key)
+    }
+}
+
+impl<T> fmt::Debug for Ring<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Ring {{ len: {} }}", self.0.len())
+    }
+}
+
+impl<T> fmt::Debug for Stack<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Stack {{ len: {} }}", self.0.len())
+    }
+}
+
+impl<T, K> fmt::Debug for Heap<T, K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Heap {{ len: {} }}", self.items.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct ByValue;
+
+    impl PriorityKey for ByValue {
+        fn priority(item: &dyn Any) -> u64 {
+            item.downcast_ref::<(u64, char)>().map_or(0, |&(p, _)| p)
+        }
+    }
+
+    fn drain<T: Send + 'static, C: Container<T>>(c: &mut C) -> Vec<T> {
+        std::iter::from_fn(|| c.pop()).collect()
+    }
+
+    #[test]
+    fn ring_is_fifo_and_evicts_the_oldest() {
+        let mut ring = Ring::default();
+        ring.extend(1..=4);
+        assert_eq!(ring.evict(), Some(1));
+        let mut buf = Vec::new();
+        ring.pop_into(&mut buf, 2);
+        assert_eq!(buf, [2, 3]);
+        assert_eq!(drain(&mut ring), [4]);
+    }
+
+    #[test]
+    fn stack_is_lifo_and_evicts_the_oldest() {
+        let mut stack = Stack::default();
+        stack.extend(1..=4);
+        assert_eq!(stack.evict(), Some(1));
+        let mut buf = Vec::new();
+        stack.pop_into(&mut buf, 2);
+        assert_eq!(buf, [4, 3]);
+        assert_eq!(drain(&mut stack), [2]);
+    }
+
+    #[test]
+    fn heap_takes_the_highest_priority_first_and_keeps_fifo_among_equals() {
+        let mut heap = Heap::<(u64, char), ByValue>::default();
+        heap.extend([(1, 'a'), (5, 'b'), (1, 'c'), (5, 'd'), (3, 'e')].into_iter());
+        assert_eq!(
+            drain(&mut heap),
+            [(5, 'b'), (5, 'd'), (3, 'e'), (1, 'a'), (1, 'c')]
+        );
+    }
+
+    #[test]
+    fn heap_evicts_the_oldest_of_the_lowest_priority() {
+        let mut heap = Heap::<(u64, char), ByValue>::default();
+        heap.extend([(2, 'a'), (1, 'b'), (9, 'c'), (1, 'd')].into_iter());
+        assert_eq!(heap.evict(), Some((1, 'b')));
+        assert_eq!(heap.evict(), Some((1, 'd')));
+        assert_eq!(heap.evict(), Some((2, 'a')));
+        assert_eq!(heap.evict(), Some((9, 'c')));
+        assert_eq!(heap.evict(), None);
+    }
+
+    #[test]
+    fn heap_ranks_unknown_payloads_equal_so_they_stay_fifo() {
+        let mut heap = Heap::<&str, ByValue>::default();
+        heap.extend(["x", "y", "z"].into_iter());
+        assert_eq!(drain(&mut heap), ["x", "y", "z"]);
+    }
+}
