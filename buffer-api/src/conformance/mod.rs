@@ -1,5 +1,6 @@
-//! The conformance suite: every behaviour of the catalogue (`CONFORMANCE.md`, items 1-42), written
-//! once as generic functions over [`Backend`](crate::Backend).
+//! The conformance suite: every behaviour of the catalogue (`CONFORMANCE.md`, items 1-44), and
+//! items 45-46 for the drop-oldest policy ([`Producer::force_send`](crate::Producer::force_send)),
+//! written once as generic functions over [`Backend`](crate::Backend).
 //!
 //! A backend's test crate runs all of it with one line:
 //!
@@ -15,6 +16,10 @@
 //! declares rendezvous must behave as one, a backend that does not must refuse capacity 0 with
 //! [`CapacityError::RendezvousUnsupported`](crate::CapacityError::RendezvousUnsupported), and the
 //! moment buffered items are dropped must match [`Capabilities::buffered_drop`](crate::Capabilities::buffered_drop).
+//! Order is checked against the declared [`Discipline`](crate::Discipline): per-producer FIFO
+//! checks run only where FIFO is declared, and items 43-44 hold every backend to its own
+//! discipline. `force_send` is loaded where `drop_oldest` is declared and must refuse with
+//! `Unsupported` where it is not (items 45-46).
 //!
 //! # Sizes
 //!
@@ -32,6 +37,7 @@ mod support;
 
 mod close;
 mod construction;
+mod discipline;
 mod drops;
 mod fifo;
 mod rendezvous;
@@ -45,6 +51,7 @@ pub use support::{
 
 pub use close::*;
 pub use construction::*;
+pub use discipline::*;
 pub use drops::*;
 pub use fifo::*;
 pub use rendezvous::*;
@@ -107,6 +114,10 @@ macro_rules! conformance_suite {
             item40_concurrent_len,
             item41_batch,
             item42_fairness_reported,
+            item43_discipline_one_thread,
+            item44_discipline_concurrent_fill,
+            item45_force_send_one_thread,
+            item46_force_send_exactly_once,
         }
     };
 }
