@@ -1,8 +1,18 @@
-//! A bounded ring buffer on one `parking_lot::Mutex` and two `parking_lot::Condvar`s, with
-//! native close, native batches and true rendezvous at capacity 0. No `unsafe` code.
+//! Bounded buffers on one `parking_lot::Mutex` and two `parking_lot::Condvar`s, with native
+//! close, native batches, native drop-oldest (`force_send`) and true rendezvous at capacity 0.
+//! No `unsafe` code.
 //!
-//! [`Condvar`] is the [`Backend`] marker; [`Condvar::bounded`] returns a [`CondvarProducer`]
-//! and a [`CondvarConsumer`], used through the [`buffer_api`] traits.
+//! Three backends share every line of the locking, waiting, close, batch and rendezvous code
+//! and differ only in the [`container`] that holds the buffered items:
+//!
+//! | backend | `NAME` | container | order |
+//! | --- | --- | --- | --- |
+//! | [`Condvar`] | `condvar` | [`Ring`] | FIFO |
+//! | [`CondvarLifo`] | `condvar-lifo` | [`Stack`] | LIFO: newest first |
+//! | [`CondvarPriority<K>`] | `condvar-priority` | [`Heap`] | highest priority first, FIFO among equals |
+//!
+//! Each `bounded` returns a [`CondvarProducer`] and a [`CondvarConsumer`], used through the
+//! [`buffer_api`] traits.
 //!
 //! ```
 //! use buffer_api::{Backend, Consumer, Handle, Producer, TryRecvError};
@@ -28,8 +38,9 @@
 //!
 //! # Design
 //!
-//! All state lives in one `parking_lot::Mutex`: the ring of items (a `VecDeque` reserved to
-//! the capacity at construction and never grown), the disconnect flag, the counts of threads
+//! All state lives in one `parking_lot::Mutex`: the container of items (for the ring and the
+//! stack a `VecDeque` reserved to the capacity at construction and never grown; for the
+//! priority heap a B-tree keyed by priority and arrival), the disconnect flag, the counts of threads
 //! parked on each condvar, and, for capacity 0, the rendezvous queues. Two condvars carry the
 //! two predicates: *not empty* (receivers wait on it) and *not full* (senders wait on it).
 //!
@@ -40,6 +51,18 @@
 //! park, always in a loop that rechecks the predicate. A thread that changes a predicate
 //! notifies one waiter of it, after unlocking, and only if a waiter is counted. Close and
 //! disconnect wake everyone on both condvars with `notify_all`.
+//!
+//! **Drop-oldest.** [`Producer::force_send`] never waits: under the lock it evicts the item
+//! the container sheds (the oldest for the ring and the stack, the oldest of the lowest
+//! priority for the heap) if the buffer is full, inserts the new item, and returns the evicted
+//! one to the caller after unlocking. One lock round trip, so no other thread ever sees the
+//! buffer between the eviction and the insertion, and the buffer never holds more than its
+//! capacity. At capacity 0 it hands the item to a receiver already waiting, or returns it.
+//!
+//! **Priority.** [`Backend::bounded`] serves every payload type, so the priority backend cannot
+//! require a trait of its payload; it is generic over a [`PriorityKey`] that reads each item's
+//! priority through `&dyn Any` when the item is inserted. Payload types the key does not know
+//! rank 0, and then the priority buffer keeps FIFO order.
 //!
 //! Batches collect the caller's iterator into a `Vec` before locking, so no user code runs
 //! under the lock, then move as many items as fit (or as are buffered) in one lock round trip.
@@ -59,7 +82,9 @@
 //!
 //! These hold whenever the lock is free.
 //!
-//! 1. `queue.len() <= capacity`; the ring never reallocates after construction.
+//! 1. `items.len() <= capacity`; the ring and the stack never reallocate after construction
+//!    (the heap allocates tree nodes as it grows, under the lock). `force_send` evicts before
+//!    it inserts, in the same critical section.
 //! 2. `disconnected` never returns to false. Once it is set no item enters the buffer, and at
 //!    capacity 0 no receiver takes an offer (the offering senders get their items back).
 //! 3. No user value is dropped while the lock is held: an item leaves the state only by being
@@ -121,7 +146,7 @@
 //! `try_` operations.
 //!
 //! 1. **The conformance suite** (`tests/conformance.rs`, every item of the workspace's
-//!    catalogue) and this crate's own tests of the rendezvous, batches and drops. Sizes scale
+//!    catalogue, run against all three backends) and this crate's own tests of the rendezvous, batches and drops. Sizes scale
 //!    with `BUFFER_CONFORMANCE_SCALE`.
 //!    ```text
 //!    cargo test -p buffer-condvar
@@ -135,7 +160,8 @@
 //!    producer after a send (item first, then `Disconnected`), model 6 counts drops (each item
 //!    exactly once, buffered ones included), models 7a and 7b check the rendezvous hand-off
 //!    (`send` returns after the receiver owns the item; against a close, all or nothing), and
-//!    model 8 runs `send_batch`/`recv_batch` against a close.
+//!    model 8 runs `send_batch`/`recv_batch` against a close, and model 9 runs `force_send`
+//!    against a blocked `send` (evicted or received, exactly once; nobody stranded).
 //!    ```text
 //!    LOOM_MAX_PREEMPTIONS=3 RUSTFLAGS="--cfg loom" \
 //!        cargo test -p buffer-condvar --release --test loom --target-dir target/loom

@@ -280,3 +280,43 @@ fn model_8_batches_against_close_lose_and_duplicate_nothing() {
         assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
     });
 }
+
+/// Model 9: drop-oldest against a blocking send and a consumer, at capacity 1. One producer
+/// sheds with `force_send`, another blocks in `send`, the consumer receives until both are
+/// gone. Every item is received or handed back as evicted, exactly once; the blocked sender is
+/// never stranded (a lost wake-up is a deadlock); the ring never holds more than one item; and
+/// the shedding producer's received items keep their order.
+#[test]
+fn model_9_force_send_against_a_blocked_sender_loses_and_duplicates_nothing() {
+    model(|| {
+        let (tx, rx) = buffer::<u32>(1);
+        let shedder = {
+            let tx = tx.clone();
+            thread::spawn(move || {
+                let mut evicted = Vec::new();
+                for item in [0, 1] {
+                    if let Some(old) = tx.force_send(item).expect("the consumer is alive") {
+                        evicted.push(old);
+                    }
+                    assert!(tx.len() <= 1);
+                }
+                evicted
+            })
+        };
+        let blocker = thread::spawn(move || tx.send(10));
+        let mut got = Vec::new();
+        while let Ok(item) = rx.recv() {
+            got.push(item);
+        }
+        let mut evicted = shedder.join().unwrap();
+        assert_eq!(blocker.join().unwrap(), Ok(()));
+        let shed: Vec<u32> = got.iter().copied().filter(|&i| i < 10).collect();
+        assert!(
+            shed.windows(2).all(|w| w[0] < w[1]),
+            "out of order: {got:?}"
+        );
+        evicted.extend(got);
+        evicted.sort_unstable();
+        assert_eq!(evicted, [0, 1, 10]);
+    });
+}
