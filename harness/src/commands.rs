@@ -177,6 +177,7 @@ pub fn list(output: &Output) -> Result<Exit, Failure> {
                         "discipline": c.discipline.to_string(),
                         "buffered_drop": c.buffered_drop.to_string(),
                         "preserves_producer_order": c.preserves_producer_order(),
+                        "drop_oldest": c.drop_oldest,
                     })
                 })
                 .collect();
@@ -186,19 +187,33 @@ pub fn list(output: &Output) -> Result<Exit, Failure> {
             text
         }
         _ => {
+            let width = backends
+                .iter()
+                .map(|b| b.name.len())
+                .max()
+                .unwrap_or(0)
+                .max(7);
             let mut text = format!(
-                "{:<10} {:<10} {:<9} {:<9} {:<10} {}\n",
-                "backend", "rendezvous", "close", "batch", "discipline", "buffered items dropped"
+                "{:<width$} {:<10} {:<9} {:<9} {:<10} {:<11} {}\n",
+                "backend",
+                "rendezvous",
+                "close",
+                "batch",
+                "discipline",
+                "drop-oldest",
+                "buffered items dropped"
             );
             for b in &backends {
                 let c = b.capabilities;
+                let yes = |v: bool| if v { "yes" } else { "no" };
                 text.push_str(&format!(
-                    "{:<10} {:<10} {:<9} {:<9} {:<10} {}\n",
+                    "{:<width$} {:<10} {:<9} {:<9} {:<10} {:<11} {}\n",
                     b.name,
-                    if c.rendezvous { "yes" } else { "no" },
+                    yes(c.rendezvous),
                     c.close.to_string(),
                     c.batch.to_string(),
                     c.discipline.to_string(),
+                    yes(c.drop_oldest),
                     c.buffered_drop
                 ));
             }

@@ -11,6 +11,7 @@
 //! | [`ledger`] | the [`Ledger`] that checks exactly-once, per-producer order, the accounting and payload drops |
 //! | [`measurement`] | wall and CPU time with their spread, latency percentiles, per-thread counts, blocked time, queue depth |
 //! | [`registry`] | [`for_each_backend`], the one list of backends, walked with a [`BackendVisitor`] |
+//! | [`item`] | [`item::ItemPriority`], the key the registry's priority backend reads the harness's items with |
 //! | [`compare`] | a matrix of shapes and capacities over several backends, with ratios to a baseline |
 //! | [`report`] | tables, JSON, CSV, Markdown and an SVG plot, with the [`mod@env`] header |
 //! | [`fault`], [`watchdog`] | fault injection rules, and turning a hang into a report |
@@ -88,7 +89,7 @@
 //! | `backend` | the backend's `NAME` |
 //! | `shape` | `seq` or `P:C` |
 //! | `ratio` | median throughput / the baseline's in the same shape and capacity (compare), else `null` |
-//! | `workload` | [`Workload`]: `producers`, `consumers`, `capacity`, `messages`, `payload`, `batch`, `policy`, `producer_delay_ns`, `consumer_delay_ns`, `rate_per_s`, `repeats`, `warmup`, `seed`, `fault`, `sequential`, `latency_sample_every`, `blocked_time`, `watchdog_ns` |
+//! | `workload` | [`Workload`]: `producers`, `consumers`, `capacity`, `messages`, `payload`, `batch`, `policy`, `priorities`, `producer_delay_ns`, `consumer_delay_ns`, `rate_per_s`, `repeats`, `warmup`, `seed`, `fault`, `sequential`, `latency_sample_every`, `blocked_time`, `watchdog_ns` |
 //! | `repetitions` | per measured repetition: `wall_s`, `user_s`, `sys_s`, `delivered`, `msgs_per_s` |
 //! | `wall_s`, `throughput` | `median`, `min`, `max` over the repetitions (seconds; messages per second) |
 //! | `cpu` | `user_s`, `sys_s` (summed over repetitions), `utilisation` (cores busy), `ns_per_message`, `available`, `tick_s` |
@@ -107,7 +108,7 @@ pub mod compare;
 pub mod demo;
 pub mod env;
 pub mod fault;
-mod item;
+pub mod item;
 pub mod ledger;
 pub mod measurement;
 pub mod pipeline;

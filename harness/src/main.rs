@@ -116,6 +116,10 @@ struct CommonArgs {
     /// Backpressure policy: block, timeout:<DUR> or drop-newest.
     #[arg(long, default_value = "block", value_parser = parse_policy)]
     policy: Policy,
+    /// Priority levels items are drawn from, uniformly over 0..N-1 and seeded (1 to 256; 1
+    /// means every item has priority 0). Only a priority backend reads them.
+    #[arg(long, value_name = "N", default_value_t = Workload::default().priorities)]
+    priorities: u32,
     /// Seed for the run's random choices.
     #[arg(long, default_value_t = Workload::default().seed)]
     seed: u64,
@@ -240,6 +244,7 @@ impl CommonArgs {
             .payload(self.payload)
             .batch(self.batch)
             .policy(self.policy)
+            .priorities(self.priorities)
             .seed(self.seed)
             .watchdog(self.watchdog)
             .latency_sample_every(self.latency_sample_every)

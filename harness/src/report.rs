@@ -756,6 +756,9 @@ fn describe_workload(m: &Measurement) -> String {
         w.batch,
         w.policy
     );
+    if w.priorities > 1 {
+        let _ = write!(text, ", priorities 0-{} uniform", w.priorities - 1);
+    }
     if !w.producer_delay.is_zero() {
         let _ = write!(
             text,

@@ -675,6 +675,7 @@ fn produce<P: Body, T: Producer<Item<P>>>(
             None if sampled => shared.now_ns() + 1,
             None => 0,
         };
+        let priority = item::priority_of(workload.seed, id, seq, workload.priorities);
         if plan.close_storm_at == Some(seq) {
             out.fault_fired = true;
             shared.storm.fire();
@@ -683,13 +684,13 @@ fn produce<P: Body, T: Producer<Item<P>>>(
             if batching && !flush(&tx, &mut batch, batch_first, &mut out.record) {
                 break;
             }
-            let in_hand = Item::<P>::new(id, seq, stamp);
+            let in_hand = Item::<P>::new(id, seq, priority, stamp);
             out.record.in_hand_at_panic(in_hand.seq);
             out.fault_fired = true;
             shared.board.set(slot, WorkerState::Panicked);
             inject_panic();
         }
-        let item = Item::new(id, seq, stamp);
+        let item = Item::new(id, seq, priority, stamp);
         if batching {
             if batch.is_empty() {
                 batch_first = seq;
@@ -840,7 +841,8 @@ fn sequential<P: Body, T: Producer<Item<P>>, R: Consumer<Item<P>>>(
                 until_sample - 1
             };
             let stamp = if sampled { shared.now_ns() + 1 } else { 0 };
-            let item = Item::new(0, seq, stamp);
+            let priority = item::priority_of(workload.seed, 0, seq, workload.priorities);
+            let item = Item::new(0, seq, priority, stamp);
             if batch_size > 1 {
                 if batch.is_empty() {
                     batch_first = seq;

@@ -20,6 +20,7 @@ use serde::{Serialize, Serializer};
 /// | `payload` | [`Payload::U64`] |
 /// | `batch` | 1 (no batch calls) |
 /// | `policy` | [`Policy::Block`] |
+/// | `priorities` | 1 (every item has priority 0) |
 /// | `producer_delay`, `consumer_delay` | none |
 /// | `rate` | none (closed loop) |
 /// | `repeats`, `warmup` | 5, 1 |
@@ -55,6 +56,11 @@ pub struct Workload {
     pub batch: usize,
     /// What a producer does when the buffer is full.
     pub policy: Policy,
+    /// How many priority levels items are drawn from, uniformly over `0..priorities` (1 to
+    /// 256). Each item's priority is a pure function of the seed, its producer and its
+    /// sequence number, so runs with one seed offer the same priorities. Only a priority
+    /// backend reads them; with 1, every item has priority 0.
+    pub priorities: u32,
     /// Simulated work before each send. In JSON: `producer_delay_ns`.
     #[serde(serialize_with = "nanos", rename = "producer_delay_ns")]
     pub producer_delay: Duration,
@@ -101,6 +107,7 @@ impl Default for Workload {
             payload: Payload::U64,
             batch: 1,
             policy: Policy::Block,
+            priorities: 1,
             producer_delay: Duration::ZERO,
             consumer_delay: Duration::ZERO,
             rate: None,
@@ -150,6 +157,8 @@ impl Workload {
         batch: usize;
         /// Sets [`Workload::policy`].
         policy: Policy;
+        /// Sets [`Workload::priorities`].
+        priorities: u32;
         /// Sets [`Workload::producer_delay`].
         producer_delay: Duration;
         /// Sets [`Workload::consumer_delay`].
@@ -254,6 +263,9 @@ impl Workload {
         if self.latency_sample_every == 0 {
             return Err(WorkloadError::ZeroLatencySampling);
         }
+        if !(1..=MAX_PRIORITIES).contains(&self.priorities) {
+            return Err(WorkloadError::BadPriorities(self.priorities));
+        }
         if let Some(rate) = self.rate
             && !(rate.is_finite() && rate > 0.0)
         {
@@ -268,6 +280,9 @@ impl Workload {
         Ok(())
     }
 }
+
+/// The most priority levels a workload can draw from: an item's priority is one byte.
+pub const MAX_PRIORITIES: u32 = 256;
 
 /// A [`Workload`] no run can start with. `Display` is one line naming the flag.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -286,6 +301,8 @@ pub enum WorkloadError {
     ZeroLatencySampling,
     /// `rate` is not a positive finite number.
     BadRate(f64),
+    /// `priorities` is not between 1 and [`MAX_PRIORITIES`].
+    BadPriorities(u32),
     /// The sequential workload cannot use a rendezvous buffer: one thread cannot meet itself.
     SequentialRendezvous,
     /// Faults need separate producer and consumer threads.
@@ -302,6 +319,7 @@ impl WorkloadError {
             Self::ZeroRepeats => "--repeats",
             Self::ZeroLatencySampling => "--latency-sample-every",
             Self::BadRate(_) => "--rate",
+            Self::BadPriorities(_) => "--priorities",
             Self::SequentialRendezvous => "--capacity",
             Self::SequentialFault => "--fault",
         }
@@ -319,6 +337,10 @@ impl fmt::Display for WorkloadError {
             Self::ZeroRepeats => write!(f, "{flag}: at least one repetition is needed"),
             Self::ZeroLatencySampling => write!(f, "{flag}: must be at least 1"),
             Self::BadRate(rate) => write!(f, "{flag}: rate {rate} is not a positive number"),
+            Self::BadPriorities(n) => write!(
+                f,
+                "{flag}: {n} priority levels; choose 1 (all equal) to {MAX_PRIORITIES}"
+            ),
             Self::SequentialRendezvous => {
                 write!(f, "{flag}: the seq workload needs capacity >= 1")
             }
@@ -885,6 +907,14 @@ mod tests {
         assert_eq!(err.flag(), "--consumers");
         let err = Workload::new().rate(Some(-1.0)).validate().unwrap_err();
         assert_eq!(err.flag(), "--rate");
+        for bad in [0, 257] {
+            let err = Workload::new().priorities(bad).validate().unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!("--priorities: {bad} priority levels; choose 1 (all equal) to 256")
+            );
+        }
+        assert!(Workload::new().priorities(256).validate().is_ok());
         assert!(Workload::new().validate().is_ok());
     }
 }

@@ -212,9 +212,11 @@ fn the_last_consumer_panicking_hands_items_back() {
 #[test]
 fn the_verifier_catches_a_lost_item() {
     each_backend(|name, run, _| {
+        // Capacity 1: whatever the discipline, the first item received is the first sent.
         let w = small()
             .producers(1)
             .consumers(1)
+            .capacity(1)
             .fault(Some(Fault::LoseItem));
         let m = run(&w).unwrap();
         let v = &m.verification;
