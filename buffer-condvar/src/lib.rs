@@ -172,7 +172,9 @@
 //!    producer finished, never more than the capacity buffered) and of close storms at
 //!    capacities 0, 1 and 2 (two closers at random moments while producers send and
 //!    consumers receive, singly and in batches: every item delivered once or handed back to its
-//!    producer, never both, never neither).
+//!    producer, never both, never neither), and of drop-oldest storms at capacities 0, 1 and 2
+//!    (the same, with one producer shedding through `force_send`: every item delivered,
+//!    evicted or handed back, exactly one of the three; never more than the capacity held).
 //!    ```text
 //!    RUSTFLAGS="--cfg shuttle" \
 //!        cargo test -p buffer-condvar --release --test shuttle --target-dir target/shuttle

@@ -18,7 +18,8 @@
 use std::collections::BTreeSet;
 
 use buffer_api::{
-    Backend, Consumer, Handle, Producer, RecvError, SendBatchError, SendError, TryRecvError,
+    Backend, Consumer, ForceSendError, Handle, Producer, RecvError, SendBatchError, SendError,
+    TryRecvError,
 };
 use buffer_condvar::{Condvar, CondvarConsumer, CondvarProducer};
 use shuttle::rand::{Rng, thread_rng};
@@ -193,21 +194,43 @@ const STORM_PRODUCERS: usize = 3;
 const STORM_CONSUMERS: usize = 2;
 const STORM_CLOSERS: usize = 2;
 
-/// A producer's outcome: the items whose send returned `Ok`, and those handed back.
+/// A producer's outcome: the items whose send returned `Ok`, those handed back, and the
+/// items (of any producer) its `force_send` calls evicted.
 struct Offered {
     sent: Vec<Item>,
     handed_back: Vec<Item>,
+    evicted: Vec<Item>,
 }
 
-/// Offers every item of `producer`, the last producer in batches of 4, recording each
-/// outcome. Once one send is refused, every later one must be too.
-fn offer_all(tx: &CondvarProducer<Item>, producer: usize) -> Offered {
+/// Offers every item of `producer`, the last producer in batches of 4, and with `shed` the
+/// first one through `force_send` (drop-oldest), recording each outcome. Once one send is
+/// refused, every later one must be too.
+fn offer_all(tx: &CondvarProducer<Item>, producer: usize, shed: bool) -> Offered {
     let mut offered = Offered {
         sent: Vec::new(),
         handed_back: Vec::new(),
+        evicted: Vec::new(),
     };
     let items: Vec<Item> = (0..STORM_ITEMS).map(|seq| (producer, seq)).collect();
-    if producer == STORM_PRODUCERS - 1 {
+    if shed && producer == 0 {
+        for item in items {
+            match tx.force_send(item) {
+                Ok(evicted) => {
+                    offered.sent.push(item);
+                    offered.evicted.extend(evicted);
+                }
+                Err(ForceSendError::Disconnected(back)) => {
+                    assert_eq!(back, item, "a refused force_send hands back its own item");
+                    offered.handed_back.push(back);
+                }
+                Err(ForceSendError::Unsupported(_)) => panic!("condvar declares drop_oldest"),
+            }
+            assert!(
+                tx.len() <= tx.capacity(),
+                "force_send overfilled the buffer"
+            );
+        }
+    } else if producer == STORM_PRODUCERS - 1 {
         for chunk in items.chunks(4) {
             match tx.send_batch(chunk.to_vec()) {
                 Ok(()) => offered.sent.extend_from_slice(chunk),
@@ -240,17 +263,18 @@ fn offer_all(tx: &CondvarProducer<Item>, producer: usize) -> Offered {
     offered
 }
 
-/// A close storm at `capacity`: producers offer items (one in batches), consumers receive
-/// until disconnected (one in batches), and several closers close at random moments, through
-/// producer and consumer handles alike. Every offered item is either delivered exactly once or
-/// handed back to its producer, never both, never neither; an item whose send returned `Ok`
-/// is delivered; exactly one `close` reports that it disconnected the buffer.
-fn close_storm(capacity: usize) {
+/// A close storm at `capacity`: producers offer items (one in batches, and with `shed` one
+/// through `force_send`), consumers receive until disconnected (one in batches), and several
+/// closers close at random moments, through producer and consumer handles alike. Every offered
+/// item is either delivered exactly once, handed back to its producer, or evicted by a
+/// `force_send`: exactly one of the three; an item whose send returned `Ok` is delivered or
+/// evicted; exactly one `close` reports that it disconnected the buffer.
+fn close_storm(capacity: usize, shed: bool) {
     let (tx, rx) = buffer::<Item>(capacity);
     let producers: Vec<_> = (0..STORM_PRODUCERS)
         .map(|producer| {
             let tx = tx.clone();
-            thread::spawn(move || offer_all(&tx, producer))
+            thread::spawn(move || offer_all(&tx, producer, shed))
         })
         .collect();
     let consumers: Vec<_> = (0..STORM_CONSUMERS)
@@ -307,39 +331,75 @@ fn close_storm(capacity: usize) {
         .iter()
         .flat_map(|o| o.handed_back.iter().copied())
         .collect();
-    assert_eq!(delivered_set, sent, "delivered exactly the items sent");
+    let evicted: Vec<Item> = offered
+        .iter()
+        .flat_map(|o| o.evicted.iter().copied())
+        .collect();
+    let evicted_set: BTreeSet<Item> = evicted.iter().copied().collect();
+    assert_eq!(evicted_set.len(), evicted.len(), "an item evicted twice");
+    assert!(
+        delivered_set.is_disjoint(&evicted_set),
+        "an item both delivered and evicted"
+    );
+    assert!(
+        evicted_set.is_subset(&sent),
+        "evicted an item that was never accepted"
+    );
+    assert_eq!(
+        delivered_set
+            .union(&evicted_set)
+            .copied()
+            .collect::<BTreeSet<_>>(),
+        sent,
+        "every accepted item is delivered or evicted"
+    );
     assert!(
         delivered_set.is_disjoint(&handed_back),
         "an item both delivered and handed back"
     );
     assert_eq!(
-        delivered_set.len() + handed_back.len(),
+        sent.len() + handed_back.len(),
         STORM_PRODUCERS * STORM_ITEMS,
-        "an item neither delivered nor handed back"
+        "an item neither accepted nor handed back"
     );
 }
 
 #[test]
 fn random_close_storm_capacity_2() {
-    check_random(|| close_storm(2));
+    check_random(|| close_storm(2, false));
 }
 
 #[test]
 fn pct_close_storm_capacity_2() {
-    check_pct(|| close_storm(2));
+    check_pct(|| close_storm(2, false));
 }
 
 #[test]
 fn random_close_storm_capacity_1() {
-    check_random(|| close_storm(1));
+    check_random(|| close_storm(1, false));
 }
 
 #[test]
 fn random_close_storm_rendezvous() {
-    check_random(|| close_storm(0));
+    check_random(|| close_storm(0, false));
 }
 
 #[test]
 fn pct_close_storm_rendezvous() {
-    check_pct(|| close_storm(0));
+    check_pct(|| close_storm(0, false));
+}
+
+#[test]
+fn random_drop_oldest_storm_capacity_2() {
+    check_random(|| close_storm(2, true));
+}
+
+#[test]
+fn pct_drop_oldest_storm_capacity_1() {
+    check_pct(|| close_storm(1, true));
+}
+
+#[test]
+fn random_drop_oldest_storm_rendezvous() {
+    check_random(|| close_storm(0, true));
 }
