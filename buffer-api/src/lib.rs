@@ -359,7 +359,9 @@ pub trait Consumer<T>: Handle {
 /// therefore generic over a key type instead, and the key reads the priority through
 /// `&dyn Any`, downcasting to the payload types it knows. Items of any other type all get
 /// priority 0, so with them a priority buffer keeps plain FIFO order (equal priorities leave
-/// in the order they arrived).
+/// in the order they arrived). The downcast matches exact types: a key written for
+/// `(u64, &str)` does not recognise the tuple literal `(1, "x")`, which is `(i32, &str)`, so a
+/// small named payload type is the safer choice.
 ///
 /// ```
 /// use std::any::Any;

@@ -274,19 +274,23 @@ pub struct CondvarLifo;
 /// use buffer_api::{Backend, Consumer, PriorityKey, Producer};
 /// use buffer_condvar::CondvarPriority;
 ///
-/// /// (priority, name)
-/// struct ByFirst;
-/// impl PriorityKey for ByFirst {
+/// struct Job {
+///     urgency: u8,
+///     name: &'static str,
+/// }
+///
+/// struct ByUrgency;
+/// impl PriorityKey for ByUrgency {
 ///     fn priority(item: &dyn Any) -> u64 {
-///         item.downcast_ref::<(u64, &str)>().map_or(0, |&(p, _)| p)
+///         item.downcast_ref::<Job>().map_or(0, |job| u64::from(job.urgency))
 ///     }
 /// }
 ///
-/// let (tx, rx) = CondvarPriority::<ByFirst>::bounded(8).unwrap();
-/// for job in [(1, "tidy"), (9, "page"), (1, "log"), (5, "mail")] {
-///     tx.send(job).unwrap();
+/// let (tx, rx) = CondvarPriority::<ByUrgency>::bounded(8).unwrap();
+/// for (urgency, name) in [(1, "tidy"), (9, "page"), (1, "log"), (5, "mail")] {
+///     tx.send(Job { urgency, name }).unwrap();
 /// }
-/// let order: Vec<_> = (0..4).map(|_| rx.recv().unwrap().1).collect();
+/// let order: Vec<_> = (0..4).map(|_| rx.recv().unwrap().name).collect();
 /// assert_eq!(order, ["page", "mail", "tidy", "log"]);
 /// ```
 pub struct CondvarPriority<K>(PhantomData<fn() -> K>);
