@@ -21,6 +21,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::discipline::OrderCheck;
+
 /// Examples kept per kind of violation; the counts stay exact.
 const EXAMPLES: usize = 5;
 
@@ -232,8 +234,10 @@ pub struct RunFacts {
     pub consumers_all_gone: bool,
     /// A fault may stop producers before they offer their whole share.
     pub early_stop_allowed: bool,
-    /// Violations found outside the records (a worker panicked, for instance).
+    /// Violations found outside the records (a worker panicked, an order check failed).
     pub extra: Vec<Violation>,
+    /// The order check made from the run's send and receive log, if any.
+    pub order_check: Option<OrderCheck>,
 }
 
 /// The verification ledger of one run: the plan to compare the records against.
@@ -294,6 +298,7 @@ impl Ledger {
         let mut v = Verification {
             runs: 1,
             order_checked: self.check_order,
+            discipline_checked: facts.order_check,
             planned: self.planned.iter().sum(),
             payloads_dropped: facts.payloads_dropped,
             ..Verification::default()
@@ -520,6 +525,30 @@ pub enum Violation {
         /// The panic message.
         message: String,
     },
+    /// A priority buffer handed out an item while an item of higher priority, accepted
+    /// before that receive began, was still buffered (see [`crate::discipline`]).
+    PriorityInversion {
+        /// The producer (0-based) of the item received too early.
+        producer: u32,
+        /// Its sequence number.
+        seq: u64,
+        /// Its priority.
+        priority: u8,
+        /// The producer (0-based) of the higher-priority item that was waiting.
+        waiting_producer: u32,
+        /// Its sequence number.
+        waiting_seq: u64,
+        /// Its priority.
+        waiting_priority: u8,
+    },
+    /// A LIFO buffer handed out an item while a newer item of the same producer, accepted
+    /// before that receive began, was still buffered (see [`crate::discipline`]).
+    LifoOrder {
+        /// The item received too early.
+        seq: u64,
+        /// The newer item that was waiting.
+        newer: u64,
+    },
     /// The harness's own bookkeeping does not add up.
     Internal {
         /// What does not add up.
@@ -539,6 +568,8 @@ impl Violation {
             Self::PayloadDrops { .. } => "payload_drops",
             Self::CloseCount { .. } => "close_count",
             Self::Panicked { .. } => "panicked",
+            Self::PriorityInversion { .. } => "priority_inversion",
+            Self::LifoOrder { .. } => "lifo_order",
             Self::Internal { .. } => "internal",
         }
     }
@@ -600,6 +631,26 @@ impl fmt::Display for Violation {
                 "close count: close() returned true {returned_true} times, expected exactly once"
             ),
             Self::Panicked { thread, message } => write!(f, "panicked: {thread}: {message}"),
+            Self::PriorityInversion {
+                producer,
+                seq,
+                priority,
+                waiting_producer,
+                waiting_seq,
+                waiting_priority,
+            } => write!(
+                f,
+                "priority inversion: producer-{} seq {seq} (priority {priority}) was received \
+                 while producer-{} seq {waiting_seq} (priority {waiting_priority}), accepted \
+                 before that receive began, was still buffered",
+                producer + 1,
+                waiting_producer + 1
+            ),
+            Self::LifoOrder { seq, newer } => write!(
+                f,
+                "LIFO order: seq {seq} was received while seq {newer}, pushed later and \
+                 accepted before that receive began, was still buffered"
+            ),
             Self::Internal { message } => write!(f, "internal: {message}"),
         }
     }
@@ -643,8 +694,12 @@ pub struct Verification {
     pub unexpected: u64,
     /// Payload drops counted; equals `offered` when every payload was dropped exactly once.
     pub payloads_dropped: u64,
-    /// Whether per-producer order was checked (the backend is FIFO).
+    /// Whether per-producer order was checked (the backend is FIFO, or a priority backend
+    /// whose items all have one priority).
     pub order_checked: bool,
+    /// The order check made from the send and receive log (`"priority"` or `"lifo"`), or
+    /// `null`; see [`crate::discipline`].
+    pub discipline_checked: Option<OrderCheck>,
     /// How many violations were found in all.
     pub violation_count: u64,
     /// The first violations of each kind, naming the items.
@@ -660,6 +715,7 @@ impl Verification {
         if self.runs == 0 {
             self.ok = true;
             self.order_checked = other.order_checked;
+            self.discipline_checked = other.discipline_checked;
         }
         if !other.ok && self.first_failure.is_none() {
             self.first_failure = Some(other.first_failure.unwrap_or_else(|| label.to_owned()));
@@ -705,6 +761,10 @@ impl Verification {
         let mut text = format!("ok: {} delivered exactly once", self.delivered);
         if self.order_checked {
             text.push_str(", per-producer order kept");
+        }
+        if let Some(check) = self.discipline_checked {
+            text.push_str(", ");
+            text.push_str(check.describe());
         }
         for (count, what) in [
             (self.handed_back, "handed back"),

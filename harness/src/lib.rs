@@ -9,6 +9,7 @@
 //! | [`workload`] | [`Workload`], the builder with documented defaults, and the parsers for durations, rates, shapes, payloads, policies and faults |
 //! | [`mod@run`] | [`run()`]: one workload against one backend, returning a [`Measurement`]; never prints |
 //! | [`ledger`] | the [`Ledger`] that checks exactly-once, per-producer order, the accounting and payload drops |
+//! | [`discipline`] | the priority and LIFO order checks, made from a log of sends and receives |
 //! | [`measurement`] | wall and CPU time with their spread, latency percentiles, per-thread counts, blocked time, queue depth |
 //! | [`registry`] | [`for_each_backend`], the one list of backends, walked with a [`BackendVisitor`] |
 //! | [`item`] | [`item::ItemPriority`], the key the registry's priority backend reads the harness's items with |
@@ -50,7 +51,11 @@
 //! # Verification
 //!
 //! Every run, warm-ups included, is checked by the [`Ledger`]: every accepted item received
-//! exactly once; per-producer order kept on FIFO backends; `offered = delivered + handed back +
+//! exactly once; per-producer order kept on FIFO backends (and on a priority backend whose
+//! items all share one priority); with one consumer, no item received while a higher-priority
+//! item was buffered on a priority backend, and with one producer too, none received while a
+//! newer item was buffered on a LIFO backend, both checked from a log of sends and receives
+//! (see [`discipline`]); `offered = delivered + handed back +
 //! dropped by policy + timed out + in hand at a panic + discarded by the buffer`, item by item;
 //! every payload dropped exactly once. A failed check names the first offending items, and the
 //! binary exits with code 3.
@@ -97,7 +102,7 @@
 //! | `producers` | per producer: `thread`, `produced`, `handed_back`, `dropped_by_policy`, `timed_out`, `blocked_s` (`null` when not measured) |
 //! | `consumers` | per consumer: `thread`, `consumed`, `blocked_s` |
 //! | `depth` | `capacity`, `samples`, `buckets` of `from`, `to`, `count` |
-//! | `verification` | [`Verification`]: `ok`, `runs`, `planned`, `offered`, `delivered`, `handed_back`, `dropped_by_policy`, `timed_out`, `in_hand_at_panic`, `discarded_by_buffer`, `not_offered`, `lost`, `duplicated`, `reordered`, `unexpected`, `payloads_dropped`, `order_checked`, `violation_count`, `violations` (objects with a `kind`), `first_failure` |
+//! | `verification` | [`Verification`]: `ok`, `runs`, `planned`, `offered`, `delivered`, `handed_back`, `dropped_by_policy`, `timed_out`, `in_hand_at_panic`, `discarded_by_buffer`, `not_offered`, `lost`, `duplicated`, `reordered`, `unexpected`, `payloads_dropped`, `order_checked`, `discipline_checked`, `violation_count`, `violations` (objects with a `kind`), `first_failure` |
 //! | `fault` | `fault`, `triggered_runs`, `runs`; `null` without a fault |
 //!
 //! Counts that cover a run (per-thread counts, blocked time, latency, depth) are summed over
@@ -106,6 +111,7 @@
 pub mod commands;
 pub mod compare;
 pub mod demo;
+pub mod discipline;
 pub mod env;
 pub mod fault;
 pub mod item;

@@ -26,11 +26,12 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use buffer_api::{
-    Backend, CapacityError, Consumer, Producer, SendBatchError, SendError, SendTimeoutError,
-    TryRecvError, TrySendError,
+    Backend, CapacityError, Consumer, Discipline, Producer, SendBatchError, SendError,
+    SendTimeoutError, TryRecvError, TrySendError,
 };
 use hdrhistogram::Histogram;
 
+use crate::discipline::{self, NOT_SENT, OrderCheck, Receipt};
 use crate::fault::{FaultPlan, InjectedPanic, Trigger, inject_panic};
 use crate::item::{self, Body, Item};
 use crate::ledger::{
@@ -291,9 +292,20 @@ struct Shared {
     storm: Trigger,
     closers_meet: Gate,
     closes_returning_true: AtomicU64,
+    /// The order check this run makes from its send and receive log, if any.
+    order_check: Option<OrderCheck>,
+    /// The log's clock (see [`crate::discipline`]); touched only when `order_check` is set.
+    clock: AtomicU64,
 }
 
 impl Shared {
+    /// A ticket from the log's clock. Acquire-release on one counter is enough: a lower
+    /// ticket's taker happens-before a higher one's.
+    #[inline]
+    fn tick(&self) -> u64 {
+        self.clock.fetch_add(1, Ordering::AcqRel)
+    }
+
     /// Nanoseconds since the run's epoch.
     #[inline]
     fn now_ns(&self) -> u64 {
@@ -377,6 +389,8 @@ impl Gate {
 /// What a producer hands back when it exits.
 struct ProducerOut {
     record: ProducerRecord,
+    /// Send tickets by sequence number, when the run logs for an order check.
+    sent: Vec<u64>,
     blocked_ns: Option<u64>,
     depth: DepthHistogram,
     fault_fired: bool,
@@ -385,6 +399,10 @@ struct ProducerOut {
 /// What a consumer hands back when it exits.
 struct ConsumerOut {
     record: ConsumerRecord,
+    /// Receives in order with their tickets, when the run logs for an order check.
+    receipts: Vec<Receipt>,
+    /// The ticket taken before the current receive call.
+    ticket: u64,
     latency: Histogram<u64>,
     depth: DepthHistogram,
     blocked_ns: Option<u64>,
@@ -426,6 +444,8 @@ impl ConsumerOut {
     fn new(shared: &Shared) -> Self {
         Self {
             record: shared.ledger.consumer_record(),
+            receipts: Vec::new(),
+            ticket: 0,
             latency: latency_histogram(),
             depth: DepthHistogram::new(shared.workload.capacity),
             blocked_ns: None,
@@ -444,6 +464,13 @@ impl ConsumerOut {
         slot: usize,
         item: Item<P>,
     ) -> Step {
+        if shared.order_check.is_some() {
+            self.receipts.push(Receipt {
+                ticket: self.ticket,
+                producer: item.producer,
+                seq: item.seq,
+            });
+        }
         if plan.consumer_panic_at == Some(self.received) {
             self.record.record_in_hand_at_panic(item.producer, item.seq);
             self.fault_fired = true;
@@ -503,6 +530,7 @@ impl ProducerOut {
     fn new(shared: &Shared) -> Self {
         Self {
             record: shared.ledger.producer_record(),
+            sent: Vec::new(),
             blocked_ns: None,
             depth: DepthHistogram::new(shared.workload.capacity),
             fault_fired: false,
@@ -584,12 +612,27 @@ fn offer<P: Body, T: Producer<Item<P>>>(
     }
 }
 
+/// Logs items `first..first + count` as accepted now, when the run keeps a send log (`sent`
+/// is then sized to the producer's share).
+#[inline]
+fn log_sent(shared: &Shared, sent: &mut [u64], first: u64, count: u64) {
+    if sent.is_empty() || count == 0 {
+        return;
+    }
+    let ticket = shared.tick();
+    for slot in &mut sent[first as usize..(first + count) as usize] {
+        *slot = ticket;
+    }
+}
+
 /// Sends a pending batch. Returns false when the buffer disconnected (the producer stops).
 fn flush<P: Body, T: Producer<Item<P>>>(
+    shared: &Shared,
     tx: &T,
     batch: &mut Vec<Item<P>>,
     first: u64,
     record: &mut ProducerRecord,
+    log: &mut [u64],
 ) -> bool {
     if batch.is_empty() {
         return true;
@@ -598,10 +641,12 @@ fn flush<P: Body, T: Producer<Item<P>>>(
     match tx.send_batch(batch.drain(..)) {
         Ok(()) => {
             record.accepted(first, count);
+            log_sent(shared, log, first, count);
             true
         }
         Err(SendBatchError { sent, unsent }) => {
             record.accepted(first, sent as u64);
+            log_sent(shared, log, first, sent as u64);
             for item in &unsent {
                 record.refused(item.seq, Refusal::HandedBack);
             }
@@ -636,6 +681,9 @@ fn produce<P: Body, T: Producer<Item<P>>>(
     let interval = workload
         .rate
         .map(|rate| Duration::from_secs_f64(workload.producer_count() as f64 / rate));
+    if shared.order_check.is_some() {
+        out.sent = vec![NOT_SENT; share as usize];
+    }
     let start = Instant::now();
     let start_ns = shared.now_ns();
     shared.board.set(slot, WorkerState::Sending);
@@ -681,7 +729,16 @@ fn produce<P: Body, T: Producer<Item<P>>>(
             shared.storm.fire();
         }
         if plan.producer_panic_at == Some(seq) {
-            if batching && !flush(&tx, &mut batch, batch_first, &mut out.record) {
+            if batching
+                && !flush(
+                    shared,
+                    &tx,
+                    &mut batch,
+                    batch_first,
+                    &mut out.record,
+                    &mut out.sent,
+                )
+            {
                 break;
             }
             let in_hand = Item::<P>::new(id, seq, priority, stamp);
@@ -697,7 +754,14 @@ fn produce<P: Body, T: Producer<Item<P>>>(
             }
             batch.push(item);
             if batch.len() == workload.batch
-                && !flush(&tx, &mut batch, batch_first, &mut out.record)
+                && !flush(
+                    shared,
+                    &tx,
+                    &mut batch,
+                    batch_first,
+                    &mut out.record,
+                    &mut out.sent,
+                )
             {
                 break;
             }
@@ -710,7 +774,10 @@ fn produce<P: Body, T: Producer<Item<P>>>(
                 slot,
                 out.blocked_ns.as_mut(),
             ) {
-                Offer::Accepted => out.record.accepted(seq, 1),
+                Offer::Accepted => {
+                    out.record.accepted(seq, 1);
+                    log_sent(shared, &mut out.sent, seq, 1);
+                }
                 Offer::Refused(item, why) => {
                     out.record.refused(item.seq, why);
                     drop(item);
@@ -727,7 +794,14 @@ fn produce<P: Body, T: Producer<Item<P>>>(
         }
     }
     if batching {
-        flush(&tx, &mut batch, batch_first, &mut out.record);
+        flush(
+            shared,
+            &tx,
+            &mut batch,
+            batch_first,
+            &mut out.record,
+            &mut out.sent,
+        );
     }
     if index == 0 {
         // The storm comes at the latest when producer-1 is done.
@@ -753,6 +827,9 @@ fn consume<P: Body, R: Consumer<Item<P>>>(
         let mut buf = Vec::with_capacity(workload.batch);
         shared.board.set(slot, WorkerState::Receiving);
         loop {
+            if shared.order_check.is_some() {
+                out.ticket = shared.tick();
+            }
             if rx.recv_batch(&mut buf, workload.batch).is_err() {
                 break;
             }
@@ -764,6 +841,13 @@ fn consume<P: Body, R: Consumer<Item<P>>>(
                     Step::Stop => return,
                     Step::Panic => {
                         for rest in items {
+                            if shared.order_check.is_some() {
+                                out.receipts.push(Receipt {
+                                    ticket: out.ticket,
+                                    producer: rest.producer,
+                                    seq: rest.seq,
+                                });
+                            }
                             out.record.record_in_hand_at_panic(rest.producer, rest.seq);
                         }
                         inject_panic();
@@ -779,6 +863,9 @@ fn consume<P: Body, R: Consumer<Item<P>>>(
     out.blocked_ns = workload.blocked_time.then_some(0);
     shared.board.set(slot, WorkerState::Receiving);
     loop {
+        if shared.order_check.is_some() {
+            out.ticket = shared.tick();
+        }
         let item = if let Some(blocked) = out.blocked_ns.as_mut() {
             match rx.try_recv() {
                 Ok(item) => item,
@@ -829,6 +916,9 @@ fn sequential<P: Body, T: Producer<Item<P>>, R: Consumer<Item<P>>>(
     let mut buf: Vec<Item<P>> = Vec::with_capacity(batch_size);
     let mut first = 0;
     let mut until_sample = 0;
+    if shared.order_check.is_some() {
+        producer.sent = vec![NOT_SENT; total as usize];
+    }
     while first < total {
         let count = (workload.capacity as u64).min(total - first);
         // Fill: the buffer is empty, so none of these sends blocks.
@@ -849,13 +939,23 @@ fn sequential<P: Body, T: Producer<Item<P>>, R: Consumer<Item<P>>>(
                 }
                 batch.push(item);
                 if batch.len() == batch_size
-                    && !flush(&tx, &mut batch, batch_first, &mut producer.record)
+                    && !flush(
+                        shared,
+                        &tx,
+                        &mut batch,
+                        batch_first,
+                        &mut producer.record,
+                        &mut producer.sent,
+                    )
                 {
                     return;
                 }
             } else {
                 match tx.send(item) {
-                    Ok(()) => producer.record.accepted(seq, 1),
+                    Ok(()) => {
+                        producer.record.accepted(seq, 1);
+                        log_sent(shared, &mut producer.sent, seq, 1);
+                    }
                     Err(SendError(item)) => {
                         producer.record.refused(item.seq, Refusal::HandedBack);
                         return;
@@ -863,7 +963,14 @@ fn sequential<P: Body, T: Producer<Item<P>>, R: Consumer<Item<P>>>(
                 }
             }
         }
-        if !flush(&tx, &mut batch, batch_first, &mut producer.record) {
+        if !flush(
+            shared,
+            &tx,
+            &mut batch,
+            batch_first,
+            &mut producer.record,
+            &mut producer.sent,
+        ) {
             return;
         }
         producer.depth.record(tx.len());
@@ -872,6 +979,9 @@ fn sequential<P: Body, T: Producer<Item<P>>, R: Consumer<Item<P>>>(
         while left > 0 {
             if batch_size > 1 {
                 let max = batch_size.min(left as usize);
+                if shared.order_check.is_some() {
+                    consumer.ticket = shared.tick();
+                }
                 if rx.recv_batch(&mut buf, max).is_err() {
                     return;
                 }
@@ -880,6 +990,9 @@ fn sequential<P: Body, T: Producer<Item<P>>, R: Consumer<Item<P>>>(
                     consumer.take(shared, &plan, 0, item);
                 }
             } else {
+                if shared.order_check.is_some() {
+                    consumer.ticket = shared.tick();
+                }
                 match rx.recv() {
                     Ok(item) => {
                         consumer.take(shared, &plan, 0, item);
@@ -983,6 +1096,13 @@ fn watchdog_timeout(workload: &Workload) -> Duration {
         .saturating_add(stall)
 }
 
+/// Whether items of one producer reach a consumer in the order sent: on FIFO backends, and on
+/// a priority backend when every item has the same priority (equal priorities leave FIFO).
+fn keeps_producer_order<B: Backend>(workload: &Workload) -> bool {
+    B::CAPABILITIES.preserves_producer_order()
+        || (B::CAPABILITIES.discipline == Discipline::Priority && workload.priorities == 1)
+}
+
 /// One run: build, spawn, release, wait (watching), join, verify.
 fn run_once<B: Backend, P: Body>(
     workload: &Workload,
@@ -1004,13 +1124,12 @@ fn run_once<B: Backend, P: Body>(
     };
     names.extend((0..closers).map(|i| format!("closer-{}", i + 1)));
     let threads = names.len();
+    let order_check =
+        OrderCheck::for_run(&B::CAPABILITIES, producers, consumers, workload.priorities);
     let shared = Arc::new(Shared {
         workload: workload.clone(),
         plan,
-        ledger: Ledger::new(
-            workload.shares(),
-            B::CAPABILITIES.preserves_producer_order(),
-        ),
+        ledger: Ledger::new(workload.shares(), keeps_producer_order::<B>(workload)),
         epoch: Instant::now(),
         start: Gate::new(threads),
         board: Board::new(names.clone()),
@@ -1019,6 +1138,8 @@ fn run_once<B: Backend, P: Body>(
         storm: Trigger::default(),
         closers_meet: Gate::new(closers),
         closes_returning_true: AtomicU64::new(0),
+        order_check,
+        clock: AtomicU64::new(0),
     });
 
     // One handle per thread, cloned before any thread starts, so the originals can go first.
@@ -1219,11 +1340,13 @@ fn settle(
     let fault_fired = producers.iter().any(|p| p.fault_fired)
         || consumers.iter().any(|c| c.fault_fired)
         || shared.plan.closers > 0;
+    extra.extend(check_order(shared, &producers, &consumers));
     let facts = RunFacts {
         payloads_dropped,
         consumers_all_gone,
         early_stop_allowed: consumers_all_gone || producer_panics > 0 || shared.plan.closers > 0,
         extra,
+        order_check: shared.order_check,
     };
     let producer_records: Vec<&ProducerRecord> = producers.iter().map(|p| &p.record).collect();
     let consumer_records: Vec<&ConsumerRecord> = consumers.iter().map(|c| &c.record).collect();
@@ -1237,6 +1360,33 @@ fn settle(
         consumers,
         verification,
         fault_fired,
+    }
+}
+
+/// The run's order check from its send and receive log (see [`crate::discipline`]).
+fn check_order(
+    shared: &Shared,
+    producers: &[ProducerOut],
+    consumers: &[ConsumerOut],
+) -> Vec<Violation> {
+    let workload = &shared.workload;
+    match (shared.order_check, consumers) {
+        (Some(OrderCheck::Priority), [consumer]) => {
+            let sent: Vec<Vec<u64>> = producers.iter().map(|p| p.sent.clone()).collect();
+            discipline::check_priority(
+                &sent,
+                &consumer.receipts,
+                workload.priorities,
+                |producer, seq| {
+                    item::priority_of(workload.seed, producer, seq, workload.priorities)
+                },
+            )
+        }
+        (Some(OrderCheck::Lifo), [consumer]) => match producers {
+            [producer] => discipline::check_lifo(&producer.sent, &consumer.receipts),
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
     }
 }
 
@@ -1263,5 +1413,120 @@ pub fn check_capacity(workload: &Workload) -> Result<(), CapacityError> {
         Payload::Boxed4K => {
             buffer_api::check_capacity::<Item<Box<[u8; 4096]>>>("harness", &any, capacity)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use buffer_api::Capabilities;
+    use buffer_condvar::Condvar;
+
+    use super::*;
+
+    /// A FIFO buffer that declares another discipline: the order checks must catch it.
+    struct Mislabelled<const LIFO: bool>;
+
+    impl<const LIFO: bool> Backend for Mislabelled<LIFO> {
+        const NAME: &'static str = "mislabelled";
+        const CAPABILITIES: Capabilities = Capabilities {
+            discipline: if LIFO {
+                Discipline::Lifo
+            } else {
+                Discipline::Priority
+            },
+            ..Condvar::CAPABILITIES
+        };
+        type Producer<T: Send + 'static> = <Condvar as Backend>::Producer<T>;
+        type Consumer<T: Send + 'static> = <Condvar as Backend>::Consumer<T>;
+
+        fn bounded<T: Send + 'static>(
+            capacity: usize,
+        ) -> Result<(Self::Producer<T>, Self::Consumer<T>), CapacityError> {
+            Condvar::bounded(capacity)
+        }
+    }
+
+    /// The seq workload fills the buffer, then drains it: the order is deterministic.
+    fn seq(capacity: usize, messages: u64) -> Workload {
+        Workload::new()
+            .topology(crate::workload::Topology::Seq)
+            .capacity(capacity)
+            .messages(messages)
+            .repeats(1)
+            .warmup(0)
+    }
+
+    #[test]
+    fn a_fifo_buffer_declared_lifo_fails_the_lifo_check() {
+        let m = run::<Mislabelled<true>>(&seq(4, 8)).unwrap();
+        let v = &m.verification;
+        assert!(!v.ok);
+        // Each fill of 4 leaves as 0, 1, 2, 3: the first three of each are taken too early.
+        assert_eq!(v.violation_count, 6);
+        assert_eq!(
+            v.violations[..2],
+            [
+                Violation::LifoOrder { seq: 0, newer: 1 },
+                Violation::LifoOrder { seq: 1, newer: 2 },
+            ]
+        );
+        assert_eq!(v.delivered, 8);
+    }
+
+    #[test]
+    fn a_fifo_buffer_declared_priority_fails_the_priority_check() {
+        let w = seq(4, 64).priorities(10);
+        let m = run::<Mislabelled<false>>(&w).unwrap();
+        let v = &m.verification;
+        // The same rule by brute force: within each fill of 4, an item received before a
+        // higher-priority item of the same fill is an inversion.
+        let priority = |seq| item::priority_of(w.seed, 0, seq, 10);
+        let expected = (0..64u64)
+            .filter(|&seq| {
+                let fill_end = (seq / 4 + 1) * 4;
+                (seq + 1..fill_end).any(|later| priority(later) > priority(seq))
+            })
+            .count() as u64;
+        assert!(expected > 0);
+        assert!(!v.ok);
+        assert_eq!(v.violation_count, expected);
+        assert!(
+            v.violations
+                .iter()
+                .all(|x| matches!(x, Violation::PriorityInversion { .. })),
+            "{:?}",
+            v.violations
+        );
+    }
+
+    #[test]
+    fn the_real_disciplines_pass_their_checks() {
+        let m = run::<buffer_condvar::CondvarLifo>(&seq(4, 64)).unwrap();
+        assert!(m.verification.ok, "{}", m.verification.summary());
+        assert_eq!(m.verification.discipline_checked, Some(OrderCheck::Lifo));
+        let m =
+            run::<buffer_condvar::CondvarPriority<item::ItemPriority>>(&seq(4, 64).priorities(10))
+                .unwrap();
+        assert!(m.verification.ok, "{}", m.verification.summary());
+        assert_eq!(
+            m.verification.discipline_checked,
+            Some(OrderCheck::Priority)
+        );
+        assert!(!m.verification.order_checked);
+    }
+
+    #[test]
+    fn one_priority_level_checks_fifo_order_instead() {
+        type Priority = buffer_condvar::CondvarPriority<item::ItemPriority>;
+        assert!(keeps_producer_order::<Priority>(&Workload::new()));
+        assert!(!keeps_producer_order::<Priority>(
+            &Workload::new().priorities(2)
+        ));
+        assert!(!keeps_producer_order::<buffer_condvar::CondvarLifo>(
+            &Workload::new()
+        ));
+        assert!(keeps_producer_order::<Condvar>(
+            &Workload::new().priorities(2)
+        ));
     }
 }
