@@ -15,7 +15,7 @@ use crate::env::Environment;
 use crate::measurement::Measurement;
 use crate::registry::{self, BackendInfo, BackendVisitor};
 use crate::report::{Failure as ReportFailure, Format, Report};
-use crate::run::{Progress, RunError, check_capacity, run_observed};
+use crate::run::{Progress, RunError, Unsupported, check_capacity, run_observed};
 use crate::workload::{Topology, Workload};
 
 /// The exit statuses of the `harness` binary.
@@ -241,6 +241,9 @@ fn preflight(backends: &[BackendInfo], workload: &Workload) -> Result<(), Failur
         .validate()
         .map_err(|e| Failure::usage(e.to_string()))?;
     for info in backends {
+        if let Some(e) = Unsupported::check(info.name, &info.capabilities, workload.policy) {
+            return Err(Failure::usage(format!("--policy: {e}")));
+        }
         if workload.capacity == 0 && !info.capabilities.rendezvous {
             return Err(Failure::usage(format!(
                 "--capacity: {}",
@@ -253,7 +256,7 @@ fn preflight(backends: &[BackendInfo], workload: &Workload) -> Result<(), Failur
 
 fn run_error(error: &RunError) -> Failure {
     let exit = match error {
-        RunError::Workload(_) | RunError::Capacity(_) => Exit::Usage,
+        RunError::Workload(_) | RunError::Capacity(_) | RunError::Unsupported(_) => Exit::Usage,
         RunError::Spawn(_) => Exit::Internal,
         RunError::Watchdog(_) => Exit::Watchdog,
     };

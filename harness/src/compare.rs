@@ -89,6 +89,9 @@ pub enum CellOutcome {
     Measured(Box<Measurement>),
     /// It cannot run (capacity 0 without rendezvous, or the `seq` shape at capacity 0).
     Skipped(String),
+    /// The backend does not offer the cell's policy (`drop-oldest` without an atomic
+    /// evict-and-insert): shown as "unsupported", not counted as a failure.
+    Unsupported(String),
     /// The run failed.
     Failed(RunError),
 }
@@ -186,6 +189,7 @@ fn failed(error: RunError) -> CellOutcome {
         RunError::Capacity(CapacityError::RendezvousUnsupported { .. }) => {
             CellOutcome::Skipped("no rendezvous (capacity 0)".to_owned())
         }
+        RunError::Unsupported(e) => CellOutcome::Unsupported(e.to_string()),
         other => CellOutcome::Failed(other),
     }
 }

@@ -8,9 +8,12 @@
 //!   exactly one consumer, once;
 //! - **per-producer order** (FIFO backends only): no consumer receives an item of a producer
 //!   after a later item of the same producer;
-//! - **accounting**: `offered = delivered + handed back + dropped by policy + timed out + in hand
-//!   at a panic + discarded by the buffer`, item by item, where "discarded by the buffer" is
-//!   allowed only when every consumer is gone (the buffer then drops what it still holds);
+//! - **accounting**: `offered = delivered + handed back + dropped by policy + evicted + timed
+//!   out + in hand at a panic + discarded by the buffer`, item by item, where "discarded by the
+//!   buffer" is allowed only when every consumer is gone (the buffer then drops what it still
+//!   holds);
+//! - **evictions** (`drop-oldest`): an item `force_send` evicted was accepted before, is
+//!   evicted once, and is never received; whichever producer's send evicted it reports it;
 //! - **drops**: every payload created was dropped exactly once (counted by the items
 //!   themselves, see `item`).
 //!
@@ -95,6 +98,9 @@ pub enum Refusal {
     DroppedByPolicy,
     /// `send_timeout` timed out and handed it back.
     TimedOut,
+    /// `force_send` handed the item itself back as the evicted one: nothing was buffered to
+    /// evict and no receiver was waiting (capacity 0).
+    Evicted,
 }
 
 /// What one producer did, recorded by the producer thread as it goes.
@@ -106,6 +112,10 @@ pub struct ProducerRecord {
     handed_back: u64,
     dropped_by_policy: u64,
     timed_out: u64,
+    /// Items handed back as evicted that were never accepted (see [`Refusal::Evicted`]).
+    evicted_refused: u64,
+    /// Accepted items (of any producer) that this producer's `force_send` evicted.
+    evictions: Vec<(u32, u64)>,
     in_hand: Option<u64>,
 }
 
@@ -125,7 +135,19 @@ impl ProducerRecord {
             Refusal::HandedBack => self.handed_back += 1,
             Refusal::DroppedByPolicy => self.dropped_by_policy += 1,
             Refusal::TimedOut => self.timed_out += 1,
+            Refusal::Evicted => self.evicted_refused += 1,
         }
+    }
+
+    /// A `force_send` of this producer evicted item `seq` of `producer` (accepted earlier, by
+    /// this producer or another) to make room.
+    pub fn evicted(&mut self, producer: u32, seq: u64) {
+        self.evictions.push((producer, seq));
+    }
+
+    /// Items this producer's `force_send` handed back as evicted, its own or others'.
+    pub fn evicted_count(&self) -> u64 {
+        self.evictions.len() as u64 + self.evicted_refused
     }
 
     /// Item `seq` was built and still in the producer's hand when it panicked.
@@ -266,6 +288,8 @@ impl Ledger {
             handed_back: 0,
             dropped_by_policy: 0,
             timed_out: 0,
+            evicted_refused: 0,
+            evictions: Vec::new(),
             in_hand: None,
         }
     }
@@ -341,6 +365,23 @@ impl Ledger {
             }
         }
 
+        // Evictions, reported by whichever producer evicted, filed under the item's owner.
+        let mut evicted: Vec<Bitmap> = self.planned.iter().map(|&n| Bitmap::with_len(n)).collect();
+        for record in &producers {
+            v.evicted += record.evicted_refused;
+            for &(producer, seq) in &record.evictions {
+                v.evicted += 1;
+                match evicted.get_mut(producer as usize).and_then(|b| b.set(seq)) {
+                    None => {
+                        v.unexpected += 1;
+                        violations.push(Violation::Unexpected { producer, seq });
+                    }
+                    Some(true) => violations.push(Violation::EvictedTwice { producer, seq }),
+                    Some(false) => {}
+                }
+            }
+        }
+
         let mut distinct = 0;
         for (p, record) in producers.iter().enumerate() {
             let planned = self.planned.get(p).copied().unwrap_or(0);
@@ -350,7 +391,10 @@ impl Ledger {
             v.timed_out += record.timed_out;
             v.in_hand_at_panic += u64::from(record.in_hand.is_some());
             v.not_offered += planned.saturating_sub(record.offered);
-            let refusals = record.handed_back + record.dropped_by_policy + record.timed_out;
+            let refusals = record.handed_back
+                + record.dropped_by_policy
+                + record.timed_out
+                + record.evicted_refused;
             if record.accepted + refusals + u64::from(record.in_hand.is_some()) != record.offered {
                 violations.push(Violation::Internal {
                     message: format!(
@@ -392,7 +436,15 @@ impl Ledger {
                     accounted |= 1 << (seq % 64);
                 }
                 distinct += u64::from(received.count_ones());
-                let conflict = received & accounted;
+                let gone = evicted.get(p).map_or(0, |b| b.word(w));
+                for seq in bits_of(w, gone & received) {
+                    violations.push(Violation::EvictedAndReceived { producer, seq });
+                }
+                for seq in bits_of(w, gone & (accounted | !offered)) {
+                    violations.push(Violation::EvictedButNotAccepted { producer, seq });
+                }
+                let accounted = accounted | gone;
+                let conflict = received & accounted & !gone;
                 for seq in bits_of(w, conflict) {
                     violations.push(Violation::ReceivedAndRefused { producer, seq });
                 }
@@ -497,6 +549,28 @@ pub enum Violation {
         /// Sequence number.
         seq: u64,
     },
+    /// An item `force_send` reported as evicted was also received.
+    EvictedAndReceived {
+        /// Producer index (0-based).
+        producer: u32,
+        /// Sequence number.
+        seq: u64,
+    },
+    /// `force_send` reported the same item as evicted more than once.
+    EvictedTwice {
+        /// Producer index (0-based).
+        producer: u32,
+        /// Sequence number.
+        seq: u64,
+    },
+    /// `force_send` reported as evicted an item that was never accepted (refused, in hand at
+    /// a panic, or never offered).
+    EvictedButNotAccepted {
+        /// Producer index (0-based).
+        producer: u32,
+        /// Sequence number.
+        seq: u64,
+    },
     /// A producer stopped before offering its whole share, with no fault to explain it.
     StoppedEarly {
         /// Producer index (0-based).
@@ -564,6 +638,9 @@ impl Violation {
             Self::Reordered { .. } => "reordered",
             Self::Unexpected { .. } => "unexpected",
             Self::ReceivedAndRefused { .. } => "received_and_refused",
+            Self::EvictedAndReceived { .. } => "evicted_and_received",
+            Self::EvictedTwice { .. } => "evicted_twice",
+            Self::EvictedButNotAccepted { .. } => "evicted_but_not_accepted",
             Self::StoppedEarly { .. } => "stopped_early",
             Self::PayloadDrops { .. } => "payload_drops",
             Self::CloseCount { .. } => "close_count",
@@ -613,6 +690,23 @@ impl fmt::Display for Violation {
                 "received and refused: producer-{} seq {seq} was received although its send failed",
                 producer + 1
             ),
+            Self::EvictedAndReceived { producer, seq } => write!(
+                f,
+                "evicted and received: producer-{} seq {seq} was evicted by force_send and \
+                 also received",
+                producer + 1
+            ),
+            Self::EvictedTwice { producer, seq } => write!(
+                f,
+                "evicted twice: producer-{} seq {seq} was handed back as evicted more than once",
+                producer + 1
+            ),
+            Self::EvictedButNotAccepted { producer, seq } => write!(
+                f,
+                "evicted but not accepted: producer-{} seq {seq} was handed back as evicted \
+                 although the buffer never accepted it",
+                producer + 1
+            ),
             Self::StoppedEarly {
                 producer,
                 offered,
@@ -658,7 +752,7 @@ impl fmt::Display for Violation {
 
 /// The result of checking one run (or, summed, several).
 ///
-/// The counts satisfy `offered = delivered + handed_back + dropped_by_policy + timed_out +
+/// The counts satisfy `offered = delivered + handed_back + dropped_by_policy + evicted + timed_out +
 /// in_hand_at_panic + discarded_by_buffer + lost`, and `planned = offered + not_offered`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Verification {
@@ -674,8 +768,11 @@ pub struct Verification {
     pub delivered: u64,
     /// Items a disconnected buffer handed back to their producer.
     pub handed_back: u64,
-    /// Items dropped by the backpressure policy.
+    /// Items dropped by the backpressure policy (`drop-newest`: the item being sent).
     pub dropped_by_policy: u64,
+    /// Items `force_send` evicted to make room (`drop-oldest`), handed back and never
+    /// delivered.
+    pub evicted: u64,
     /// Items whose `send_timeout` timed out.
     pub timed_out: u64,
     /// Items in a thread's hand when a fault made it panic (dropped by the unwinding).
@@ -727,6 +824,7 @@ impl Verification {
         self.delivered += other.delivered;
         self.handed_back += other.handed_back;
         self.dropped_by_policy += other.dropped_by_policy;
+        self.evicted += other.evicted;
         self.timed_out += other.timed_out;
         self.in_hand_at_panic += other.in_hand_at_panic;
         self.discarded_by_buffer += other.discarded_by_buffer;
@@ -769,6 +867,7 @@ impl Verification {
         for (count, what) in [
             (self.handed_back, "handed back"),
             (self.dropped_by_policy, "dropped by policy"),
+            (self.evicted, "evicted"),
             (self.timed_out, "timed out"),
             (self.in_hand_at_panic, "in hand at a panic"),
             (self.discarded_by_buffer, "discarded by the buffer"),
@@ -1100,5 +1199,66 @@ mod tests {
         assert!(!total.ok);
         assert_eq!(total.first_failure.as_deref(), Some("repetition 1"));
         assert_eq!((total.delivered, total.lost), (2, 1));
+    }
+
+    #[test]
+    fn evictions_are_accounted_once_under_their_owner() {
+        // Producer-2 evicts producer-1's seq 1; producer-1 evicts its own seq 2; producer-1's
+        // seq 4 came straight back as evicted (capacity 0, nobody waiting).
+        let ledger = Ledger::new(vec![5, 2], true);
+        let mut p1 = ledger.producer_record();
+        p1.accepted(0, 4);
+        p1.refused(4, Refusal::Evicted);
+        p1.evicted(0, 2);
+        let mut p2 = ledger.producer_record();
+        p2.accepted(0, 2);
+        p2.evicted(0, 1);
+        let mut c = ledger.consumer_record();
+        for (producer, seq) in [(0, 0), (1, 0), (0, 3), (1, 1)] {
+            c.record(producer, seq);
+        }
+        let v = ledger.verify(&[p1, p2], &[c], facts(7));
+        assert!(v.ok, "{v:?}");
+        assert_eq!((v.offered, v.delivered, v.evicted), (7, 4, 3));
+        assert_eq!(v.offered, v.delivered + v.evicted);
+        assert!(v.summary().contains(", 3 evicted,"), "{}", v.summary());
+    }
+
+    #[test]
+    fn an_evicted_item_must_not_arrive_or_be_evicted_twice() {
+        let ledger = Ledger::new(vec![4], true);
+        let mut p = ledger.producer_record();
+        p.accepted(0, 3);
+        p.refused(3, Refusal::DroppedByPolicy);
+        p.evicted(0, 0);
+        p.evicted(0, 1);
+        p.evicted(0, 1);
+        p.evicted(0, 3);
+        let mut c = ledger.consumer_record();
+        c.record(0, 0);
+        c.record(0, 2);
+        let v = ledger.verify(&[p], &[c], facts(4));
+        assert!(!v.ok);
+        assert_eq!(
+            v.violations,
+            vec![
+                Violation::EvictedTwice {
+                    producer: 0,
+                    seq: 1
+                },
+                Violation::EvictedAndReceived {
+                    producer: 0,
+                    seq: 0
+                },
+                Violation::EvictedButNotAccepted {
+                    producer: 0,
+                    seq: 3
+                },
+            ]
+        );
+        assert_eq!(
+            v.violations[1].to_string(),
+            "evicted and received: producer-1 seq 0 was evicted by force_send and also received"
+        );
     }
 }

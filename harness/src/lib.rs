@@ -51,12 +51,13 @@
 //! # Verification
 //!
 //! Every run, warm-ups included, is checked by the [`Ledger`]: every accepted item received
-//! exactly once; per-producer order kept on FIFO backends (and on a priority backend whose
+//! exactly once (an item `drop-oldest` evicted: never); per-producer order kept on FIFO
+//! backends, among the delivered items (and on a priority backend whose
 //! items all share one priority); with one consumer, no item received while a higher-priority
 //! item was buffered on a priority backend, and with one producer too, none received while a
 //! newer item was buffered on a LIFO backend, both checked from a log of sends and receives
 //! (see [`discipline`]); `offered = delivered + handed back +
-//! dropped by policy + timed out + in hand at a panic + discarded by the buffer`, item by item;
+//! dropped by policy + evicted + timed out + in hand at a panic + discarded by the buffer`, item by item;
 //! every payload dropped exactly once. A failed check names the first offending items, and the
 //! binary exits with code 3.
 //!
@@ -99,10 +100,10 @@
 //! | `wall_s`, `throughput` | `median`, `min`, `max` over the repetitions (seconds; messages per second) |
 //! | `cpu` | `user_s`, `sys_s` (summed over repetitions), `utilisation` (cores busy), `ns_per_message`, `available`, `tick_s` |
 //! | `latency` | `samples`, `sample_every`, `p50_ns`, `p90_ns`, `p99_ns`, `p999_ns`, `max_ns`, `mean_ns`; `null` without samples |
-//! | `producers` | per producer: `thread`, `produced`, `handed_back`, `dropped_by_policy`, `timed_out`, `blocked_s` (`null` when not measured) |
+//! | `producers` | per producer: `thread`, `produced`, `handed_back`, `dropped_by_policy`, `evicted`, `timed_out`, `blocked_s` (`null` when not measured) |
 //! | `consumers` | per consumer: `thread`, `consumed`, `blocked_s` |
 //! | `depth` | `capacity`, `samples`, `buckets` of `from`, `to`, `count` |
-//! | `verification` | [`Verification`]: `ok`, `runs`, `planned`, `offered`, `delivered`, `handed_back`, `dropped_by_policy`, `timed_out`, `in_hand_at_panic`, `discarded_by_buffer`, `not_offered`, `lost`, `duplicated`, `reordered`, `unexpected`, `payloads_dropped`, `order_checked`, `discipline_checked`, `violation_count`, `violations` (objects with a `kind`), `first_failure` |
+//! | `verification` | [`Verification`]: `ok`, `runs`, `planned`, `offered`, `delivered`, `handed_back`, `dropped_by_policy`, `evicted`, `timed_out`, `in_hand_at_panic`, `discarded_by_buffer`, `not_offered`, `lost`, `duplicated`, `reordered`, `unexpected`, `payloads_dropped`, `order_checked`, `discipline_checked`, `violation_count`, `violations` (objects with a `kind`), `first_failure` |
 //! | `fault` | `fault`, `triggered_runs`, `runs`; `null` without a fault |
 //!
 //! Counts that cover a run (per-thread counts, blocked time, latency, depth) are summed over

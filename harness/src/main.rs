@@ -113,7 +113,9 @@ struct CommonArgs {
     /// Items per send_batch/recv_batch call; 1 uses single-item calls.
     #[arg(long, default_value_t = 1)]
     batch: usize,
-    /// Backpressure policy: block, timeout:<DUR> or drop-newest.
+    /// Backpressure policy: block, timeout:<DUR>, drop-newest (try_send; the new item is
+    /// shed) or drop-oldest (force_send; the oldest buffered item is evicted, on backends
+    /// that offer it, see `harness list`).
     #[arg(long, default_value = "block", value_parser = parse_policy)]
     policy: Policy,
     /// Priority levels items are drawn from, uniformly over 0..N-1 and seeded (1 to 256; 1

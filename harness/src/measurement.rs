@@ -181,8 +181,10 @@ pub struct ProducerStats {
     pub produced: u64,
     /// Items handed back by a disconnected buffer.
     pub handed_back: u64,
-    /// Items dropped by the policy.
+    /// Items dropped by the policy (`drop-newest`).
     pub dropped_by_policy: u64,
+    /// Items this producer's `force_send` evicted (`drop-oldest`), its own or others'.
+    pub evicted: u64,
     /// Items whose send timed out.
     pub timed_out: u64,
     /// Seconds spent blocked on a full buffer; `None` when not measured (batches, or

@@ -101,6 +101,9 @@ pub struct Skipped {
     pub capacity: usize,
     /// Why it did not run.
     pub reason: String,
+    /// Whether it did not run because the backend does not offer the policy (shown as
+    /// "unsupported" in tables).
+    pub unsupported: bool,
 }
 
 /// A run that failed with an error instead of a measurement.
@@ -166,6 +169,14 @@ impl Report {
                     shape,
                     capacity: cell.capacity,
                     reason: reason.clone(),
+                    unsupported: false,
+                }),
+                CellOutcome::Unsupported(reason) => report.skipped.push(Skipped {
+                    backend: cell.backend.to_owned(),
+                    shape,
+                    capacity: cell.capacity,
+                    reason: reason.clone(),
+                    unsupported: true,
                 }),
                 CellOutcome::Failed(error) => report.failures.push(Failure {
                     backend: cell.backend.to_owned(),
@@ -270,6 +281,7 @@ impl Report {
                         for (count, what) in [
                             (p.handed_back, "handed back"),
                             (p.dropped_by_policy, "dropped"),
+                            (p.evicted, "evicted"),
                             (p.timed_out, "timed out"),
                         ] {
                             if count > 0 {

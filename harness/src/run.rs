@@ -26,8 +26,8 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use buffer_api::{
-    Backend, CapacityError, Consumer, Discipline, Producer, SendBatchError, SendError,
-    SendTimeoutError, TryRecvError, TrySendError,
+    Backend, CapacityError, Consumer, Discipline, ForceSendError, Producer, SendBatchError,
+    SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
 use hdrhistogram::Histogram;
 
@@ -61,6 +61,42 @@ pub enum RunError {
     Spawn(std::io::Error),
     /// No thread made progress for the watchdog's timeout.
     Watchdog(WatchdogReport),
+    /// The backend does not offer the workload's policy (`drop-oldest` needs
+    /// `Capabilities::drop_oldest`).
+    Unsupported(Unsupported),
+}
+
+/// A backend that does not offer a policy. `Display` is one line naming both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Unsupported {
+    /// The backend's name.
+    pub backend: &'static str,
+    /// The policy it does not offer.
+    pub policy: Policy,
+}
+
+impl Unsupported {
+    /// `Some` when backend `name` with `capabilities` cannot run `policy`.
+    pub fn check(
+        name: &'static str,
+        capabilities: &buffer_api::Capabilities,
+        policy: Policy,
+    ) -> Option<Self> {
+        (policy == Policy::DropOldest && !capabilities.drop_oldest).then_some(Self {
+            backend: name,
+            policy,
+        })
+    }
+}
+
+impl std::fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} cannot evict and insert atomically, so it does not offer {}",
+            self.backend, self.policy
+        )
+    }
 }
 
 impl std::fmt::Display for RunError {
@@ -70,6 +106,7 @@ impl std::fmt::Display for RunError {
             Self::Capacity(e) => write!(f, "--capacity: {e}"),
             Self::Spawn(e) => write!(f, "could not spawn a thread: {e}"),
             Self::Watchdog(report) => write!(f, "watchdog fired: {report}"),
+            Self::Unsupported(e) => write!(f, "--policy: {e}"),
         }
     }
 }
@@ -104,6 +141,9 @@ pub fn run_observed<B: Backend>(
     observer: &mut dyn FnMut(Progress),
 ) -> Result<Measurement, RunError> {
     workload.validate().map_err(RunError::Workload)?;
+    if let Some(e) = Unsupported::check(B::NAME, &B::CAPABILITIES, workload.policy) {
+        return Err(RunError::Unsupported(e));
+    }
     match workload.payload {
         Payload::U64 => run_typed::<B, u64>(workload, observer),
         Payload::Bytes64 => run_typed::<B, [u8; 64]>(workload, observer),
@@ -187,6 +227,7 @@ fn assemble<B: Backend>(
             stats.produced += out.record.accepted_count();
             stats.handed_back += out.record.handed_back();
             stats.dropped_by_policy += out.record.dropped_by_policy();
+            stats.evicted += out.record.evicted_count();
             stats.timed_out += out.record.timed_out();
             stats.blocked_s = add_blocked(stats.blocked_s, out.blocked_ns);
             depth.merge(&out.depth);
@@ -541,6 +582,8 @@ impl ProducerOut {
 /// The result of offering one item.
 enum Offer<P> {
     Accepted,
+    /// Accepted by evicting this older item (`drop-oldest`).
+    AcceptedEvicting(Item<P>),
     Refused(Item<P>, Refusal),
 }
 
@@ -609,6 +652,23 @@ fn offer<P: Body, T: Producer<Item<P>>>(
             Err(TrySendError::Full(item)) => Offer::Refused(item, Refusal::DroppedByPolicy),
             Err(TrySendError::Disconnected(item)) => Offer::Refused(item, Refusal::HandedBack),
         },
+        (Policy::DropOldest, _) => {
+            let (producer, seq) = (item.producer, item.seq);
+            match tx.force_send(item) {
+                Ok(None) => Offer::Accepted,
+                // At capacity 0 with no receiver waiting, the item itself comes back.
+                Ok(Some(old)) if old.producer == producer && old.seq == seq => {
+                    Offer::Refused(old, Refusal::Evicted)
+                }
+                Ok(Some(old)) => Offer::AcceptedEvicting(old),
+                // `run` refuses drop-oldest on backends without it before any thread starts,
+                // so `Unsupported` cannot happen; were it to, the producer stops and the
+                // ledger reports it stopping early.
+                Err(ForceSendError::Disconnected(item) | ForceSendError::Unsupported(item)) => {
+                    Offer::Refused(item, Refusal::HandedBack)
+                }
+            }
+        }
     }
 }
 
@@ -777,6 +837,12 @@ fn produce<P: Body, T: Producer<Item<P>>>(
                 Offer::Accepted => {
                     out.record.accepted(seq, 1);
                     log_sent(shared, &mut out.sent, seq, 1);
+                }
+                Offer::AcceptedEvicting(old) => {
+                    out.record.accepted(seq, 1);
+                    log_sent(shared, &mut out.sent, seq, 1);
+                    out.record.evicted(old.producer, old.seq);
+                    drop(old);
                 }
                 Offer::Refused(item, why) => {
                     out.record.refused(item.seq, why);

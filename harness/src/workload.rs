@@ -461,6 +461,17 @@ pub enum Policy {
     Timeout(Duration),
     /// Drop the item being sent (`try_send`); it is counted as dropped by policy.
     DropNewest,
+    /// On a full buffer, evict the oldest buffered item and insert the new one in one atomic
+    /// step (`force_send`); the evicted item comes back to the producer and is counted as
+    /// evicted. Only backends declaring `Capabilities::drop_oldest` offer it.
+    DropOldest,
+}
+
+impl Policy {
+    /// Whether the policy sheds items (drops some so that producers never wait).
+    pub fn sheds(self) -> bool {
+        matches!(self, Self::DropNewest | Self::DropOldest)
+    }
 }
 
 impl fmt::Display for Policy {
@@ -469,6 +480,7 @@ impl fmt::Display for Policy {
             Self::Block => f.write_str("block"),
             Self::Timeout(d) => write!(f, "timeout:{}", DisplayDuration(*d)),
             Self::DropNewest => f.write_str("drop-newest"),
+            Self::DropOldest => f.write_str("drop-oldest"),
         }
     }
 }
@@ -476,21 +488,17 @@ impl fmt::Display for Policy {
 impl FromStr for Policy {
     type Err = ParseError;
 
-    /// Parses `block`, `timeout:<duration>` and `drop-newest`. `drop-oldest` is refused with a
-    /// message saying that no backend offers it yet.
+    /// Parses `block`, `timeout:<duration>`, `drop-newest` and `drop-oldest`.
     fn from_str(s: &str) -> Result<Self, ParseError> {
         let s = s.trim();
         match s {
             "block" => Ok(Self::Block),
             "drop-newest" => Ok(Self::DropNewest),
-            "drop-oldest" => Err(ParseError::new(
-                "`drop-oldest` is not supported yet: no backend offers an atomic evict-and-insert; \
-                 use block, timeout:<dur> or drop-newest",
-            )),
+            "drop-oldest" => Ok(Self::DropOldest),
             _ => match s.strip_prefix("timeout:") {
                 Some(d) => Ok(Self::Timeout(parse_duration(d)?)),
                 None => Err(ParseError::new(format!(
-                    "`{s}` is not a policy (block, timeout:<dur>, drop-newest)"
+                    "`{s}` is not a policy (block, timeout:<dur>, drop-newest, drop-oldest)"
                 ))),
             },
         }
@@ -850,8 +858,8 @@ mod tests {
             "timeout:5ms".parse(),
             Ok(Policy::Timeout(Duration::from_millis(5)))
         );
-        let oldest = "drop-oldest".parse::<Policy>().unwrap_err().to_string();
-        assert!(oldest.contains("not supported yet"), "{oldest}");
+        assert_eq!("drop-oldest".parse(), Ok(Policy::DropOldest));
+        assert_eq!(Policy::DropOldest.to_string(), "drop-oldest");
         assert!("timeout:-1ms".parse::<Policy>().is_err());
         assert!("wait".parse::<Policy>().is_err());
         assert_eq!(

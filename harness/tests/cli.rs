@@ -479,7 +479,11 @@ fn exit_code_2_for_usage_errors() {
         &["compare", "--capacities", "1,18446744073709551615"],
         "--capacities",
     );
-    assert_usage_error(&["run", "--policy", "drop-oldest"], "not supported yet");
+    assert_usage_error(
+        &["run", "--backend", "crossbeam", "--policy", "drop-oldest"],
+        "error: --policy: crossbeam cannot evict and insert atomically, so it does not offer \
+         drop-oldest",
+    );
     assert_usage_error(&["run", "--fault", "meteor"], "--fault");
     assert_usage_error(&["run", "--rate", "0"], "--rate");
     assert_usage_error(&["compare", "--topologies", "4"], "--topologies");

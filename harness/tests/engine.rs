@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use buffer_api::Backend;
+use buffer_api::{Backend, Discipline};
 use harness::registry::{BackendVisitor, for_each_backend};
 use harness::run::{RunError, run};
 use harness::workload::{Fault, Payload, Policy, Stall, Topology, Workload};
@@ -48,6 +48,7 @@ fn assert_whole(name: &str, what: &str, m: &harness::Measurement) {
         v.delivered
             + v.handed_back
             + v.dropped_by_policy
+            + v.evicted
             + v.timed_out
             + v.in_hand_at_panic
             + v.discarded_by_buffer,
@@ -141,6 +142,58 @@ fn policies_account_for_every_refusal() {
         assert_whole(name, "timeout", &m);
         assert!(m.verification.timed_out > 0, "{name}: nothing timed out");
     });
+}
+
+#[test]
+fn drop_oldest_runs_where_declared_and_is_refused_elsewhere() {
+    struct Visit;
+    impl BackendVisitor for Visit {
+        fn visit<B: Backend>(&mut self) {
+            let name = B::NAME;
+            // Consumers slower than producers, so the buffer is full and sends evict.
+            let w = small()
+                .producers(3)
+                .consumers(1)
+                .capacity(2)
+                .consumer_delay(Duration::from_micros(20))
+                .messages(2_000)
+                .policy(Policy::DropOldest);
+            match run::<B>(&w) {
+                Ok(m) => {
+                    assert!(B::CAPABILITIES.drop_oldest, "{name} ran drop-oldest");
+                    assert_whole(name, "drop-oldest", &m);
+                    let v = &m.verification;
+                    assert!(v.evicted > 0, "{name}: nothing evicted");
+                    assert_eq!(
+                        v.dropped_by_policy + v.timed_out + v.handed_back,
+                        0,
+                        "{name}"
+                    );
+                    assert_eq!(v.delivered + v.evicted, 2_000, "{name}");
+                    let evicted: u64 = m.producers.iter().map(|p| p.evicted).sum();
+                    assert_eq!(evicted, v.evicted, "{name}");
+                    // Among the delivered items: FIFO, and priority with one level.
+                    assert_eq!(
+                        v.order_checked,
+                        B::CAPABILITIES.discipline != Discipline::Lifo,
+                        "{name}"
+                    );
+                }
+                Err(RunError::Unsupported(e)) => {
+                    assert!(!B::CAPABILITIES.drop_oldest, "{name} refused drop-oldest");
+                    assert_eq!(
+                        e.to_string(),
+                        format!(
+                            "{name} cannot evict and insert atomically, so it does not offer \
+                             drop-oldest"
+                        )
+                    );
+                }
+                Err(e) => panic!("{name}: {e}"),
+            }
+        }
+    }
+    for_each_backend(&mut Visit);
 }
 
 #[test]
