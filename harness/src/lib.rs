@@ -96,8 +96,9 @@
 //! | `shape` | `seq` or `P:C` |
 //! | `ratio` | median throughput / the baseline's in the same shape and capacity (compare), else `null` |
 //! | `workload` | [`Workload`]: `producers`, `consumers`, `capacity`, `messages`, `payload`, `batch`, `policy`, `priorities`, `producer_delay_ns`, `consumer_delay_ns`, `rate_per_s`, `repeats`, `warmup`, `seed`, `fault`, `sequential`, `latency_sample_every`, `blocked_time`, `watchdog_ns` |
-//! | `repetitions` | per measured repetition: `wall_s`, `user_s`, `sys_s`, `delivered`, `msgs_per_s` |
+//! | `repetitions` | per measured repetition: `wall_s`, `user_s`, `sys_s`, `delivered`, `msgs_per_s`, `offered`, `shed`, `timed_out`, `send_rate` |
 //! | `wall_s`, `throughput` | `median`, `min`, `max` over the repetitions (seconds; messages per second) |
+//! | `load` | [`measurement::Load`]: `offered`, `shed` (dropped by `drop-newest` + evicted by `drop-oldest`), `timed_out`, `shed_fraction`, `timed_out_fraction`, `shed_per_s`, `timed_out_per_s`, `send_rate`, `target_rate` (`--rate`), `kept_up` (`null` without a rate) |
 //! | `cpu` | `user_s`, `sys_s` (summed over repetitions), `utilisation` (cores busy), `ns_per_message`, `available`, `tick_s` |
 //! | `latency` | `samples`, `sample_every`, `p50_ns`, `p90_ns`, `p99_ns`, `p999_ns`, `max_ns`, `mean_ns`; `null` without samples |
 //! | `producers` | per producer: `thread`, `produced`, `handed_back`, `dropped_by_policy`, `evicted`, `timed_out`, `blocked_s` (`null` when not measured) |

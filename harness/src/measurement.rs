@@ -32,6 +32,9 @@ pub struct Measurement {
     pub wall_s: Spread,
     /// Messages delivered per second of wall time, per repetition.
     pub throughput: Spread,
+    /// What was offered, shed and timed out next to what was delivered, and with an open-loop
+    /// rate whether the backend kept up.
+    pub load: Load,
     /// CPU time (user + system) of the whole process.
     pub cpu: CpuSummary,
     /// Send-to-receive latency of the sampled items; `None` when no item was sampled.
@@ -68,6 +71,78 @@ pub struct Repetition {
     pub delivered: u64,
     /// `delivered / wall_s`.
     pub msgs_per_s: f64,
+    /// Items offered to the buffer.
+    pub offered: u64,
+    /// Items shed by the policy: dropped (`drop-newest`) or evicted (`drop-oldest`).
+    pub shed: u64,
+    /// Items whose send timed out (`timeout:<dur>`).
+    pub timed_out: u64,
+    /// Items offered per second, from the first producer's start to the last one's end.
+    pub send_rate: f64,
+}
+
+/// Offered load against delivered throughput, over the measured repetitions.
+///
+/// Shed items are those the policy gave up so that producers need not wait: dropped by
+/// `drop-newest` or evicted by `drop-oldest`. With an open-loop rate, the backend *kept up*
+/// when it delivered at least [`KEPT_UP`] of the target rate (median over the repetitions):
+/// shedding or falling behind both mean it did not.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Load {
+    /// Items offered, summed over the repetitions.
+    pub offered: u64,
+    /// Items shed (dropped or evicted), summed.
+    pub shed: u64,
+    /// Items timed out, summed.
+    pub timed_out: u64,
+    /// `shed / offered`.
+    pub shed_fraction: f64,
+    /// `timed_out / offered`.
+    pub timed_out_fraction: f64,
+    /// Items shed per second of wall time.
+    pub shed_per_s: f64,
+    /// Items timed out per second of wall time.
+    pub timed_out_per_s: f64,
+    /// Items offered per second while the producers ran (median over the repetitions).
+    pub send_rate: f64,
+    /// The open-loop target rate (`--rate`), if any.
+    pub target_rate: Option<f64>,
+    /// With a target rate: whether the median delivered rate reached [`KEPT_UP`] of it.
+    pub kept_up: Option<bool>,
+}
+
+/// The share of the target rate a backend must deliver to count as having kept up.
+pub const KEPT_UP: f64 = 0.95;
+
+impl Load {
+    /// Sums the repetitions; `delivered_rate` is the median throughput.
+    pub fn of(repetitions: &[Repetition], target_rate: Option<f64>, delivered_rate: f64) -> Self {
+        let offered: u64 = repetitions.iter().map(|r| r.offered).sum();
+        let shed: u64 = repetitions.iter().map(|r| r.shed).sum();
+        let timed_out: u64 = repetitions.iter().map(|r| r.timed_out).sum();
+        let wall: f64 = repetitions.iter().map(|r| r.wall_s).sum();
+        let fraction = |n: u64| {
+            if offered > 0 {
+                n as f64 / offered as f64
+            } else {
+                0.0
+            }
+        };
+        let per_s = |n: u64| if wall > 0.0 { n as f64 / wall } else { 0.0 };
+        let send_rates: Vec<f64> = repetitions.iter().map(|r| r.send_rate).collect();
+        Self {
+            offered,
+            shed,
+            timed_out,
+            shed_fraction: fraction(shed),
+            timed_out_fraction: fraction(timed_out),
+            shed_per_s: per_s(shed),
+            timed_out_per_s: per_s(timed_out),
+            send_rate: Spread::of(&send_rates).median,
+            target_rate,
+            kept_up: target_rate.map(|target| delivered_rate >= KEPT_UP * target),
+        }
+    }
 }
 
 /// Median, minimum and maximum of a per-repetition value.
@@ -372,6 +447,31 @@ mod tests {
         assert_eq!(Spread::of(&[4.0, 1.0, 2.0, 3.0]).median, 2.5);
         assert_eq!(Spread::of(&[]), Spread::default());
         assert_eq!(Spread::of(&[2.0, 4.0]).ratio(), Some(2.0));
+    }
+
+    #[test]
+    fn load_sums_sheds_and_judges_keeping_up() {
+        let rep = |offered, shed, timed_out| Repetition {
+            wall_s: 0.5,
+            user_s: 0.0,
+            sys_s: 0.0,
+            delivered: offered - shed - timed_out,
+            msgs_per_s: 0.0,
+            offered,
+            shed,
+            timed_out,
+            send_rate: offered as f64 * 2.0,
+        };
+        let reps = [rep(1000, 200, 50), rep(1000, 300, 150)];
+        let load = Load::of(&reps, Some(2000.0), 1900.0);
+        assert_eq!((load.offered, load.shed, load.timed_out), (2000, 500, 200));
+        assert_eq!(load.shed_fraction, 0.25);
+        assert_eq!(load.timed_out_fraction, 0.1);
+        assert_eq!(load.shed_per_s, 500.0);
+        assert_eq!(load.send_rate, 2000.0);
+        assert_eq!(load.kept_up, Some(true));
+        assert_eq!(Load::of(&reps, Some(2000.0), 1899.0).kept_up, Some(false));
+        assert_eq!(Load::of(&reps, None, 1.0).kept_up, None);
     }
 
     #[test]

@@ -253,6 +253,12 @@ impl Report {
                     rate(m.throughput.max)
                 ),
             );
+            if let Some(load) = describe_load(m) {
+                row("load", load);
+            }
+            if let Some(rate) = describe_rate(m) {
+                row("rate", rate);
+            }
             row("cpu", describe_cpu(m));
             row(
                 "latency",
@@ -500,6 +506,9 @@ impl Report {
             "median msg/s",
             "min-max msg/s",
             "cpu ns/msg",
+            "shed",
+            "timed out",
+            "kept up",
             "p50",
             "p99",
             "verified",
@@ -522,6 +531,13 @@ impl Report {
                     m.cpu
                         .ns_per_message
                         .map_or_else(|| "-".to_owned(), |n| format!("{n:.0}")),
+                    format!("{} ({})", m.load.shed, percent(m.load.shed_fraction)),
+                    format!(
+                        "{} ({})",
+                        m.load.timed_out,
+                        percent(m.load.timed_out_fraction)
+                    ),
+                    yes_no(m.load.kept_up).to_owned(),
                     m.latency
                         .map_or_else(|| "-".to_owned(), |l| nanos(l.p50_ns)),
                     m.latency
@@ -551,7 +567,9 @@ impl Report {
              wall_median_s,wall_min_s,wall_max_s,msgs_per_s_median,msgs_per_s_min,msgs_per_s_max,\
              ratio,cpu_user_s,cpu_sys_s,cpu_ns_per_msg,latency_p50_ns,latency_p90_ns,\
              latency_p99_ns,latency_p999_ns,latency_max_ns,verified,delivered,lost,duplicated,\
-             reordered,handed_back,dropped_by_policy,timed_out\n",
+             reordered,handed_back,dropped_by_policy,timed_out,evicted,shed,shed_fraction,\
+             shed_per_s,timed_out_fraction,timed_out_per_s,priorities,rate_per_s,send_rate,\
+             kept_up\n",
         );
         let opt = |v: Option<f64>| v.map_or_else(String::new, |v| format!("{v}"));
         for r in &self.results {
@@ -595,6 +613,16 @@ impl Report {
                 v.handed_back.to_string(),
                 v.dropped_by_policy.to_string(),
                 v.timed_out.to_string(),
+                v.evicted.to_string(),
+                m.load.shed.to_string(),
+                m.load.shed_fraction.to_string(),
+                m.load.shed_per_s.to_string(),
+                m.load.timed_out_fraction.to_string(),
+                m.load.timed_out_per_s.to_string(),
+                w.priorities.to_string(),
+                opt(w.rate),
+                m.load.send_rate.to_string(),
+                m.load.kept_up.map_or_else(String::new, |k| k.to_string()),
             ];
             let _ = writeln!(out, "{}", fields.join(","));
         }
@@ -789,6 +817,57 @@ fn describe_workload(m: &Measurement) -> String {
         let _ = write!(text, ", rate {}/s", rate(r));
     }
     text
+}
+
+/// Offered, shed and timed out, when the policy can shed or time out or something was.
+fn describe_load(m: &Measurement) -> Option<String> {
+    let l = &m.load;
+    let w = &m.workload;
+    if w.policy == crate::workload::Policy::Block && l.shed == 0 && l.timed_out == 0 {
+        return None;
+    }
+    Some(format!(
+        "offered {}; shed {} ({}, {}/s); timed out {} ({}, {}/s)",
+        l.offered,
+        l.shed,
+        percent(l.shed_fraction),
+        rate(l.shed_per_s),
+        l.timed_out,
+        percent(l.timed_out_fraction),
+        rate(l.timed_out_per_s)
+    ))
+}
+
+/// The open-loop target against what was sent and delivered.
+fn describe_rate(m: &Measurement) -> Option<String> {
+    let l = &m.load;
+    let target = l.target_rate?;
+    Some(format!(
+        "target {}/s; offered {}/s; delivered {}/s; kept up: {}",
+        rate(target),
+        rate(l.send_rate),
+        rate(m.throughput.median),
+        yes_no(l.kept_up)
+    ))
+}
+
+fn yes_no(value: Option<bool>) -> &'static str {
+    match value {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "-",
+    }
+}
+
+/// A fraction as a percentage: `12.3%`, `0%`, `<0.1%`.
+fn percent(fraction: f64) -> String {
+    if fraction == 0.0 {
+        "0%".to_owned()
+    } else if fraction < 0.001 {
+        "<0.1%".to_owned()
+    } else {
+        format!("{:.1}%", fraction * 100.0)
+    }
 }
 
 fn describe_cpu(m: &Measurement) -> String {

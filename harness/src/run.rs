@@ -39,7 +39,7 @@ use crate::ledger::{
 };
 use crate::measurement::{
     ConsumerStats, CpuSummary, CpuTime, DEPTH_SAMPLE_EVERY, DepthHistogram, FaultOutcome, Latency,
-    Measurement, ProducerStats, Repetition, Spread, latency_histogram,
+    Load, Measurement, ProducerStats, Repetition, Spread, latency_histogram,
 };
 use crate::watchdog::{Board, Watchdog, WatchdogReport, WorkerState};
 use crate::workload::{Fault, Payload, Policy, Stall, Workload, WorkloadError};
@@ -250,8 +250,10 @@ fn assemble<B: Backend>(
         cpu.user_s += user_s;
         cpu.sys_s += sys_s;
         wall_total += wall_s;
-        let delivered = run.verification.delivered;
+        let v = &run.verification;
+        let delivered = v.delivered;
         delivered_total += delivered;
+        let send_s = run.send_ns as f64 / 1e9;
         repetitions.push(Repetition {
             wall_s,
             user_s,
@@ -259,6 +261,14 @@ fn assemble<B: Backend>(
             delivered,
             msgs_per_s: if wall_s > 0.0 {
                 delivered as f64 / wall_s
+            } else {
+                0.0
+            },
+            offered: v.offered,
+            shed: v.dropped_by_policy + v.evicted,
+            timed_out: v.timed_out,
+            send_rate: if send_s > 0.0 {
+                v.offered as f64 / send_s
             } else {
                 0.0
             },
@@ -274,11 +284,14 @@ fn assemble<B: Backend>(
         .then(|| busy * 1e9 / delivered_total as f64);
     let walls: Vec<f64> = repetitions.iter().map(|r| r.wall_s).collect();
     let rates: Vec<f64> = repetitions.iter().map(|r| r.msgs_per_s).collect();
+    let throughput = Spread::of(&rates);
+    let load = Load::of(&repetitions, workload.rate, throughput.median);
     Measurement {
         backend: B::NAME.to_owned(),
         workload: workload.clone(),
         wall_s: Spread::of(&walls),
-        throughput: Spread::of(&rates),
+        throughput,
+        load,
         repetitions,
         cpu,
         latency: Latency::from_histogram(&latency, workload.latency_sample_every),
@@ -313,6 +326,8 @@ fn consumer_name(workload: &Workload, index: usize) -> String {
 /// What one run (one repetition or warm-up) produced.
 struct RunOutcome {
     wall_ns: u64,
+    /// From the first producer's start to the last producer's end: how long offering took.
+    send_ns: u64,
     cpu: Option<CpuTime>,
     producers: Vec<ProducerOut>,
     consumers: Vec<ConsumerOut>,
@@ -1363,11 +1378,16 @@ fn settle(
     let mut extra = Vec::new();
     let mut consumer_panics = 0;
     let mut producer_panics = 0;
+    let (mut send_start, mut send_end) = (u64::MAX, 0);
     for report in reports {
         let is_closer = matches!(report.role, Role::Closer);
         if !is_closer && let Some(s) = report.start_ns {
             start = start.min(s);
             end = end.max(report.end_ns);
+            if matches!(report.role, Role::Producer(..) | Role::Sequential(..)) {
+                send_start = send_start.min(s);
+                send_end = send_end.max(report.end_ns);
+            }
         }
         match (&report.ending, &report.role) {
             (Ending::Injected, Role::Consumer(..)) => consumer_panics += 1,
@@ -1421,6 +1441,7 @@ fn settle(
         .verify(&producer_records, &consumer_records, facts);
     RunOutcome {
         wall_ns: end.saturating_sub(start.min(end)),
+        send_ns: send_end.saturating_sub(send_start.min(send_end)),
         cpu,
         producers,
         consumers,
