@@ -102,6 +102,12 @@ pub(crate) struct State<T, C> {
     pub(crate) send_waiters: usize,
     /// Threads parked (or notified and not yet relocked) on `not_empty`.
     pub(crate) recv_waiters: usize,
+    /// Capacity >= 1: a sender was notified on `not_full` and no sender has relocked after
+    /// parking since. While set, single-item operations do not notify senders again: the
+    /// woken one passes the baton on when it relocks (invariant 5).
+    pub(crate) send_signalled: bool,
+    /// Capacity >= 1: the same for receivers on `not_empty`.
+    pub(crate) recv_signalled: bool,
 }
 
 /// The buffer: one mutex, one condvar per predicate, handle counts and lock-free hints.
@@ -130,6 +136,21 @@ impl<T, C: Container<T>> State<T, C> {
     fn ready(&self) -> usize {
         self.items.len() + self.offers.len() + self.handoff.len()
     }
+
+    /// Whether a sender must be notified now: one is counted and no notification to senders
+    /// is still in flight. Marks one in flight when it answers `true`.
+    fn signal_sender(&mut self) -> bool {
+        let signal = self.send_waiters > 0 && !self.send_signalled;
+        self.send_signalled |= signal;
+        signal
+    }
+
+    /// Whether a receiver must be notified now; see [`signal_sender`](Self::signal_sender).
+    fn signal_receiver(&mut self) -> bool {
+        let signal = self.recv_waiters > 0 && !self.recv_signalled;
+        self.recv_signalled |= signal;
+        signal
+    }
 }
 
 impl<T, C: Container<T>> Shared<T, C> {
@@ -153,6 +174,8 @@ impl<T, C: Container<T>> Shared<T, C> {
                 disconnected: false,
                 send_waiters: 0,
                 recv_waiters: 0,
+                send_signalled: false,
+                recv_signalled: false,
             }),
             not_empty,
             not_full,
@@ -273,9 +296,9 @@ impl<T, C: Container<T>> Shared<T, C> {
             if st.items.len() < self.capacity {
                 st.items.push(item);
                 self.publish(&st);
-                let wake_receiver = st.recv_waiters > 0;
+                let wake_receiver = st.signal_receiver();
                 // Pass the baton: room is left and a sender is parked (invariant 5).
-                let wake_sender = st.send_waiters > 0 && st.items.len() < self.capacity;
+                let wake_sender = st.items.len() < self.capacity && st.signal_sender();
                 drop(st);
                 if wake_receiver {
                     self.not_empty.notify_one();
@@ -302,6 +325,7 @@ impl<T, C: Container<T>> Shared<T, C> {
             st.send_waiters += 1;
             Self::park(&self.not_full, &mut st, wait);
             st.send_waiters -= 1;
+            st.send_signalled = false;
             #[cfg(mutant_if_wait)]
             if !st.disconnected && st.items.len() == self.capacity {
                 // Mutant: `if` instead of `while`. Trusts the wake-up and sends into a full ring.
@@ -328,9 +352,9 @@ impl<T, C: Container<T>> Shared<T, C> {
         };
         st.items.push(item);
         self.publish(&st);
-        let wake_receiver = st.recv_waiters > 0;
+        let wake_receiver = st.signal_receiver();
         // An insertion without eviction took a slot; pass the baton as `send_ring` does.
-        let wake_sender = st.send_waiters > 0 && st.items.len() < self.capacity;
+        let wake_sender = st.items.len() < self.capacity && st.signal_sender();
         drop(st);
         if wake_receiver {
             self.not_empty.notify_one();
@@ -348,8 +372,8 @@ impl<T, C: Container<T>> Shared<T, C> {
         loop {
             if let Some(item) = st.items.pop() {
                 self.publish(&st);
-                let wake_sender = st.send_waiters > 0;
-                let wake_receiver = st.recv_waiters > 0 && !st.items.is_empty();
+                let wake_sender = st.signal_sender();
+                let wake_receiver = !st.items.is_empty() && st.signal_receiver();
                 drop(st);
                 if wake_sender {
                     self.not_full.notify_one();
@@ -377,6 +401,7 @@ impl<T, C: Container<T>> Shared<T, C> {
             st.recv_waiters += 1;
             Self::park(&self.not_empty, &mut st, wait);
             st.recv_waiters -= 1;
+            st.recv_signalled = false;
             #[cfg(mutant_if_wait)]
             if st.items.is_empty() {
                 // Mutant: `if` instead of `while`. Trusts the wake-up: no item must mean closed.
@@ -410,7 +435,8 @@ impl<T, C: Container<T>> Shared<T, C> {
                 self.publish(&st);
                 let done = rest.len() == 0;
                 let wake_receivers = st.recv_waiters.min(n);
-                let wake_sender = done && st.send_waiters > 0 && st.items.len() < self.capacity;
+                st.recv_signalled |= wake_receivers > 0;
+                let wake_sender = done && st.items.len() < self.capacity && st.signal_sender();
                 drop(st);
                 Self::notify(&self.not_empty, wake_receivers);
                 if wake_sender {
@@ -436,6 +462,7 @@ impl<T, C: Container<T>> Shared<T, C> {
             st.send_waiters += 1;
             Self::park(&self.not_full, &mut st, Wait::Forever);
             st.send_waiters -= 1;
+            st.send_signalled = false;
         }
     }
 
@@ -452,7 +479,8 @@ impl<T, C: Container<T>> Shared<T, C> {
                 st.items.pop_into(buf, n);
                 self.publish(&st);
                 let wake_senders = st.send_waiters.min(n);
-                let wake_receiver = st.recv_waiters > 0 && !st.items.is_empty();
+                st.send_signalled |= wake_senders > 0;
+                let wake_receiver = !st.items.is_empty() && st.signal_receiver();
                 drop(st);
                 Self::notify(&self.not_full, wake_senders);
                 if wake_receiver {
@@ -475,6 +503,7 @@ impl<T, C: Container<T>> Shared<T, C> {
             st.recv_waiters += 1;
             Self::park(&self.not_empty, &mut st, Wait::Forever);
             st.recv_waiters -= 1;
+            st.recv_signalled = false;
         }
     }
 }
