@@ -137,17 +137,17 @@ impl<T, C: Container<T>> State<T, C> {
         self.items.len() + self.offers.len() + self.handoff.len()
     }
 
-    /// Whether a sender must be notified now: one is counted and no notification to senders
-    /// is still in flight. Marks one in flight when it answers `true`.
-    fn signal_sender(&mut self) -> bool {
-        let signal = self.send_waiters > 0 && !self.send_signalled;
+    /// Whether a sender must be notified now: one is counted and, with `one_in_flight`, no
+    /// notification to senders is still in flight. Marks one in flight when it answers `true`.
+    fn signal_sender(&mut self, one_in_flight: bool) -> bool {
+        let signal = self.send_waiters > 0 && !(one_in_flight && self.send_signalled);
         self.send_signalled |= signal;
         signal
     }
 
     /// Whether a receiver must be notified now; see [`signal_sender`](Self::signal_sender).
-    fn signal_receiver(&mut self) -> bool {
-        let signal = self.recv_waiters > 0 && !self.recv_signalled;
+    fn signal_receiver(&mut self, one_in_flight: bool) -> bool {
+        let signal = self.recv_waiters > 0 && !(one_in_flight && self.recv_signalled);
         self.recv_signalled |= signal;
         signal
     }
@@ -186,6 +186,14 @@ impl<T, C: Container<T>> Shared<T, C> {
             takes: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
         })
+    }
+
+    /// Whether a notification still in flight stands in for the next ones (see
+    /// `send_signalled`). Not at capacity 1: there a woken thread finds at most one item or
+    /// slot, so it cannot run ahead while the others stay parked, and waking one at a time
+    /// puts the whole wake-up latency on every hand-off.
+    fn one_in_flight(&self) -> bool {
+        self.capacity > 1
     }
 
     /// Refreshes the lock-free hint; called under the lock after every change of the contents.
@@ -296,9 +304,10 @@ impl<T, C: Container<T>> Shared<T, C> {
             if st.items.len() < self.capacity {
                 st.items.push(item);
                 self.publish(&st);
-                let wake_receiver = st.signal_receiver();
+                let wake_receiver = st.signal_receiver(self.one_in_flight());
                 // Pass the baton: room is left and a sender is parked (invariant 5).
-                let wake_sender = st.items.len() < self.capacity && st.signal_sender();
+                let wake_sender =
+                    st.items.len() < self.capacity && st.signal_sender(self.one_in_flight());
                 drop(st);
                 if wake_receiver {
                     self.not_empty.notify_one();
@@ -352,9 +361,9 @@ impl<T, C: Container<T>> Shared<T, C> {
         };
         st.items.push(item);
         self.publish(&st);
-        let wake_receiver = st.signal_receiver();
+        let wake_receiver = st.signal_receiver(self.one_in_flight());
         // An insertion without eviction took a slot; pass the baton as `send_ring` does.
-        let wake_sender = st.items.len() < self.capacity && st.signal_sender();
+        let wake_sender = st.items.len() < self.capacity && st.signal_sender(self.one_in_flight());
         drop(st);
         if wake_receiver {
             self.not_empty.notify_one();
@@ -372,8 +381,9 @@ impl<T, C: Container<T>> Shared<T, C> {
         loop {
             if let Some(item) = st.items.pop() {
                 self.publish(&st);
-                let wake_sender = st.signal_sender();
-                let wake_receiver = !st.items.is_empty() && st.signal_receiver();
+                let wake_sender = st.signal_sender(self.one_in_flight());
+                let wake_receiver =
+                    !st.items.is_empty() && st.signal_receiver(self.one_in_flight());
                 drop(st);
                 if wake_sender {
                     self.not_full.notify_one();
@@ -436,7 +446,9 @@ impl<T, C: Container<T>> Shared<T, C> {
                 let done = rest.len() == 0;
                 let wake_receivers = st.recv_waiters.min(n);
                 st.recv_signalled |= wake_receivers > 0;
-                let wake_sender = done && st.items.len() < self.capacity && st.signal_sender();
+                let wake_sender = done
+                    && st.items.len() < self.capacity
+                    && st.signal_sender(self.one_in_flight());
                 drop(st);
                 Self::notify(&self.not_empty, wake_receivers);
                 if wake_sender {
@@ -480,7 +492,8 @@ impl<T, C: Container<T>> Shared<T, C> {
                 self.publish(&st);
                 let wake_senders = st.send_waiters.min(n);
                 st.send_signalled |= wake_senders > 0;
-                let wake_receiver = !st.items.is_empty() && st.signal_receiver();
+                let wake_receiver =
+                    !st.items.is_empty() && st.signal_receiver(self.one_in_flight());
                 drop(st);
                 Self::notify(&self.not_full, wake_senders);
                 if wake_receiver {
