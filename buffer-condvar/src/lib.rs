@@ -49,7 +49,8 @@
 //! the lock, watching lock-free hints (a copy of the item count, a disconnected flag), then
 //! relocking; only if the predicate still fails does the thread count itself as a waiter and
 //! park, always in a loop that rechecks the predicate. A thread that changes a predicate
-//! notifies one waiter of it, after unlocking, and only if a waiter is counted. Close and
+//! notifies one waiter of it, after unlocking, and only if a waiter is counted (and, at
+//! capacity 2 or more, only if no notification to that side is still in flight). Close and
 //! disconnect wake everyone on both condvars with `notify_all`.
 //!
 //! **Drop-oldest.** [`Producer::force_send`] never waits: under the lock it evicts the item
@@ -97,9 +98,15 @@
 //! 5. Baton passing: a thread that takes an item and leaves something takeable behind (items;
 //!    at capacity 0 also offers, once `handoff` is empty) while a receiver is counted notifies
 //!    one more (likewise for room and senders), and a batch notifies up to one waiter per item
-//!    or slot it moved. So a notification absorbed by a thread that then found nothing
-//!    (another thread got there first) cannot leave a parked thread asleep while its
-//!    predicate holds.
+//!    or slot it moved. At capacity 2 or more, a single-item operation skips that
+//!    notification while an earlier one to the same side is still in flight
+//!    (`send_signalled` / `recv_signalled`: set when a notification is decided, cleared by
+//!    every thread of that side that relocks after parking), because the thread it woke
+//!    passes the baton on when it relocks. So a notification absorbed by a thread that then
+//!    found nothing (another thread got there first) cannot leave a parked thread asleep
+//!    while its predicate holds: a flag is set only by a notification to a side with a
+//!    counted waiter, every counted waiter is parked or will relock, and whichever relocks
+//!    first clears it.
 //! 6. The handle counts equal the live handles of each side, and every operation borrows a
 //!    handle; so once a side's count reaches zero, no operation of that side is in progress.
 //!    In particular no offer is pending when the last producer goes, and no receiver is
@@ -117,6 +124,34 @@
 //!
 //! The lock-free hints are read only to decide whether relocking is worth it; no decision is
 //! taken on them.
+//!
+//! # What the measurements decided
+//!
+//! Each choice below was kept because interleaved A/B runs of `harness compare` (the old and
+//! the new build alternating on the same cells, judged by the ratio to crossbeam-channel
+//! within each run) favoured it on a shared 2-vCPU machine; the README's "Results" section
+//! has the current figures.
+//!
+//! - **At most one wake-up in flight per side, at capacity 2 and more.** At 4:1 with
+//!   capacity 1024 the buffer sits full, the four producers park, and the one consumer is the
+//!   bottleneck. Notifying a counted sender on every `recv` made the consumer pay a futex
+//!   wake per item for producers that then moved one item each: condvar ran at 0.74x
+//!   crossbeam with 695 ns of CPU per message (crossbeam 282). With one wake-up in flight the
+//!   consumer wakes one producer and keeps draining, and that producer finds a run of free
+//!   slots when it relocks and passes the baton on, so the side that is ahead stays parked
+//!   while the other runs through the buffer: 1.66x with 142 ns per message over 3 rounds,
+//!   and 0.46x to 0.63x (989 to 675 ns per message) over 8 rounds at load average 7-8. The size
+//!   of the gain moved with the load; its direction held in every set; seq and 1:1 did not
+//!   move.
+//! - **Not at capacity 1.** A woken thread there finds one item or slot at most, so it cannot
+//!   run ahead while the others sleep, and waking one at a time puts a whole wake-up latency
+//!   on every hand-off. This is the cautious choice rather than a measured win: capacity-1
+//!   ratios moved up to 3x between runs of identical code, and the only signal was that the
+//!   one-in-flight rule looked worse at 1:4 in two separate sets (0.28x against 0.81x, and
+//!   0.17x against 1.34x).
+//! - **Tried and dropped: one spin/yield budget spent across relocks** (parking only when the
+//!   whole budget is gone, not after the first relock that still finds the predicate false).
+//!   It cut CPU per message at capacity 1 and bought no throughput in the same runs.
 //!
 //! # Differences from crossbeam-channel
 //!
