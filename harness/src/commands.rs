@@ -16,7 +16,7 @@ use crate::measurement::Measurement;
 use crate::registry::{self, BackendInfo, BackendVisitor};
 use crate::report::{Failure as ReportFailure, Format, Report};
 use crate::run::{Progress, RunError, Unsupported, check_capacity, run_observed};
-use crate::workload::{Topology, Workload};
+use crate::workload::{Policy, Topology, Workload};
 
 /// The exit statuses of the `harness` binary.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -306,6 +306,7 @@ pub fn run(request: &RunRequest) -> Result<Exit, Failure> {
             backend: (*backend).to_owned(),
             shape: request.workload.shape().to_string(),
             capacity: request.workload.capacity,
+            policy: request.workload.policy.to_string(),
             error: f.message.clone(),
             watchdog: f.exit == Exit::Watchdog,
         });
@@ -349,6 +350,8 @@ pub struct CompareRequest {
     pub topologies: Vec<Topology>,
     /// Capacities.
     pub capacities: Vec<usize>,
+    /// Backpressure policies, side by side; empty means the base workload's policy alone.
+    pub policies: Vec<Policy>,
     /// The backend ratios are computed against.
     pub baseline: String,
     /// Everything else about the workload.
@@ -370,6 +373,7 @@ impl CompareRequest {
             backends: "all".to_owned(),
             topologies: matrix.topologies,
             capacities: matrix.capacities,
+            policies: matrix.policies,
             baseline: matrix.baseline.to_owned(),
             base: matrix.base,
             target_time: matrix.target_time,
@@ -404,16 +408,23 @@ pub fn compare(request: &CompareRequest) -> Result<Exit, Failure> {
         check_capacity(&workload.capacity(capacity))
             .map_err(|e| Failure::usage(format!("--capacities: {e}")))?;
     }
+    let policies = if request.policies.is_empty() {
+        vec![request.base.policy]
+    } else {
+        request.policies.clone()
+    };
     let matrix = Matrix {
         backends,
         topologies: request.topologies.clone(),
         capacities: request.capacities.clone(),
+        policies,
         base: request.base.clone(),
         baseline,
         target_time: request.target_time,
     };
     let bars = MultiProgress::with_draw_target(draw_target());
-    let per_backend = (request.topologies.len() * request.capacities.len()) as u64;
+    let per_backend =
+        (request.topologies.len() * request.capacities.len() * matrix.policies.len()) as u64;
     let backend_bars: Vec<(&str, ProgressBar)> = matrix
         .backends
         .iter()
@@ -423,14 +434,18 @@ pub fn compare(request: &CompareRequest) -> Result<Exit, Failure> {
     let cells = run_matrix(&matrix, &mut |cell| {
         if let Some((_, bar)) = backend_bars.iter().find(|(b, _)| *b == cell.backend) {
             bar.inc(1);
-            bar.set_message(format!("{} cap {}", cell.topology, cell.capacity));
+            bar.set_message(format!(
+                "{} cap {} {}",
+                cell.topology, cell.capacity, cell.policy
+            ));
         }
         if let CellOutcome::Failed(e) = &cell.outcome {
             tracing::error!(
                 backend = cell.backend,
-                "{} cap {}: {e}",
+                "{} cap {} {}: {e}",
                 cell.topology,
-                cell.capacity
+                cell.capacity,
+                cell.policy
             );
         }
     });

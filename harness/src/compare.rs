@@ -1,8 +1,10 @@
-//! A matrix of workloads (shape x capacity) run against several backends in one process, so
-//! that ratios between backends come from the same machine in the same minute.
+//! A matrix of workloads (shape x capacity x policy) run against several backends in one
+//! process, so that ratios between backends come from the same machine in the same minute.
 //!
 //! Cells run shape by shape, and within a shape backend after backend, so a slow phase of a
-//! shared host hits every backend of a shape alike.
+//! shared host hits every backend of a shape alike. A backend that does not offer a cell's
+//! policy (`drop-oldest` without an atomic evict-and-insert) gets an
+//! [`CellOutcome::Unsupported`] cell, shown as such, and the rest of the comparison runs.
 
 use std::time::Duration;
 
@@ -11,7 +13,7 @@ use buffer_api::{Backend, CapacityError};
 use crate::measurement::Measurement;
 use crate::registry::{self, BackendVisitor};
 use crate::run::{RunError, run};
-use crate::workload::{Topology, Workload};
+use crate::workload::{Policy, Topology, Workload};
 
 /// What to compare.
 #[derive(Clone, Debug)]
@@ -22,7 +24,10 @@ pub struct Matrix {
     pub topologies: Vec<Topology>,
     /// Capacities.
     pub capacities: Vec<usize>,
-    /// Everything else about the workload; its topology and capacity are replaced per cell.
+    /// Backpressure policies, side by side.
+    pub policies: Vec<Policy>,
+    /// Everything else about the workload; its topology, capacity and policy are replaced per
+    /// cell.
     pub base: Workload,
     /// The backend ratios are computed against.
     pub baseline: &'static str,
@@ -49,6 +54,7 @@ impl Matrix {
                 .map(|t| t.parse().expect("the default topologies parse"))
                 .collect(),
             capacities: vec![0, 1, 1024],
+            policies: vec![Policy::Block],
             base: Workload::new().repeats(5).warmup(0).blocked_time(false),
             baseline: "crossbeam",
             target_time: Some(Duration::from_millis(100)),
@@ -56,12 +62,14 @@ impl Matrix {
     }
 
     /// The cells in the order they run.
-    pub fn cells(&self) -> Vec<(Topology, usize, &'static str)> {
+    pub fn cells(&self) -> Vec<(Topology, usize, Policy, &'static str)> {
         let mut cells = Vec::new();
         for &topology in &self.topologies {
             for &capacity in &self.capacities {
-                for &backend in &self.backends {
-                    cells.push((topology, capacity, backend));
+                for &policy in &self.policies {
+                    for &backend in &self.backends {
+                        cells.push((topology, capacity, policy, backend));
+                    }
                 }
             }
         }
@@ -78,6 +86,8 @@ pub struct Cell {
     pub topology: Topology,
     /// The capacity.
     pub capacity: usize,
+    /// The backpressure policy.
+    pub policy: Policy,
     /// What happened.
     pub outcome: CellOutcome,
 }
@@ -109,9 +119,14 @@ impl Cell {
 /// Runs every cell of the matrix, calling `observer` after each.
 pub fn run_matrix(matrix: &Matrix, observer: &mut dyn FnMut(&Cell)) -> Vec<Cell> {
     let mut cells = Vec::new();
-    for (topology, capacity, backend) in matrix.cells() {
+    for (topology, capacity, policy, backend) in matrix.cells() {
         let started = std::time::Instant::now();
-        let workload = matrix.base.clone().topology(topology).capacity(capacity);
+        let workload = matrix
+            .base
+            .clone()
+            .topology(topology)
+            .capacity(capacity)
+            .policy(policy);
         let outcome = if capacity == 0 && topology == Topology::Seq {
             CellOutcome::Skipped("one thread cannot rendezvous with itself".to_owned())
         } else {
@@ -131,12 +146,13 @@ pub fn run_matrix(matrix: &Matrix, observer: &mut dyn FnMut(&Cell)) -> Vec<Cell>
             backend,
             topology,
             capacity,
+            policy,
             outcome,
         };
         tracing::info!(
             backend,
             messages = cell.measurement().map(|m| m.workload.messages),
-            "{topology} cap {capacity} took {:.2}s",
+            "{topology} cap {capacity} {policy} took {:.2}s",
             started.elapsed().as_secs_f64()
         );
         observer(&cell);
@@ -194,13 +210,17 @@ fn failed(error: RunError) -> CellOutcome {
     }
 }
 
-/// The throughput ratio of `cell` to the baseline's cell of the same shape and capacity.
+/// The throughput ratio of `cell` to the baseline's cell of the same shape, capacity and
+/// policy.
 pub fn ratio(cells: &[Cell], cell: &Cell, baseline: &str) -> Option<f64> {
     let mine = cell.measurement()?.throughput.median;
     let base = cells
         .iter()
         .find(|c| {
-            c.backend == baseline && c.topology == cell.topology && c.capacity == cell.capacity
+            c.backend == baseline
+                && c.topology == cell.topology
+                && c.capacity == cell.capacity
+                && c.policy == cell.policy
         })?
         .measurement()?
         .throughput

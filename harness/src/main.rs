@@ -77,15 +77,6 @@ struct RunArgs {
     messages: u64,
     #[command(flatten)]
     common: CommonArgs,
-    /// Simulated work before each send, as in 10us, 5ms.
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, default_value = "0")]
-    producer_delay: Duration,
-    /// Simulated work after each receive.
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, default_value = "0")]
-    consumer_delay: Duration,
-    /// Open-loop rate over all producers, in messages per second (as in 50k).
-    #[arg(long, value_parser = parse_rate, allow_hyphen_values = true)]
-    rate: Option<f64>,
     /// Measured repetitions.
     #[arg(long, default_value_t = Workload::default().repeats)]
     repeats: usize,
@@ -122,6 +113,17 @@ struct CommonArgs {
     /// means every item has priority 0). Only a priority backend reads them.
     #[arg(long, value_name = "N", default_value_t = Workload::default().priorities)]
     priorities: u32,
+    /// Simulated work before each send, as in 10us, 5ms.
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, default_value = "0")]
+    producer_delay: Duration,
+    /// Simulated work after each receive (consumers slower than producers: an overload).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, default_value = "0")]
+    consumer_delay: Duration,
+    /// Open-loop rate over all producers, in messages per second (as in 50k or 50k/s): each
+    /// producer sends on a fixed schedule, latency counts from each item's scheduled send
+    /// time, and the report says whether the backend kept up.
+    #[arg(long, value_name = "N/s", value_parser = parse_rate, allow_hyphen_values = true)]
+    rate: Option<f64>,
     /// Seed for the run's random choices.
     #[arg(long, default_value_t = Workload::default().seed)]
     seed: u64,
@@ -154,6 +156,11 @@ struct CompareArgs {
     /// Capacities, comma-separated (0 runs only on backends with rendezvous).
     #[arg(long, default_value = "0,1,1024", value_parser = parse_capacity_list)]
     capacities: CapacityList,
+    /// Backpressure policies to put side by side, comma-separated (as in
+    /// block,drop-newest,drop-oldest); overrides --policy. A backend that does not offer a
+    /// policy shows "unsupported" in that row.
+    #[arg(long, value_parser = parse_policy_list)]
+    policies: Option<PolicyList>,
     /// The backend ratios are computed against.
     #[arg(long, default_value = "crossbeam")]
     baseline: String,
@@ -211,6 +218,11 @@ struct DemoArgs {
 
 type TopologyList = Vec<Topology>;
 type CapacityList = Vec<usize>;
+type PolicyList = Vec<Policy>;
+
+fn parse_policy_list(s: &str) -> Result<PolicyList, String> {
+    harness::workload::parse_list(s, str::parse).map_err(|e| e.to_string())
+}
 
 fn parse_format(s: &str) -> Result<Format, String> {
     s.parse()
@@ -247,6 +259,9 @@ impl CommonArgs {
             .batch(self.batch)
             .policy(self.policy)
             .priorities(self.priorities)
+            .producer_delay(self.producer_delay)
+            .consumer_delay(self.consumer_delay)
+            .rate(self.rate)
             .seed(self.seed)
             .watchdog(self.watchdog)
             .latency_sample_every(self.latency_sample_every)
@@ -270,9 +285,6 @@ impl RunArgs {
             .capacity(self.capacity)
             .sequential(self.sequential)
             .messages(self.messages)
-            .producer_delay(self.producer_delay)
-            .consumer_delay(self.consumer_delay)
-            .rate(self.rate)
             .repeats(self.repeats)
             .warmup(self.warmup)
             .fault(self.fault);
@@ -297,6 +309,7 @@ impl CompareArgs {
             backends: self.backends.clone(),
             topologies: self.topologies.clone(),
             capacities: self.capacities.clone(),
+            policies: self.policies.clone().unwrap_or_default(),
             baseline: self.baseline.clone(),
             base: self.common.apply(base).blocked_time(self.blocked_time),
             target_time: (!self.target_time.is_zero()).then_some(self.target_time),

@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::compare::{Cell, CellOutcome, Matrix, ratio};
 use crate::env::Environment;
 use crate::measurement::Measurement;
-use crate::workload::{DisplayDuration, ParseError};
+use crate::workload::{DisplayDuration, ParseError, Policy};
 
 /// The version of the JSON layout. It changes when a field is renamed or removed.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -99,6 +99,8 @@ pub struct Skipped {
     pub shape: String,
     /// The capacity.
     pub capacity: usize,
+    /// The backpressure policy.
+    pub policy: String,
     /// Why it did not run.
     pub reason: String,
     /// Whether it did not run because the backend does not offer the policy (shown as
@@ -115,6 +117,8 @@ pub struct Failure {
     pub shape: String,
     /// The capacity.
     pub capacity: usize,
+    /// The backpressure policy.
+    pub policy: String,
     /// The error, in one line.
     pub error: String,
     /// Whether the watchdog ended the run.
@@ -168,6 +172,7 @@ impl Report {
                     backend: cell.backend.to_owned(),
                     shape,
                     capacity: cell.capacity,
+                    policy: cell.policy.to_string(),
                     reason: reason.clone(),
                     unsupported: false,
                 }),
@@ -175,6 +180,7 @@ impl Report {
                     backend: cell.backend.to_owned(),
                     shape,
                     capacity: cell.capacity,
+                    policy: cell.policy.to_string(),
                     reason: reason.clone(),
                     unsupported: true,
                 }),
@@ -182,6 +188,7 @@ impl Report {
                     backend: cell.backend.to_owned(),
                     shape,
                     capacity: cell.capacity,
+                    policy: cell.policy.to_string(),
                     error: error.to_string(),
                     watchdog: matches!(error, crate::run::RunError::Watchdog(_)),
                 }),
@@ -331,44 +338,99 @@ impl Report {
         out
     }
 
-    /// Rows of the comparison: (shape, capacity), shapes in the order they ran, capacities
-    /// ascending. Rows where nothing ran (every cell skipped) are left out.
-    fn rows(&self) -> Vec<(String, usize)> {
+    /// Rows of the comparison: (shape, capacity, policy), shapes and policies in the order
+    /// they ran, capacities ascending. Rows where nothing ran or was unsupported (every cell
+    /// skipped) are left out.
+    fn rows(&self) -> Vec<(String, usize, String)> {
         let ran = self
             .results
             .iter()
-            .map(|r| (r.shape.clone(), r.measurement.workload.capacity))
-            .chain(self.failures.iter().map(|f| (f.shape.clone(), f.capacity)));
+            .map(|r| {
+                (
+                    r.shape.clone(),
+                    r.measurement.workload.capacity,
+                    r.measurement.workload.policy.to_string(),
+                )
+            })
+            .chain(
+                self.failures
+                    .iter()
+                    .map(|f| (f.shape.clone(), f.capacity, f.policy.clone())),
+            )
+            .chain(
+                self.skipped
+                    .iter()
+                    .filter(|s| s.unsupported)
+                    .map(|s| (s.shape.clone(), s.capacity, s.policy.clone())),
+            );
         let mut shapes: Vec<String> = Vec::new();
-        let mut rows: Vec<(String, usize)> = Vec::new();
+        let mut policies: Vec<String> = Vec::new();
+        let mut rows: Vec<(String, usize, String)> = Vec::new();
         for row in ran {
             if !shapes.contains(&row.0) {
                 shapes.push(row.0.clone());
+            }
+            if !policies.contains(&row.2) {
+                policies.push(row.2.clone());
             }
             if !rows.contains(&row) {
                 rows.push(row);
             }
         }
-        rows.sort_by_key(|(shape, capacity)| (shapes.iter().position(|s| s == shape), *capacity));
+        rows.sort_by_key(|(shape, capacity, policy)| {
+            (
+                shapes.iter().position(|s| s == shape),
+                *capacity,
+                policies.iter().position(|p| p == policy),
+            )
+        });
         rows
     }
 
-    fn entry(&self, backend: &str, shape: &str, capacity: usize) -> Cellish<'_> {
+    fn entry(&self, backend: &str, shape: &str, capacity: usize, policy: &str) -> Cellish<'_> {
         if let Some(r) = self.results.iter().find(|r| {
             r.measurement.backend == backend
                 && r.shape == shape
                 && r.measurement.workload.capacity == capacity
+                && r.measurement.workload.policy.to_string() == policy
         }) {
             return Cellish::Result(r);
         }
-        if let Some(f) = self
-            .failures
-            .iter()
-            .find(|f| f.backend == backend && f.shape == shape && f.capacity == capacity)
-        {
+        if let Some(f) = self.failures.iter().find(|f| {
+            f.backend == backend && f.shape == shape && f.capacity == capacity && f.policy == policy
+        }) {
             return Cellish::Failed(f);
         }
+        if self.skipped.iter().any(|s| {
+            s.unsupported
+                && s.backend == backend
+                && s.shape == shape
+                && s.capacity == capacity
+                && s.policy == policy
+        }) {
+            return Cellish::Unsupported;
+        }
         Cellish::Empty
+    }
+
+    /// Whether the comparison is about load rather than raw speed: several policies, a
+    /// policy other than `block`, or an open-loop rate. Such a comparison is shown one row per
+    /// cell, with shed, timed-out and p99 columns next to throughput.
+    fn about_load(&self) -> bool {
+        let mut policies = self
+            .results
+            .iter()
+            .map(|r| r.measurement.workload.policy.to_string())
+            .chain(self.skipped.iter().map(|s| s.policy.clone()))
+            .chain(self.failures.iter().map(|f| f.policy.clone()));
+        let first = policies.next();
+        let several = policies.any(|p| Some(&p) != first.as_ref());
+        several
+            || first.is_some_and(|p| p != Policy::Block.to_string())
+            || self
+                .results
+                .iter()
+                .any(|r| r.measurement.workload.rate.is_some())
     }
 
     /// Backends with the baseline first.
@@ -383,15 +445,19 @@ impl Report {
         columns
     }
 
-    fn compare_cells(&self) -> (Vec<String>, Vec<Vec<String>>) {
+    /// The comparison table: its header, its rows, and how many leading columns are text.
+    fn compare_cells(&self) -> (Vec<String>, Vec<Vec<String>>, usize) {
+        if self.about_load() {
+            return self.load_cells();
+        }
         let columns = self.columns();
         let mut head = vec!["shape".to_owned(), "cap".to_owned()];
         head.extend(columns.iter().map(|c| format!("{c} msg/s")));
         let mut body = Vec::new();
-        for (shape, capacity) in self.rows() {
+        for (shape, capacity, policy) in self.rows() {
             let mut line = vec![shape.clone(), capacity.to_string()];
             for backend in &columns {
-                line.push(match self.entry(backend, &shape, capacity) {
+                line.push(match self.entry(backend, &shape, capacity, &policy) {
                     Cellish::Result(r) => {
                         let mut text = rate(r.measurement.throughput.median);
                         if let Some(ratio) = r.ratio {
@@ -404,12 +470,81 @@ impl Report {
                     }
                     Cellish::Failed(f) if f.watchdog => "HUNG".to_owned(),
                     Cellish::Failed(_) => "error".to_owned(),
+                    Cellish::Unsupported => "unsupported".to_owned(),
                     Cellish::Empty => "-".to_owned(),
                 });
             }
             body.push(line);
         }
-        (head, body)
+        (head, body, 2)
+    }
+
+    /// One row per cell: shape, capacity, policy, backend, then throughput with its ratio,
+    /// shed, timed out, p99 latency and (with a rate) whether the backend kept up.
+    fn load_cells(&self) -> (Vec<String>, Vec<Vec<String>>, usize) {
+        let paced = self
+            .results
+            .iter()
+            .any(|r| r.measurement.workload.rate.is_some());
+        let mut head: Vec<String> = [
+            "shape",
+            "cap",
+            "policy",
+            "backend",
+            "msg/s",
+            "ratio",
+            "shed",
+            "timed out",
+            "p99 latency",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        if paced {
+            head.push("kept up".to_owned());
+        }
+        let mut body = Vec::new();
+        for (shape, capacity, policy) in self.rows() {
+            for backend in self.columns() {
+                let mut line = vec![
+                    shape.clone(),
+                    capacity.to_string(),
+                    policy.clone(),
+                    backend.to_owned(),
+                ];
+                let rest: Vec<String> = match self.entry(backend, &shape, capacity, &policy) {
+                    Cellish::Result(r) => {
+                        let m = &r.measurement;
+                        let mut throughput = rate(m.throughput.median);
+                        if !m.verification.ok {
+                            throughput.push_str(" FAILED");
+                        }
+                        let mut rest = vec![
+                            throughput,
+                            r.ratio
+                                .map_or_else(|| "-".to_owned(), |x| format!("{x:.2}x")),
+                            percent(m.load.shed_fraction),
+                            percent(m.load.timed_out_fraction),
+                            m.latency
+                                .map_or_else(|| "-".to_owned(), |l| nanos(l.p99_ns)),
+                        ];
+                        if paced {
+                            rest.push(yes_no(m.load.kept_up).to_owned());
+                        }
+                        rest
+                    }
+                    Cellish::Failed(f) => {
+                        vec![if f.watchdog { "HUNG" } else { "error" }.to_owned()]
+                    }
+                    Cellish::Unsupported => vec!["unsupported".to_owned()],
+                    Cellish::Empty => continue,
+                };
+                line.extend(rest);
+                line.resize(head.len(), "-".to_owned());
+                body.push(line);
+            }
+        }
+        (head, body, 4)
     }
 
     fn compare_footer(&self) -> Vec<String> {
@@ -430,8 +565,13 @@ impl Report {
             .filter(|r| !r.measurement.verification.ok)
             .collect();
         if let Some(base) = &self.baseline {
+            let same = if self.about_load() {
+                "shape, capacity and policy"
+            } else {
+                "row"
+            };
             lines.push(format!(
-                "median of {} repetitions per cell; ratio = throughput / {base}'s in the same row",
+                "median of {} repetitions per cell; ratio = throughput / {base}'s in the same {same}",
                 self.results
                     .first()
                     .map_or(0, |r| r.measurement.workload.repeats)
@@ -461,22 +601,34 @@ impl Report {
         }
         let mut reasons: Vec<String> = Vec::new();
         for s in &self.skipped {
-            let text = format!("{} at capacity {}: {}", s.backend, s.capacity, s.reason);
+            let text = if s.unsupported {
+                format!("unsupported: {}", s.reason)
+            } else {
+                format!(
+                    "skipped: {} at capacity {}: {}",
+                    s.backend, s.capacity, s.reason
+                )
+            };
             if s.shape != "seq" && !reasons.contains(&text) {
                 reasons.push(text);
             }
         }
-        for reason in reasons {
-            lines.push(format!("skipped: {reason}"));
+        lines.extend(reasons);
+        if self.about_load() {
+            lines.push(
+                "shed = dropped (drop-newest) or evicted (drop-oldest), as a share of the items \
+                 offered; p99 from each item's scheduled send time"
+                    .to_owned(),
+            );
         }
         lines
     }
 
     fn compare_table(&self) -> String {
         let mut out = self.header_lines("# ");
-        let (head, body) = self.compare_cells();
+        let (head, body, text_columns) = self.compare_cells();
         out.push('\n');
-        out.push_str(&aligned(&head, &body));
+        out.push_str(&aligned(&head, &body, text_columns));
         out.push('\n');
         for line in self.compare_footer() {
             let _ = writeln!(out, "{line}");
@@ -486,9 +638,9 @@ impl Report {
 
     fn compare_markdown(&self) -> String {
         let mut out = self.header_lines("- ");
-        let (head, body) = self.compare_cells();
+        let (head, body, text_columns) = self.compare_cells();
         out.push('\n');
-        out.push_str(&markdown_table(&head, &body));
+        out.push_str(&markdown_table(&head, &body, text_columns));
         out.push('\n');
         for line in self.compare_footer() {
             let _ = writeln!(out, "{line}  ");
@@ -547,7 +699,7 @@ impl Report {
             })
             .collect();
         out.push('\n');
-        out.push_str(&markdown_table(&head, &body));
+        out.push_str(&markdown_table(&head, &body, 3));
         for r in &self.results {
             let _ = writeln!(
                 out,
@@ -721,11 +873,12 @@ impl Report {
             );
             decade += 1.0;
         }
-        for (g, (shape, capacity)) in rows.iter().enumerate() {
+        let show_policy = self.about_load();
+        for (g, (shape, capacity, policy)) in rows.iter().enumerate() {
             let x0 = left + gap / 2.0 + group * g as f64;
             for (i, backend) in columns.iter().enumerate() {
                 let x = x0 + bar * i as f64;
-                if let Cellish::Result(r) = self.entry(backend, shape, *capacity) {
+                if let Cellish::Result(r) = self.entry(backend, shape, *capacity, policy) {
                     let v = r.measurement.throughput.median;
                     if v <= 0.0 {
                         continue;
@@ -766,6 +919,15 @@ impl Report {
                 top + plot_h + 30.0,
                 capacity
             );
+            if show_policy {
+                let _ = writeln!(
+                    s,
+                    r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" fill="#555">{}</text>"##,
+                    x0 + (group - gap) / 2.0,
+                    top + plot_h + 44.0,
+                    escape(policy)
+                );
+            }
         }
         let _ = writeln!(
             s,
@@ -782,6 +944,7 @@ impl Report {
 enum Cellish<'a> {
     Result(&'a ResultEntry),
     Failed(&'a Failure),
+    Unsupported,
     Empty,
 }
 
@@ -942,7 +1105,8 @@ fn nanos(ns: u64) -> String {
     }
 }
 
-fn aligned(head: &[String], body: &[Vec<String>]) -> String {
+/// An aligned text table; the first `text_columns` columns are left-aligned, the rest right.
+fn aligned(head: &[String], body: &[Vec<String>], text_columns: usize) -> String {
     let mut widths: Vec<usize> = head.iter().map(|h| h.chars().count()).collect();
     for row in body {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -955,7 +1119,7 @@ fn aligned(head: &[String], body: &[Vec<String>]) -> String {
             .zip(&widths)
             .enumerate()
             .map(|(i, (c, w))| {
-                if i < 2 {
+                if i < text_columns {
                     format!("{c:<w$}")
                 } else {
                     format!("{c:>w$}")
@@ -975,13 +1139,20 @@ fn aligned(head: &[String], body: &[Vec<String>]) -> String {
     out
 }
 
-fn markdown_table(head: &[String], body: &[Vec<String>]) -> String {
+/// A Markdown table; the first `text_columns` columns are left-aligned, the rest right.
+fn markdown_table(head: &[String], body: &[Vec<String>], text_columns: usize) -> String {
     let mut out = format!("| {} |\n", head.join(" | "));
     out.push_str(&format!(
         "|{}\n",
         head.iter()
             .enumerate()
-            .map(|(i, _)| if i < 2 { " --- |" } else { " ---: |" })
+            .map(|(i, _)| {
+                if i < text_columns {
+                    " --- |"
+                } else {
+                    " ---: |"
+                }
+            })
             .collect::<String>()
     ));
     for row in body {
