@@ -196,7 +196,9 @@
 //!    exactly once, buffered ones included), models 7a and 7b check the rendezvous hand-off
 //!    (`send` returns after the receiver owns the item; against a close, all or nothing), and
 //!    model 8 runs `send_batch`/`recv_batch` against a close, and model 9 runs `force_send`
-//!    against a blocked `send` (evicted or received, exactly once; nobody stranded).
+//!    against a blocked `send` (evicted or received, exactly once; nobody stranded), and
+//!    model 10 checks that, with one wake-up in flight at capacity 2, the first woken
+//!    producer passes the baton to the second.
 //!    ```text
 //!    LOOM_MAX_PREEMPTIONS=3 RUSTFLAGS="--cfg loom" \
 //!        cargo test -p buffer-condvar --release --test loom --target-dir target/loom

@@ -320,3 +320,31 @@ fn model_9_force_send_against_a_blocked_sender_loses_and_duplicates_nothing() {
         assert_eq!(evicted, [0, 1, 10]);
     });
 }
+
+/// Model 10: capacity 2, full, two producers blocked with one item each, one consumer
+/// receiving all four. At capacity 2 a receive skips notifying senders while an earlier
+/// notification is in flight, so the first woken producer must pass the baton to the second;
+/// a lost baton is a deadlock.
+#[test]
+fn model_10_one_wakeup_in_flight_still_wakes_every_blocked_producer() {
+    model(|| {
+        let (tx, rx) = buffer::<u32>(2);
+        tx.send(0).unwrap();
+        tx.send(1).unwrap();
+        let producers: Vec<_> = [2, 3]
+            .into_iter()
+            .map(|item| {
+                let tx = tx.clone();
+                thread::spawn(move || tx.send(item))
+            })
+            .collect();
+        drop(tx);
+        let mut got: Vec<u32> = (0..4).map(|_| rx.recv().unwrap()).collect();
+        for producer in producers {
+            assert_eq!(producer.join().unwrap(), Ok(()));
+        }
+        assert_eq!(rx.recv(), Err(RecvError));
+        got.sort_unstable();
+        assert_eq!(got, [0, 1, 2, 3]);
+    });
+}
