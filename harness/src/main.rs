@@ -111,7 +111,7 @@ struct CommonArgs {
     policy: Policy,
     /// Priority levels items are drawn from, uniformly over 0..N-1 and seeded (1 to 256; 1
     /// means every item has priority 0). Only a priority backend reads them.
-    #[arg(long, value_name = "N", default_value_t = Workload::default().priorities)]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, default_value_t = Workload::default().priorities)]
     priorities: u32,
     /// Simulated work before each send, as in 10us, 5ms.
     #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, default_value = "0")]

@@ -542,3 +542,154 @@ fn exit_code_4_when_the_watchdog_fires() {
         "{err}"
     );
 }
+
+#[test]
+fn drop_oldest_is_refused_before_any_run_where_not_offered() {
+    for backend in ["crossbeam", "flume", "all"] {
+        let name = if backend == "all" {
+            "crossbeam"
+        } else {
+            backend
+        };
+        assert_usage_error(
+            &["run", "--backend", backend, "--policy", "drop-oldest"],
+            &format!(
+                "error: --policy: {name} cannot evict and insert atomically, so it does not \
+                 offer drop-oldest"
+            ),
+        );
+    }
+}
+
+#[test]
+fn drop_oldest_on_condvar_verifies_with_the_ledger_whole() {
+    // Consumers far slower than producers: the buffer of 2 stays full and sends evict.
+    let out = tiny_run(
+        "condvar",
+        &[
+            "--policy",
+            "drop-oldest",
+            "--consumers",
+            "1",
+            "--consumer-delay",
+            "20us",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let json: Value = serde_json::from_slice(&out.stdout).expect("run --format json is JSON");
+    let r = &json["results"][0];
+    let v = &r["verification"];
+    let n = |value: &Value| value.as_u64().expect("a count");
+    assert_eq!(v["ok"], Value::Bool(true), "{v}");
+    assert_eq!(v["order_checked"], Value::Bool(true));
+    // Three runs (a warm-up and two repetitions) of 3001 messages.
+    assert_eq!(n(&v["offered"]), 3 * 3001);
+    assert!(n(&v["evicted"]) > 0, "{v}");
+    assert_eq!(
+        n(&v["offered"]),
+        n(&v["delivered"]) + n(&v["evicted"]) + n(&v["handed_back"]) + n(&v["timed_out"])
+    );
+    assert_eq!(n(&v["dropped_by_policy"]), 0);
+    // The load covers the two measured repetitions.
+    let load = &r["load"];
+    assert_eq!(n(&load["offered"]), 2 * 3001);
+    let evicted: u64 = r["producers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| n(&p["evicted"]))
+        .sum();
+    assert_eq!(n(&load["shed"]), evicted);
+}
+
+#[test]
+fn bad_priorities_and_rates_are_usage_errors() {
+    for (flag, value, needle) in [
+        (
+            "--priorities",
+            "0",
+            "--priorities: 0 priority levels; choose 1 (all equal) to 256",
+        ),
+        ("--priorities", "257", "--priorities: 257 priority levels"),
+        ("--priorities", "many", "--priorities"),
+        ("--priorities", "-3", "--priorities"),
+        ("--rate", "0", "--rate"),
+        ("--rate", "-5k/s", "--rate"),
+        (
+            "--rate",
+            "fast",
+            "is not a positive rate in messages per second",
+        ),
+    ] {
+        assert_usage_error(&["run", flag, value], needle);
+        assert_usage_error(&["compare", flag, value], needle);
+    }
+    assert_usage_error(&["compare", "--policies", "block,shove"], "--policies");
+}
+
+#[test]
+fn a_priority_run_on_condvar_priority_checks_priority_order() {
+    let out = tiny_run(
+        "condvar-priority",
+        &["--consumers", "1", "--priorities", "10"],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("priorities 0-9 uniform"), "{text}");
+    assert!(
+        text.contains("verified    ok: 9003 delivered exactly once, priority order kept"),
+        "{text}"
+    );
+}
+
+#[test]
+fn compare_puts_policies_side_by_side() {
+    let out = harness(&[
+        "compare",
+        "--backends",
+        "condvar,crossbeam",
+        "--topologies",
+        "2:1",
+        "--capacities",
+        "4",
+        "--policies",
+        "block,drop-newest,drop-oldest",
+        "--messages",
+        "2000",
+        "--target-time",
+        "0",
+        "--repeats",
+        "1",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .filter(|l| l.starts_with("2:1"))
+        .map(|l| l.split_whitespace().take(4).collect())
+        .collect();
+    let expected: Vec<Vec<&str>> = ["block", "drop-newest", "drop-oldest"]
+        .iter()
+        .flat_map(|p| {
+            [
+                vec!["2:1", "4", *p, "crossbeam"],
+                vec!["2:1", "4", *p, "condvar"],
+            ]
+        })
+        .collect();
+    assert_eq!(rows, expected, "{text}");
+    let unsupported: Vec<&str> = text.lines().filter(|l| l.contains("unsupported")).collect();
+    assert_eq!(unsupported.len(), 2, "{text}");
+    assert!(unsupported[0].starts_with("2:1") && unsupported[0].contains("crossbeam"));
+    assert_eq!(
+        unsupported[1],
+        "unsupported: crossbeam cannot evict and insert atomically, so it does not offer \
+         drop-oldest"
+    );
+    assert!(
+        text.contains("shed") && text.contains("p99 latency"),
+        "{text}"
+    );
+}
