@@ -101,6 +101,33 @@ impl Output {
     }
 }
 
+/// Refuses, before anything runs, a file the command could not write at the end: a path
+/// whose directory does not exist, or that names a directory. Runs can take minutes; their
+/// report should not be lost to a typo found afterwards.
+fn check_writable(flag: &str, path: Option<&PathBuf>) -> Result<(), Failure> {
+    let Some(path) = path else {
+        return Ok(());
+    };
+    if path.is_dir() {
+        return Err(Failure::usage(format!(
+            "{flag}: {} is a directory, not a file",
+            path.display()
+        )));
+    }
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => std::path::Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(Failure::usage(format!(
+            "{flag}: cannot write {}: the directory {} does not exist",
+            path.display(),
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Writes to stdout without the panic `print!` raises when the reader has gone (`| head`).
 fn write_stdout(text: &str) -> Result<(), Failure> {
     use std::io::Write as _;
@@ -276,6 +303,7 @@ pub fn run(request: &RunRequest) -> Result<Exit, Failure> {
         .map_err(|e| Failure::usage(format!("--backend: {e}")))?;
     let infos: Vec<BackendInfo> = backends.iter().filter_map(|b| registry::find(b)).collect();
     preflight(&infos, &request.workload)?;
+    check_writable("--output", request.output.path.as_ref())?;
     let bars = MultiProgress::with_draw_target(draw_target());
     let mut measurements = Vec::new();
     let mut failure = None;
@@ -360,6 +388,8 @@ pub struct CompareRequest {
     pub target_time: Option<Duration>,
     /// Also write an SVG plot here.
     pub plot: Option<PathBuf>,
+    /// Also write the JSON report here, whatever the output format.
+    pub json: Option<PathBuf>,
     /// Where the report goes.
     pub output: Output,
 }
@@ -378,6 +408,7 @@ impl CompareRequest {
             base: matrix.base,
             target_time: matrix.target_time,
             plot: None,
+            json: None,
             output: Output {
                 format: Format::Table,
                 path: None,
@@ -400,6 +431,9 @@ pub fn compare(request: &CompareRequest) -> Result<Exit, Failure> {
     let [baseline] = baseline[..] else {
         return Err(Failure::usage("--baseline: name exactly one backend"));
     };
+    check_writable("--output", request.output.path.as_ref())?;
+    check_writable("--plot", request.plot.as_ref())?;
+    check_writable("--json", request.json.as_ref())?;
     for &capacity in &request.capacities {
         let workload = request.base.clone().capacity(capacity.max(1));
         workload
@@ -460,6 +494,11 @@ pub fn compare(request: &CompareRequest) -> Result<Exit, Failure> {
     if let Some(plot) = &request.plot {
         std::fs::write(plot, report.svg()).map_err(|e| {
             Failure::internal(format!("--plot: cannot write {}: {e}", plot.display()))
+        })?;
+    }
+    if let Some(json) = &request.json {
+        std::fs::write(json, report.render(Format::Json)).map_err(|e| {
+            Failure::internal(format!("--json: cannot write {}: {e}", json.display()))
         })?;
     }
     let exit = if report.failures.iter().any(|f| f.watchdog) {

@@ -187,6 +187,10 @@ struct CompareArgs {
     /// Also draw throughput per backend per shape as an SVG file, with the environment header.
     #[arg(long, value_name = "FILE.svg")]
     plot: Option<PathBuf>,
+    /// Also write the full JSON report (every figure, CPU time and spread included) to this
+    /// file, whatever `--format` says, from the same runs.
+    #[arg(long, value_name = "FILE.json")]
+    json: Option<PathBuf>,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -314,6 +318,7 @@ impl CompareArgs {
             base: self.common.apply(base).blocked_time(self.blocked_time),
             target_time: (!self.target_time.is_zero()).then_some(self.target_time),
             plot: self.plot.clone(),
+            json: self.json.clone(),
             output: self.output.output(),
         }
     }

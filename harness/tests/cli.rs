@@ -310,6 +310,7 @@ fn run_writes_csv_markdown_and_files() {
 #[test]
 fn compare_reports_ratios_and_draws_a_plot() {
     let plot = temp_path("compare.svg");
+    let json_path = temp_path("compare.json");
     let out = harness(&[
         "compare",
         "--topologies",
@@ -324,6 +325,8 @@ fn compare_reports_ratios_and_draws_a_plot() {
         "0",
         "--plot",
         plot.to_str().unwrap(),
+        "--json",
+        json_path.to_str().unwrap(),
     ]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let text = stdout(&out);
@@ -348,6 +351,21 @@ fn compare_reports_ratios_and_draws_a_plot() {
         "the environment is on the plot"
     );
     assert!(svg.contains("2:2") && svg.contains("flume"));
+    // --json records the same runs as the table, whatever --format says.
+    let record: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap())
+        .expect("--json writes JSON");
+    assert_eq!(record["command"], "compare");
+    let backends = registry::backends();
+    let rendezvous = backends
+        .iter()
+        .filter(|b| b.capabilities.rendezvous)
+        .count();
+    // seq, 1:1 and 2:2 at capacity 4, plus 1:1 and 2:2 at 0 where rendezvous is declared.
+    assert_eq!(
+        record["results"].as_array().unwrap().len(),
+        3 * backends.len() + 2 * rendezvous,
+        "{record}"
+    );
 
     let out = harness(&[
         "compare",
@@ -455,9 +473,14 @@ fn every_fault_ends_with_the_ledger_whole() {
 
 #[test]
 fn exit_code_1_for_io_errors() {
-    let out = tiny_run("crossbeam", &["--output", "/nonexistent-dir/report.txt"]);
+    // The path passes the check before the run; the write itself fails (no space left).
+    let out = tiny_run("crossbeam", &["--output", "/dev/full"]);
     assert_eq!(code(&out), 1);
-    assert!(stderr(&out).contains("--output"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--output: cannot write /dev/full"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -491,6 +514,17 @@ fn exit_code_2_for_usage_errors() {
     assert_usage_error(&["run", "--sequential", "--capacity", "0"], "--capacity");
     assert_usage_error(&["run", "--log-level", "[["], "--log-level");
     assert_usage_error(&["frobnicate"], "frobnicate");
+    // Output paths that could not be written are refused before anything runs.
+    assert_usage_error(
+        &["run", "--output", "/nonexistent-dir/report.txt"],
+        "--output: cannot write /nonexistent-dir/report.txt: the directory /nonexistent-dir does \
+         not exist",
+    );
+    assert_usage_error(&["compare", "--plot", "/nonexistent-dir/p.svg"], "--plot");
+    assert_usage_error(
+        &["compare", "--json", "/tmp"],
+        "--json: /tmp is a directory, not a file",
+    );
 }
 
 #[test]
