@@ -27,7 +27,8 @@ mod sealed {
 
 /// Storage for the buffered items of one buffer, in the order of its [`Discipline`].
 ///
-/// Sealed: the implementations are [`Ring`], [`Stack`] and [`Heap`].
+/// Sealed: the implementations are [`Ring`] and [`Stack`] (one [`Deque`] type, taken from
+/// either end) and [`Heap`].
 pub trait Container<T>: sealed::Sealed + Default + Send + 'static {
     /// The order items leave in, as the backend declares it.
     const DISCIPLINE: Discipline;
@@ -67,12 +68,16 @@ pub trait Container<T>: sealed::Sealed + Default + Send + 'static {
     }
 }
 
-/// First in, first out: a ring reserved to the capacity and never grown.
-pub struct Ring<T>(VecDeque<T>);
+/// A `VecDeque` reserved to the capacity and never grown, taken from the oldest end
+/// (`NEWEST_FIRST == false`: a ring) or the newest (`true`: a stack). Either way `force_send`
+/// evicts the oldest item, in constant time.
+pub struct Deque<T, const NEWEST_FIRST: bool>(VecDeque<T>);
 
-/// Last in, first out: a stack. It is a ring underneath, so that `force_send` can evict the
-/// oldest item (the bottom of the stack) in constant time.
-pub struct Stack<T>(VecDeque<T>);
+/// First in, first out: a ring.
+pub type Ring<T> = Deque<T, false>;
+
+/// Last in, first out: a stack.
+pub type Stack<T> = Deque<T, true>;
 
 /// Highest priority first, as the key `K` reads it; equal priorities leave oldest first.
 ///
@@ -88,17 +93,10 @@ pub struct Heap<T, K> {
     key: PhantomData<fn() -> K>,
 }
 
-impl<T> sealed::Sealed for Ring<T> {}
-impl<T> sealed::Sealed for Stack<T> {}
+impl<T, const NEWEST_FIRST: bool> sealed::Sealed for Deque<T, NEWEST_FIRST> {}
 impl<T, K> sealed::Sealed for Heap<T, K> {}
 
-impl<T> Default for Ring<T> {
-    fn default() -> Self {
-        Self(VecDeque::new())
-    }
-}
-
-impl<T> Default for Stack<T> {
+impl<T, const NEWEST_FIRST: bool> Default for Deque<T, NEWEST_FIRST> {
     fn default() -> Self {
         Self(VecDeque::new())
     }
@@ -114,8 +112,12 @@ impl<T, K> Default for Heap<T, K> {
     }
 }
 
-impl<T: Send + 'static> Container<T> for Ring<T> {
-    const DISCIPLINE: Discipline = Discipline::Fifo;
+impl<T: Send + 'static, const NEWEST_FIRST: bool> Container<T> for Deque<T, NEWEST_FIRST> {
+    const DISCIPLINE: Discipline = if NEWEST_FIRST {
+        Discipline::Lifo
+    } else {
+        Discipline::Fifo
+    };
 
     fn reserve(&mut self, capacity: usize) -> Result<(), TryReserveError> {
         self.0.try_reserve_exact(capacity)
@@ -130,7 +132,11 @@ impl<T: Send + 'static> Container<T> for Ring<T> {
     }
 
     fn pop(&mut self) -> Option<T> {
-        self.0.pop_front()
+        if NEWEST_FIRST {
+            self.0.pop_back()
+        } else {
+            self.0.pop_front()
+        }
     }
 
     fn evict(&mut self) -> Option<T> {
@@ -142,35 +148,12 @@ impl<T: Send + 'static> Container<T> for Ring<T> {
     }
 
     fn pop_into(&mut self, buf: &mut Vec<T>, n: usize) {
-        buf.extend(self.0.drain(..n));
-    }
-}
-
-impl<T: Send + 'static> Container<T> for Stack<T> {
-    const DISCIPLINE: Discipline = Discipline::Lifo;
-
-    fn reserve(&mut self, capacity: usize) -> Result<(), TryReserveError> {
-        self.0.try_reserve_exact(capacity)
-    }
-
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    fn push(&mut self, item: T) {
-        self.0.push_back(item);
-    }
-
-    fn pop(&mut self) -> Option<T> {
-        self.0.pop_back()
-    }
-
-    fn evict(&mut self) -> Option<T> {
-        self.0.pop_front()
-    }
-
-    fn extend(&mut self, items: impl Iterator<Item = T>) {
-        self.0.extend(items);
+        if NEWEST_FIRST {
+            let from = self.0.len() - n;
+            buf.extend(self.0.drain(from..).rev());
+        } else {
+            buf.extend(self.0.drain(..n));
+        }
     }
 }
 
@@ -206,15 +189,10 @@ impl<T: Send + 'static, K: PriorityKey> Container<T> for Heap<T, K> {
     }
 }
 
-impl<T> fmt::Debug for Ring<T> {
+impl<T, const NEWEST_FIRST: bool> fmt::Debug for Deque<T, NEWEST_FIRST> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Ring {{ len: {} }}", self.0.len())
-    }
-}
-
-impl<T> fmt::Debug for Stack<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Stack {{ len: {} }}", self.0.len())
+        let name = if NEWEST_FIRST { "Stack" } else { "Ring" };
+        write!(f, "{name} {{ len: {} }}", self.0.len())
     }
 }
 
