@@ -150,7 +150,7 @@
 //!   one-in-flight rule looked worse at 1:4 in two separate sets (0.28x against 0.81x, and
 //!   0.17x against 1.34x).
 //! - **A short spin, a few yields, then park** (64 spin hints, 4 yields). With no spin at
-//!   all, capacity 1 fell to 0.06-0.16x crossbeam with 4-10x the CPU per message: every
+//!   all, capacity 1 fell to 0.06-0.42x crossbeam with 1.4-5.7x the CPU per message: every
 //!   hand-off became a futex round trip. More yields (16 to 1024) and longer spins (128 to
 //!   512) moved capacity-1 ratios within the run-to-run noise (none reached 1.0x at 4:1, 1:4
 //!   or 16:16 in four interleaved sets), and 256 yields cost 4:1 at capacity 1024 (0.28x
