@@ -187,8 +187,9 @@
 //! `try_` operations.
 //!
 //! 1. **The conformance suite** (`tests/conformance.rs`, every item of the workspace's
-//!    catalogue, run against all three backends) and this crate's own tests of the rendezvous, batches and drops. Sizes scale
-//!    with `BUFFER_CONFORMANCE_SCALE`.
+//!    catalogue, run against all three backends) and this crate's own tests of the
+//!    containers, the rendezvous, batches and drops. Sizes scale with
+//!    `BUFFER_CONFORMANCE_SCALE`.
 //!    ```text
 //!    cargo test -p buffer-condvar
 //!    ```
