@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::compare::{Cell, CellOutcome, Matrix, ratio};
 use crate::env::Environment;
-use crate::measurement::Measurement;
+use crate::measurement::{CpuSummary, Measurement};
 use crate::workload::{DisplayDuration, ParseError, Policy};
 
 /// The version of the JSON layout. It changes when a field is renamed or removed.
@@ -266,7 +266,7 @@ impl Report {
             if let Some(rate) = describe_rate(m) {
                 row("rate", rate);
             }
-            row("cpu", describe_cpu(m));
+            row("cpu", describe_cpu(&m.cpu, m.repetitions.len()));
             row(
                 "latency",
                 m.latency.map_or_else(
@@ -1033,25 +1033,41 @@ fn percent(fraction: f64) -> String {
     }
 }
 
-fn describe_cpu(m: &Measurement) -> String {
-    if !m.cpu.available {
+/// The fewest clock ticks of CPU time from which the run table derives cores busy and ns/msg.
+const MIN_CPU_TICKS: f64 = 10.0;
+
+fn describe_cpu(cpu: &CpuSummary, repetitions: usize) -> String {
+    if !cpu.available {
         return "not available".to_owned();
     }
-    if m.cpu.user_s + m.cpu.sys_s == 0.0 {
+    if cpu.user_s + cpu.sys_s == 0.0 {
         return format!(
             "below the {} tick of /proc/self/stat over {} repetitions",
-            seconds(m.cpu.tick_s),
-            m.repetitions.len()
+            seconds(cpu.tick_s),
+            repetitions
+        );
+    }
+    // CPU time comes in whole clock ticks; over a short run a rate built on a handful of
+    // them would be off by a large factor either way, so it is not shown.
+    let ticks = ((cpu.user_s + cpu.sys_s) / cpu.tick_s).round();
+    if ticks < MIN_CPU_TICKS {
+        return format!(
+            "user {} + sys {} over {} repetitions: {ticks:.0} ticks of {}, too few for cores \
+             busy or ns/msg (run more messages)",
+            seconds(cpu.user_s),
+            seconds(cpu.sys_s),
+            repetitions,
+            seconds(cpu.tick_s)
         );
     }
     let mut text = format!(
         "user {} + sys {} over {} repetitions; {:.2} cores busy",
-        seconds(m.cpu.user_s),
-        seconds(m.cpu.sys_s),
-        m.repetitions.len(),
-        m.cpu.utilisation
+        seconds(cpu.user_s),
+        seconds(cpu.sys_s),
+        repetitions,
+        cpu.utilisation
     );
-    if let Some(ns) = m.cpu.ns_per_message {
+    if let Some(ns) = cpu.ns_per_message {
         let _ = write!(text, "; {ns:.0} ns/msg");
     }
     text
@@ -1177,6 +1193,44 @@ mod tests {
         assert_eq!("json".parse(), Ok(Format::Json));
         assert_eq!("md".parse(), Ok(Format::Markdown));
         assert!("xml".parse::<Format>().is_err());
+    }
+
+    #[test]
+    fn cpu_rates_need_enough_clock_ticks() {
+        let tick = CpuSummary {
+            user_s: 0.01,
+            sys_s: 0.0,
+            utilisation: 6.24,
+            ns_per_message: Some(1000.0),
+            available: true,
+            tick_s: 0.01,
+        };
+        assert_eq!(
+            describe_cpu(&tick, 1),
+            "user 10.00 ms + sys 0 ns over 1 repetitions: 1 ticks of 10.00 ms, too few for \
+             cores busy or ns/msg (run more messages)"
+        );
+        let enough = CpuSummary {
+            user_s: 0.09,
+            sys_s: 0.01,
+            utilisation: 1.5,
+            ns_per_message: Some(250.0),
+            ..tick
+        };
+        assert_eq!(
+            describe_cpu(&enough, 5),
+            "user 90.00 ms + sys 10.00 ms over 5 repetitions; 1.50 cores busy; 250 ns/msg"
+        );
+        assert_eq!(
+            describe_cpu(
+                &CpuSummary {
+                    user_s: 0.0,
+                    ..tick
+                },
+                2
+            ),
+            "below the 10.00 ms tick of /proc/self/stat over 2 repetitions"
+        );
     }
 
     #[test]
