@@ -271,6 +271,15 @@ impl<T, C: Container<T>> Shared<T, C> {
         }
     }
 
+    /// The hint a spinning sender waits for before it relocks: a quarter of the capacity free
+    /// (one slot below capacity 4). Relocking for every slot a receiver frees makes the
+    /// senders that are ahead contend for the lock with the receiver that is behind, one item
+    /// at a time; waiting for a run of free slots lets the receiver drain uncontended. Only the
+    /// spin phase reads it: a sender whose spin budget runs out relocks and takes any slot.
+    fn room_for_senders(&self) -> bool {
+        self.ready.load(Ordering::Relaxed) + self.capacity / 4 < self.capacity
+    }
+
     /// Parks on `condvar` until notified or, for [`Wait::Until`], until the deadline.
     pub(crate) fn park(condvar: &Condvar, st: &mut MutexGuard<'_, State<T, C>>, wait: Wait) {
         match wait {
@@ -325,8 +334,7 @@ impl<T, C: Container<T>> Shared<T, C> {
                 spun = true;
                 drop(st);
                 self.backoff(wait, || {
-                    self.ready.load(Ordering::Relaxed) < self.capacity
-                        || self.closed.load(Ordering::Relaxed)
+                    self.room_for_senders() || self.closed.load(Ordering::Relaxed)
                 });
                 st = self.state.lock();
                 continue;
@@ -465,8 +473,7 @@ impl<T, C: Container<T>> Shared<T, C> {
                 spun = true;
                 drop(st);
                 self.backoff(Wait::Forever, || {
-                    self.ready.load(Ordering::Relaxed) < self.capacity
-                        || self.closed.load(Ordering::Relaxed)
+                    self.room_for_senders() || self.closed.load(Ordering::Relaxed)
                 });
                 st = self.state.lock();
                 continue;
