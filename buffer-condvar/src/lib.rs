@@ -143,6 +143,12 @@
 //!   and 0.46x to 0.63x (989 to 675 ns per message) over 8 rounds at load average 7-8. The size
 //!   of the gain moved with the load; its direction held in every set; seq and 1:1 did not
 //!   move.
+//! - **No wake-up suppression at capacity 1.** A woken thread there finds one item or slot
+//!   at most, so it cannot run ahead while the others sleep, and waking one at a time puts a
+//!   whole wake-up latency on every hand-off. This is the cautious choice rather than a measured win: capacity-1
+//!   ratios moved up to 3x between runs of identical code, and the only signal was that the
+//!   one-in-flight rule looked worse at 1:4 in two separate sets (0.28x against 0.81x, and
+//!   0.17x against 1.34x).
 //! - **A spinning sender waits for a quarter of the capacity to be free before it relocks**
 //!   (the spin hint only; a sender whose budget runs out takes any slot). Relocking for every
 //!   slot a receiver frees kept four producers contending for the lock with the one consumer,
@@ -151,12 +157,6 @@
 //!   CPU 946 and 770 to 381 and 252 ns per message, spread 3.3 and 2.3 to 1.3 and 1.1), 4:1 at
 //!   capacity 64 from 0.23x to 1.12x, 1:1 at 1024 from 0.92x to 1.46x and 0.91x to 1.08x, and
 //!   4:4 and 16:16 at 64 and 1024 rose too. Below capacity 4 the hint is unchanged.
-//! - **Not at capacity 1.** A woken thread there finds one item or slot at most, so it cannot
-//!   run ahead while the others sleep, and waking one at a time puts a whole wake-up latency
-//!   on every hand-off. This is the cautious choice rather than a measured win: capacity-1
-//!   ratios moved up to 3x between runs of identical code, and the only signal was that the
-//!   one-in-flight rule looked worse at 1:4 in two separate sets (0.28x against 0.81x, and
-//!   0.17x against 1.34x).
 //! - **A short spin, a few yields, then park** (64 spin hints, 4 yields). With no spin at
 //!   all, capacity 1 fell to 0.06-0.42x crossbeam with 1.4-5.7x the CPU per message: every
 //!   hand-off became a futex round trip. More yields (16 to 1024) and longer spins (128 to
