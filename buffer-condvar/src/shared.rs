@@ -311,19 +311,7 @@ impl<T, C: Container<T>> Shared<T, C> {
                 return Err(SendTimeoutError::Disconnected(item));
             }
             if st.items.len() < self.capacity {
-                st.items.push(item);
-                self.publish(&st);
-                let wake_receiver = st.signal_receiver(self.one_in_flight());
-                // Pass the baton: room is left and a sender is parked (invariant 5).
-                let wake_sender =
-                    st.items.len() < self.capacity && st.signal_sender(self.one_in_flight());
-                drop(st);
-                if wake_receiver {
-                    self.not_empty.notify_one();
-                }
-                if wake_sender {
-                    self.not_full.notify_one();
-                }
+                self.push_and_wake(st, item);
                 return Ok(());
             }
             if wait.expired() {
@@ -367,10 +355,16 @@ impl<T, C: Container<T>> Shared<T, C> {
         } else {
             st.items.evict()
         };
+        self.push_and_wake(st, item);
+        Ok(evicted)
+    }
+
+    /// Inserts `item` into a ring with room, unlocks, and sends the notifications owed: one
+    /// receiver, and one more sender if room is left (passing the baton, invariant 5).
+    fn push_and_wake(&self, mut st: MutexGuard<'_, State<T, C>>, item: T) {
         st.items.push(item);
         self.publish(&st);
         let wake_receiver = st.signal_receiver(self.one_in_flight());
-        // An insertion without eviction took a slot; pass the baton as `send_ring` does.
         let wake_sender = st.items.len() < self.capacity && st.signal_sender(self.one_in_flight());
         drop(st);
         if wake_receiver {
@@ -379,7 +373,6 @@ impl<T, C: Container<T>> Shared<T, C> {
         if wake_sender {
             self.not_full.notify_one();
         }
-        Ok(evicted)
     }
 
     /// Receives one item from the ring, waiting for one as `wait` allows.
