@@ -80,8 +80,8 @@ pub enum CapacityError {
         /// The backend's `NAME`.
         backend: &'static str,
     },
-    /// The storage for this many items would not fit in the address space, or could not be
-    /// allocated.
+    /// The capacity is above [`MAX_CAPACITY`](crate::MAX_CAPACITY), or the storage for this
+    /// many items would not fit in the address space, or could not be allocated.
     TooLarge {
         /// The capacity that was requested.
         capacity: usize,

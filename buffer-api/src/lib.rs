@@ -386,13 +386,30 @@ pub trait PriorityKey: 'static {
     fn priority(item: &dyn Any) -> u64;
 }
 
+/// The largest capacity any backend accepts, whatever the payload: 2^56 slots.
+///
+/// Above it [`check_capacity`] refuses every request with [`CapacityError::TooLarge`], so a
+/// zero-sized payload, whose items take no memory, meets the same limit on every backend. The
+/// bound is chosen so that a slot array of up to 127 bytes per slot (an item plus whatever a
+/// backend stores beside it) still fits the address space below it: there, whether a capacity
+/// is accepted depends only on the memory the backend really reserves up front.
+pub const MAX_CAPACITY: usize = 1 << 56;
+
 /// Checks a requested capacity against a backend's capabilities and the address space, the
 /// same way for every backend.
 ///
-/// Capacity 0 needs [`Capabilities::rendezvous`]. Any other capacity must be allocatable as
-/// `capacity` slots of `T`: a request whose size overflows `isize::MAX` bytes is refused without
-/// allocating, and a large request is probed with a fallible reservation that is released at
-/// once, so an impossible capacity becomes [`CapacityError::TooLarge`] instead of an abort.
+/// Capacity 0 needs [`Capabilities::rendezvous`]. Any other capacity must be at most
+/// [`MAX_CAPACITY`] and allocatable as `capacity` slots of `T`: a request whose size overflows
+/// `isize::MAX` bytes is refused without allocating, and a large request is probed with a
+/// fallible reservation that is released at once, so an impossible capacity becomes
+/// [`CapacityError::TooLarge`] instead of an abort.
+///
+/// `T` is the slot type the backend really allocates up front, one per unit of capacity: the
+/// payload itself for a backend that stores bare items, or the payload with whatever the backend
+/// stores beside it (crossbeam's array flavour keeps a stamp in each slot, so its adapter passes
+/// `(AtomicUsize, T)`). Sizing the check with a slot smaller than the real one lets an
+/// impossible capacity through to an allocation that aborts. A zero-sized slot counts as one
+/// byte, and its probe allocates nothing.
 ///
 /// # Errors
 ///
@@ -413,9 +430,10 @@ pub fn check_capacity<T>(
         };
     }
     let slot = std::mem::size_of::<T>().max(1);
-    let fits = capacity
-        .checked_mul(slot)
-        .is_some_and(|bytes| bytes <= isize::MAX as usize);
+    let fits = capacity <= MAX_CAPACITY
+        && capacity
+            .checked_mul(slot)
+            .is_some_and(|bytes| bytes <= isize::MAX as usize);
     if !fits {
         return Err(CapacityError::TooLarge { capacity });
     }

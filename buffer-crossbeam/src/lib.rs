@@ -28,6 +28,7 @@
 //! ```
 
 use std::fmt;
+use std::marker::PhantomData;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
@@ -69,17 +70,20 @@ impl Backend for Crossbeam {
             gate: CloseGate::new(),
             wake_tx: Mutex::new(Some(wake_tx)),
             wake_rx,
-            producers: AtomicUsize::new(1),
-            consumers: AtomicUsize::new(1),
+            producers: AtomicUsize::new(0),
+            consumers: AtomicUsize::new(0),
         });
         let lane = shared.gate.lane();
         Ok((
             Producer {
                 tx,
                 lane,
-                shared: Arc::clone(&shared),
+                shared: Member::join(&shared),
             },
-            Consumer { rx, shared },
+            Consumer {
+                rx,
+                shared: Member::join(&shared),
+            },
         ))
     }
 }
@@ -92,7 +96,9 @@ type ArraySlot<T> = (AtomicUsize, T);
 /// What every handle of one buffer shares: the close gate, the wakeup and the handle counts.
 ///
 /// It holds no clone of the data channel's `Sender` or `Receiver`, so dropping the handles of one
-/// side still disconnects natively.
+/// side still disconnects natively. The counts are kept by each handle's [`Member`], which
+/// uncounts the handle only after its crossbeam endpoint is gone: a count of 0 means crossbeam
+/// has disconnected that side.
 struct Shared {
     gate: CloseGate,
     /// Dropped on close, which disconnects `wake_rx` and wakes every select waiting on it.
@@ -134,15 +140,88 @@ impl Shared {
 /// Each clone has its own lane, so producer threads that each hold a clone do not contend on
 /// the gate; threads sharing one handle by reference share its counter.
 pub struct Producer<T> {
+    // Field order matters: `tx` is dropped before `shared` takes this handle out of the count
+    // (see `Member`).
     tx: cb::Sender<T>,
     lane: Lane,
-    shared: Arc<Shared>,
+    shared: Member<Producers>,
 }
 
 /// The receiving handle of a [`Crossbeam`] buffer: a `crossbeam_channel::Receiver`.
 pub struct Consumer<T> {
+    // Field order matters: `rx` is dropped before `shared` takes this handle out of the count
+    // (see `Member`).
     rx: cb::Receiver<T>,
+    shared: Member<Consumers>,
+}
+
+/// One handle's place in the count of its side: counted when made or cloned, uncounted when
+/// dropped.
+///
+/// It is the handle's last field, so Rust drops it after the handle's crossbeam `Sender` or
+/// `Receiver`. The count therefore reaches 0 only once crossbeam has disconnected the channel,
+/// and whoever reads 0 (`close`, `is_closed`) finds every later send refused by crossbeam
+/// itself. Counting in the handle's own `Drop` would open a window in which the count says
+/// "gone" while the channel still accepts sends that nobody will receive.
+struct Member<S: Side> {
     shared: Arc<Shared>,
+    side: PhantomData<S>,
+}
+
+/// Which count of [`Shared`] a [`Member`] belongs to.
+trait Side {
+    fn count(shared: &Shared) -> &AtomicUsize;
+}
+
+/// The producer side.
+struct Producers;
+
+/// The consumer side.
+struct Consumers;
+
+impl Side for Producers {
+    fn count(shared: &Shared) -> &AtomicUsize {
+        &shared.producers
+    }
+}
+
+impl Side for Consumers {
+    fn count(shared: &Shared) -> &AtomicUsize {
+        &shared.consumers
+    }
+}
+
+impl<S: Side> Member<S> {
+    /// Counts one more handle of side `S`.
+    fn join(shared: &Arc<Shared>) -> Self {
+        S::count(shared).fetch_add(1, Ordering::Relaxed);
+        Self {
+            shared: Arc::clone(shared),
+            side: PhantomData,
+        }
+    }
+}
+
+impl<S: Side> Clone for Member<S> {
+    fn clone(&self) -> Self {
+        Self::join(&self.shared)
+    }
+}
+
+impl<S: Side> Drop for Member<S> {
+    fn drop(&mut self) {
+        // Release: the handle's crossbeam endpoint was dropped before this, and whoever
+        // acquires the 0 sees the channel disconnected.
+        S::count(&self.shared).fetch_sub(1, Ordering::Release);
+    }
+}
+
+impl<S: Side> std::ops::Deref for Member<S> {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.shared
+    }
 }
 
 impl<T> Producer<T> {
@@ -349,34 +428,20 @@ impl<T: Send + 'static> Handle for Consumer<T> {
 
 impl<T> Clone for Producer<T> {
     fn clone(&self) -> Self {
-        self.shared.producers.fetch_add(1, Ordering::Relaxed);
         Self {
             tx: self.tx.clone(),
             lane: self.shared.gate.lane(),
-            shared: Arc::clone(&self.shared),
+            shared: self.shared.clone(),
         }
     }
 }
 
 impl<T> Clone for Consumer<T> {
     fn clone(&self) -> Self {
-        self.shared.consumers.fetch_add(1, Ordering::Relaxed);
         Self {
             rx: self.rx.clone(),
-            shared: Arc::clone(&self.shared),
+            shared: self.shared.clone(),
         }
-    }
-}
-
-impl<T> Drop for Producer<T> {
-    fn drop(&mut self) {
-        self.shared.producers.fetch_sub(1, Ordering::Release);
-    }
-}
-
-impl<T> Drop for Consumer<T> {
-    fn drop(&mut self) {
-        self.shared.consumers.fetch_sub(1, Ordering::Release);
     }
 }
 

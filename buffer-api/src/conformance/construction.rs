@@ -255,3 +255,36 @@ pub fn item08_len_exact_single_thread<B: Backend>() {
         }
     }
 }
+
+/// Item 48: zero-sized payloads meet the same capacity rule on every backend. A capacity above
+/// [`MAX_CAPACITY`](crate::MAX_CAPACITY) is refused with [`CapacityError::TooLarge`] even though
+/// its items would take no memory, and a large capacity below it that needs no memory per item
+/// is accepted and works.
+pub fn item48_zero_sized_capacity<B: Backend>() {
+    for capacity in [crate::MAX_CAPACITY + 1, usize::MAX / 2] {
+        assert_eq!(
+            B::bounded::<()>(capacity).err(),
+            Some(CapacityError::TooLarge { capacity }),
+            "{}: bounded::<()>({capacity})",
+            B::NAME
+        );
+    }
+    let capacity = 1 << 20;
+    let (p, q) = new_buffer::<B, ()>(capacity);
+    assert_eq!(
+        p.capacity(),
+        capacity,
+        "{}: capacity of a ZST buffer",
+        B::NAME
+    );
+    for _ in 0..3 {
+        assert_eq!(p.try_send(()), Ok(()), "{}: try_send(())", B::NAME);
+    }
+    assert_eq!(q.len(), 3, "{}: len of a ZST buffer", B::NAME);
+    assert_eq!(
+        q.try_recv(),
+        Ok(()),
+        "{}: try_recv of a ZST buffer",
+        B::NAME
+    );
+}

@@ -1,6 +1,8 @@
-//! The conformance suite: every behaviour of the catalogue (`CONFORMANCE.md`, items 1-44), and
-//! items 45-46 for the drop-oldest policy ([`Producer::force_send`](crate::Producer::force_send)),
-//! written once as generic functions over [`Backend`](crate::Backend).
+//! The conformance suite: every behaviour of the catalogue (items 1-44), items 45-46 for the
+//! drop-oldest policy ([`Producer::force_send`](crate::Producer::force_send)), item 47 (a buffer
+//! reported closed stays closed, raced against the last consumer's drop) and item 48 (the
+//! capacity limit for zero-sized payloads), written once as generic functions over
+//! [`Backend`](crate::Backend).
 //!
 //! A backend's test crate runs all of it with one line:
 //!
@@ -36,6 +38,7 @@
 mod support;
 
 mod close;
+mod closed_is_final;
 mod construction;
 mod discipline;
 mod drops;
@@ -50,6 +53,7 @@ pub use support::{
 };
 
 pub use close::*;
+pub use closed_is_final::*;
 pub use construction::*;
 pub use discipline::*;
 pub use drops::*;
@@ -118,6 +122,8 @@ macro_rules! conformance_suite {
             item44_discipline_concurrent_fill,
             item45_force_send_one_thread,
             item46_force_send_exactly_once,
+            item47_closed_is_final,
+            item48_zero_sized_capacity,
         }
     };
 }

@@ -1,0 +1,55 @@
+//! Item 47: once a handle has reported the buffer closed, it stays closed for every handle.
+//!
+//! An adapter that counts handles beside the wrapped crate's own disconnect has a window: the
+//! count can reach zero before the crate has disconnected. In that window `is_closed()` says
+//! `true`, `close()` finds nothing left to close, and a send still lands in a channel that no one
+//! will ever read. The window is a few instructions wide, so the item runs the race many times.
+
+use std::hint;
+use std::thread;
+
+use super::support::{new_buffer, scaled};
+use crate::{Backend, Handle, Producer, SendError, TrySendError};
+
+/// Item 47: the last consumer is dropped on another thread; a producer that sees `is_closed()`
+/// then gets `false` from `close()` (the buffer is closed already) and `Disconnected` from
+/// `try_send` and `send`, each with its own item handed back. Repeated 3000 times.
+pub fn item47_closed_is_final<B: Backend>() {
+    let mut accepted = 0;
+    let rounds = scaled(3000);
+    for _ in 0..rounds {
+        let (p, q) = new_buffer::<B, u64>(4);
+        let dropper = thread::spawn(move || drop(q));
+        while !p.is_closed() {
+            hint::spin_loop();
+        }
+        let closed = p.close();
+        let tried = p.try_send(7);
+        let sent = p.send(8);
+        if let Err(panic) = dropper.join() {
+            std::panic::resume_unwind(panic);
+        }
+        assert!(
+            !closed,
+            "{}: close() returned true after is_closed() said the buffer was closed",
+            B::NAME
+        );
+        match (tried, sent) {
+            (Err(TrySendError::Disconnected(7)), Err(SendError(8))) => {}
+            (tried, sent) => {
+                accepted += usize::from(tried.is_ok()) + usize::from(sent.is_ok());
+                assert!(
+                    matches!(tried, Ok(()) | Err(TrySendError::Disconnected(7))),
+                    "{}: try_send after close gave {tried:?}",
+                    B::NAME
+                );
+            }
+        }
+    }
+    assert_eq!(
+        accepted,
+        0,
+        "{}: {accepted} sends in {rounds} rounds were accepted after is_closed() said closed",
+        B::NAME
+    );
+}
