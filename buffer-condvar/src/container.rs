@@ -33,6 +33,17 @@ pub trait Container<T>: sealed::Sealed + Default + Send + 'static {
     /// The order items leave in, as the backend declares it.
     const DISCIPLINE: Discipline;
 
+    /// What the container stores for one item: the item itself, or the item with what the
+    /// container must know of it (its priority).
+    type Entry: Send;
+
+    /// Prepares `item` for storage. The shared code calls it *before* it takes the lock,
+    /// because it may run user code (a [`PriorityKey`]) that can panic or touch the buffer.
+    fn entry(item: T) -> Self::Entry;
+
+    /// The item of an entry that was never stored (the send failed); runs no user code.
+    fn into_item(entry: Self::Entry) -> T;
+
     /// Reserves room for `capacity` items up front, where the container can.
     ///
     /// # Errors
@@ -48,8 +59,8 @@ pub trait Container<T>: sealed::Sealed + Default + Send + 'static {
         self.len() == 0
     }
 
-    /// Stores `item`; the caller has checked that there is room.
-    fn push(&mut self, item: T);
+    /// Stores `entry`; the caller has checked that there is room.
+    fn push(&mut self, entry: Self::Entry);
 
     /// Removes the item that leaves next.
     fn pop(&mut self) -> Option<T>;
@@ -57,9 +68,9 @@ pub trait Container<T>: sealed::Sealed + Default + Send + 'static {
     /// Removes the item `force_send` sheds to make room.
     fn evict(&mut self) -> Option<T>;
 
-    /// Stores every item of `items`, in order; the caller has checked that they fit.
-    fn extend(&mut self, items: impl Iterator<Item = T>) {
-        items.for_each(|item| self.push(item));
+    /// Stores every entry of `entries`, in order; the caller has checked that they fit.
+    fn extend(&mut self, entries: impl Iterator<Item = Self::Entry>) {
+        entries.for_each(|entry| self.push(entry));
     }
 
     /// Moves the next `n` items (at most `len()`) into `buf`, in the order they leave.
@@ -83,7 +94,8 @@ pub type Stack<T> = Deque<T, true>;
 ///
 /// Items are kept in a B-tree under (priority, arrival number), which gives both ends a
 /// logarithmic-time way out: the highest priority for receivers, the lowest for `force_send`.
-/// Its nodes are allocated as it grows (under the lock); it cannot be reserved up front.
+/// Its nodes are allocated as it grows (under the lock); it cannot be reserved up front. The
+/// priority is read by [`Container::entry`], outside the lock, so the key never runs under it.
 pub struct Heap<T, K> {
     /// Ordered by priority, then newest first within one priority, so that the last entry is
     /// the oldest item of the highest priority.
@@ -119,6 +131,16 @@ impl<T: Send + 'static, const NEWEST_FIRST: bool> Container<T> for Deque<T, NEWE
         Discipline::Fifo
     };
 
+    type Entry = T;
+
+    fn entry(item: T) -> T {
+        item
+    }
+
+    fn into_item(entry: T) -> T {
+        entry
+    }
+
     fn reserve(&mut self, capacity: usize) -> Result<(), TryReserveError> {
         self.0.try_reserve_exact(capacity)
     }
@@ -143,8 +165,8 @@ impl<T: Send + 'static, const NEWEST_FIRST: bool> Container<T> for Deque<T, NEWE
         self.0.pop_front()
     }
 
-    fn extend(&mut self, items: impl Iterator<Item = T>) {
-        self.0.extend(items);
+    fn extend(&mut self, entries: impl Iterator<Item = T>) {
+        self.0.extend(entries);
     }
 
     fn pop_into(&mut self, buf: &mut Vec<T>, n: usize) {
@@ -160,6 +182,17 @@ impl<T: Send + 'static, const NEWEST_FIRST: bool> Container<T> for Deque<T, NEWE
 impl<T: Send + 'static, K: PriorityKey> Container<T> for Heap<T, K> {
     const DISCIPLINE: Discipline = Discipline::Priority;
 
+    /// The item with its priority, read once by the key.
+    type Entry = (u64, T);
+
+    fn entry(item: T) -> (u64, T) {
+        (K::priority(&item as &dyn Any), item)
+    }
+
+    fn into_item((_, item): (u64, T)) -> T {
+        item
+    }
+
     /// Checks that `capacity` entries could be addressed; the tree allocates as it grows.
     fn reserve(&mut self, capacity: usize) -> Result<(), TryReserveError> {
         Vec::<((u64, Reverse<u64>), T)>::new()
@@ -171,8 +204,7 @@ impl<T: Send + 'static, K: PriorityKey> Container<T> for Heap<T, K> {
         self.items.len()
     }
 
-    fn push(&mut self, item: T) {
-        let priority = K::priority(&item as &dyn Any);
+    fn push(&mut self, (priority, item): (u64, T)) {
         self.items.insert((priority, Reverse(self.next)), item);
         self.next += 1;
     }
@@ -243,7 +275,11 @@ mod tests {
     #[test]
     fn heap_takes_the_highest_priority_first_and_keeps_fifo_among_equals() {
         let mut heap = Heap::<(u64, char), ByValue>::default();
-        heap.extend([(1, 'a'), (5, 'b'), (1, 'c'), (5, 'd'), (3, 'e')].into_iter());
+        heap.extend(
+            [(1, 'a'), (5, 'b'), (1, 'c'), (5, 'd'), (3, 'e')]
+                .map(Heap::<_, ByValue>::entry)
+                .into_iter(),
+        );
         assert_eq!(
             drain(&mut heap),
             [(5, 'b'), (5, 'd'), (3, 'e'), (1, 'a'), (1, 'c')]
@@ -253,7 +289,11 @@ mod tests {
     #[test]
     fn heap_evicts_the_oldest_of_the_lowest_priority() {
         let mut heap = Heap::<(u64, char), ByValue>::default();
-        heap.extend([(2, 'a'), (1, 'b'), (9, 'c'), (1, 'd')].into_iter());
+        heap.extend(
+            [(2, 'a'), (1, 'b'), (9, 'c'), (1, 'd')]
+                .map(Heap::<_, ByValue>::entry)
+                .into_iter(),
+        );
         assert_eq!(heap.evict(), Some((1, 'b')));
         assert_eq!(heap.evict(), Some((1, 'd')));
         assert_eq!(heap.evict(), Some((2, 'a')));
@@ -264,7 +304,7 @@ mod tests {
     #[test]
     fn heap_ranks_unknown_payloads_equal_so_they_stay_fifo() {
         let mut heap = Heap::<&str, ByValue>::default();
-        heap.extend(["x", "y", "z"].into_iter());
+        heap.extend(["x", "y", "z"].map(Heap::<_, ByValue>::entry).into_iter());
         assert_eq!(drain(&mut heap), ["x", "y", "z"]);
     }
 }

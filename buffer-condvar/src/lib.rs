@@ -88,9 +88,13 @@
 //!    it inserts, in the same critical section.
 //! 2. `disconnected` never returns to false. Once it is set no item enters the buffer, and at
 //!    capacity 0 no receiver takes an offer (the offering senders get their items back).
-//! 3. No user value is dropped while the lock is held: an item leaves the state only by being
-//!    moved into a local or a caller's buffer, and the items dropped on the last consumer's
-//!    departure are moved out and dropped after unlocking and after everyone is woken.
+//! 3. No user code runs while the lock is held. No user value is dropped under it: an item
+//!    leaves the state only by being moved into a local or a caller's buffer, and the items
+//!    dropped on the last consumer's departure are moved out and dropped after unlocking and
+//!    after everyone is woken. The priority key reads each item before the lock is taken
+//!    (`Container::entry`), so a key that panics, or an item that touches the buffer from its
+//!    `Drop` while a panic unwinds, finds the lock free. A key that panics on one item of a
+//!    `send_batch` panics the caller before any item of the batch is buffered.
 //! 4. `send_waiters` / `recv_waiters` count exactly the threads between "about to park" and
 //!    "relocked after parking" on `not_full` / `not_empty`. A thread parks only after checking
 //!    its predicate under the lock, so a notification sent when the count is zero is never

@@ -303,20 +303,22 @@ impl<T, C: Container<T>> Shared<T, C> {
 
     /// Sends one item into the ring, waiting for room as `wait` allows.
     pub(crate) fn send_ring(&self, item: T, wait: Wait) -> Result<(), SendTimeoutError<T>> {
+        // Before the lock: it may run user code (invariant 3).
+        let entry = C::entry(item);
         let mut st = self.state.lock();
         let mut spun = false;
         loop {
             if st.disconnected {
                 drop(st);
-                return Err(SendTimeoutError::Disconnected(item));
+                return Err(SendTimeoutError::Disconnected(C::into_item(entry)));
             }
             if st.items.len() < self.capacity {
-                self.push_and_wake(st, item);
+                self.push_and_wake(st, entry);
                 return Ok(());
             }
             if wait.expired() {
                 drop(st);
-                return Err(SendTimeoutError::Timeout(item));
+                return Err(SendTimeoutError::Timeout(C::into_item(entry)));
             }
             if !spun {
                 spun = true;
@@ -334,7 +336,7 @@ impl<T, C: Container<T>> Shared<T, C> {
             #[cfg(mutant_if_wait)]
             if !st.disconnected && st.items.len() == self.capacity {
                 // Mutant: `if` instead of `while`. Trusts the wake-up and sends into a full ring.
-                st.items.push(item);
+                st.items.push(entry);
                 self.publish(&st);
                 return Ok(());
             }
@@ -345,24 +347,26 @@ impl<T, C: Container<T>> Shared<T, C> {
     /// container sheds and inserts `item` in the same critical section, and returns the
     /// evicted item (moved out, dropped by the caller if at all, never under the lock).
     pub(crate) fn force_send_ring(&self, item: T) -> Result<Option<T>, ForceSendError<T>> {
+        // Before the lock: it may run user code (invariant 3).
+        let entry = C::entry(item);
         let mut st = self.state.lock();
         if st.disconnected {
             drop(st);
-            return Err(ForceSendError::Disconnected(item));
+            return Err(ForceSendError::Disconnected(C::into_item(entry)));
         }
         let evicted = if st.items.len() < self.capacity {
             None
         } else {
             st.items.evict()
         };
-        self.push_and_wake(st, item);
+        self.push_and_wake(st, entry);
         Ok(evicted)
     }
 
-    /// Inserts `item` into a ring with room, unlocks, and sends the notifications owed: one
-    /// receiver, and one more sender if room is left (passing the baton, invariant 5).
-    fn push_and_wake(&self, mut st: MutexGuard<'_, State<T, C>>, item: T) {
-        st.items.push(item);
+    /// Inserts `entry` into a container with room, unlocks, and sends the notifications owed:
+    /// one receiver, and one more sender if room is left (passing the baton, invariant 5).
+    fn push_and_wake(&self, mut st: MutexGuard<'_, State<T, C>>, entry: C::Entry) {
+        st.items.push(entry);
         self.publish(&st);
         let wake_receiver = st.signal_receiver(self.one_in_flight());
         let wake_sender = st.items.len() < self.capacity && st.signal_sender(self.one_in_flight());
@@ -423,8 +427,15 @@ impl<T, C: Container<T>> Shared<T, C> {
 
     /// Sends a collected batch into the ring: as many items as fit per lock round trip,
     /// waiting for room in between.
+    ///
+    /// Every entry is prepared before the lock is first taken, so a key that panics on one
+    /// item of the batch panics the caller before anything is buffered: none of the batch is
+    /// sent, and every item of it is dropped once, while unwinding, outside the lock.
     pub(crate) fn send_batch_ring(&self, items: Vec<T>) -> Result<(), SendBatchError<T>> {
-        let mut rest = items.into_iter();
+        // Before the lock: it may run user code (invariant 3). Reuses the allocation where
+        // an entry is the bare item.
+        let entries: Vec<C::Entry> = items.into_iter().map(C::entry).collect();
+        let mut rest = entries.into_iter();
         if rest.len() == 0 {
             return Ok(());
         }
@@ -436,7 +447,7 @@ impl<T, C: Container<T>> Shared<T, C> {
                 drop(st);
                 return Err(SendBatchError {
                     sent,
-                    unsent: rest.collect(),
+                    unsent: rest.map(C::into_item).collect(),
                 });
             }
             let n = (self.capacity - st.items.len()).min(rest.len());
@@ -481,8 +492,9 @@ impl<T, C: Container<T>> Shared<T, C> {
     /// Waits for at least one item, then moves up to `max` (>= 1) items into `buf` in one
     /// lock round trip.
     pub(crate) fn recv_batch_ring(&self, buf: &mut Vec<T>, max: usize) -> Result<usize, RecvError> {
-        // Reserve before locking, so the move under the lock does not allocate.
-        buf.reserve(max.min(self.capacity));
+        // Reserve before locking what is there now (not what is asked: `max` may be huge), so
+        // the move under the lock rarely allocates.
+        buf.reserve(max.min(self.ready.load(Ordering::Relaxed)));
         let mut st = self.state.lock();
         let mut spun = false;
         loop {

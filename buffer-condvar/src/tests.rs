@@ -450,6 +450,27 @@ fn send_batch_larger_than_capacity_arrives_in_order() {
     });
 }
 
+/// `recv_batch` reserves room for what is buffered, not for what is asked: one item from a
+/// buffer of capacity 2^20 with `max = usize::MAX` must not grow the caller's `Vec` to 2^20.
+#[test]
+fn recv_batch_reserves_what_is_there_not_what_is_asked() {
+    watchdog(
+        "recv_batch_reserves_what_is_there_not_what_is_asked",
+        || {
+            let (tx, rx) = buffer::<u64>(1 << 20);
+            tx.send(7).expect("open");
+            let mut buf = Vec::new();
+            assert_eq!(rx.recv_batch(&mut buf, usize::MAX), Ok(1));
+            assert_eq!(buf, [7]);
+            assert!(
+                buf.capacity() < 1 << 10,
+                "one item grew the Vec to {} slots",
+                buf.capacity()
+            );
+        },
+    );
+}
+
 #[test]
 fn recv_batch_takes_at_most_max_and_leaves_buf_alone_on_error() {
     watchdog(
