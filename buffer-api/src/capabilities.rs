@@ -11,6 +11,10 @@ pub enum Support {
     /// The adapter builds it on top of operations the wrapped crate does provide. Behaviour is
     /// the same; the cost may differ.
     Emulated,
+    /// Not offered. Only [`Capabilities::close`] may be unsupported: `close()` stays callable,
+    /// returns `false` and changes nothing, and `is_closed()` reports only disconnection (every
+    /// handle of one side dropped). Every other feature of the contract must be provided.
+    Unsupported,
 }
 
 /// The order in which buffered items leave the buffer.
@@ -42,7 +46,9 @@ pub struct Capabilities {
     /// receiver owns the item. Without it, `bounded(0)` returns
     /// [`CapacityError::RendezvousUnsupported`](crate::CapacityError::RendezvousUnsupported).
     pub rendezvous: bool,
-    /// How `close()` is provided.
+    /// How `close()` is provided, or [`Support::Unsupported`] for a backend that offers the
+    /// wrapped crate as it is, which has no close (dropping every handle of one side still
+    /// disconnects).
     pub close: Support,
     /// How `send_batch` and `recv_batch` are provided.
     pub batch: Support,
@@ -50,6 +56,19 @@ pub struct Capabilities {
     pub discipline: Discipline,
     /// When buffered items are dropped after the last consumer handle goes.
     pub buffered_drop: BufferedDrop,
+    /// How a blocked or timed operation waits: [`Support::Native`] when every wait is the
+    /// wrapped crate's own parking, [`Support::Emulated`] when some wait polls (the adapter
+    /// retries in slices, or sleeps between attempts). A polling wait answers late by up to one
+    /// slice and costs wake-ups while it waits.
+    pub blocking: Support,
+    /// How several consumer handles share the buffer: [`Support::Native`] for a crate whose
+    /// receiver is itself multi-consumer, [`Support::Emulated`] for one receiver shared behind
+    /// a lock, where a receive holds the lock for as long as it waits.
+    pub consumers: Support,
+    /// How [`Handle::len`](crate::Handle::len) is provided: [`Support::Native`] from the
+    /// crate's own count, [`Support::Emulated`] from a counter the adapter keeps beside it
+    /// (exact on one thread, a moment behind under concurrency, never above the capacity).
+    pub len: Support,
     /// Whether [`Producer::force_send`](crate::Producer::force_send) is offered: on a full
     /// buffer, evict the oldest item and insert the new one in one atomic step. A backend that
     /// cannot do both under one synchronisation step declares `false` and keeps the provided
@@ -63,6 +82,11 @@ impl Capabilities {
     pub fn preserves_producer_order(&self) -> bool {
         self.discipline == Discipline::Fifo
     }
+
+    /// Whether `close()` does anything: false for [`Support::Unsupported`].
+    pub fn closes(&self) -> bool {
+        self.close != Support::Unsupported
+    }
 }
 
 impl fmt::Display for Support {
@@ -70,6 +94,7 @@ impl fmt::Display for Support {
         f.write_str(match self {
             Self::Native => "native",
             Self::Emulated => "emulated",
+            Self::Unsupported => "unsupported",
         })
     }
 }

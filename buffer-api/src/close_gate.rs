@@ -46,6 +46,17 @@
 //! Holding a pass while blocked is fine, including at capacity 0 (rendezvous): `close` fires the
 //! wakeup *before* it waits, so the blocked send returns and drops its pass.
 //!
+//! # A crate that cannot wait on a wake-up
+//!
+//! `fire` must wake every thread blocked in the wrapped crate. An adapter that can wait on two
+//! things at once (crossbeam's `Select` over the operation and a wake-up channel that `fire`
+//! disconnects) blocks exactly as long as it must. A crate without such a wait (flume's selector
+//! loses items; std has none) blocks in slices of the crate's own timed operation instead and
+//! looks at [`CloseGate::is_closed`] or [`CloseGate::phase`] between slices, with a `fire` that
+//! does nothing. A close then reaches a blocked thread within one slice, and the adapter should
+//! declare `blocking: Support::Emulated`. Holding a [`Pass`] across the slices is what keeps the
+//! close exact: the closer waits for the sliced send to give up.
+//!
 //! # Cost
 //!
 //! One uncontended atomic increment and one decrement per send, on a cache line owned by the

@@ -93,6 +93,8 @@
 //! #     const CAPABILITIES: buffer_api::Capabilities = buffer_api::Capabilities {
 //! #         rendezvous: false, close: buffer_api::Support::Native, batch: buffer_api::Support::Emulated,
 //! #         discipline: buffer_api::Discipline::Fifo, buffered_drop: buffer_api::BufferedDrop::OnLastConsumer, drop_oldest: false,
+//! #         blocking: buffer_api::Support::Native, consumers: buffer_api::Support::Native,
+//! #         len: buffer_api::Support::Native,
 //! #     };
 //! #     type Producer<T: Send + 'static> = Never;
 //! #     type Consumer<T: Send + 'static> = Never;
@@ -115,11 +117,28 @@
 //! # }
 //! ```
 
+//! # Fairness
+//!
+//! The contract promises no fairness. When several producers wait for room, or several
+//! consumers for an item, which one proceeds is up to the backend, and one thread may be served
+//! many times in a row; every accepted item is still received exactly once. The conformance
+//! suite reports the spread of shares (item 42) and does not fail on it, so a test of a system
+//! built on a backend must not assume that every consumer gets a share.
+//!
+//! # Features
+//!
+//! `conformance` adds the `conformance` module (the suite) and its `conformance_suite!` macro,
+//! for a backend's test crate; `cargo doc -p buffer-api --features conformance` shows them.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod capabilities;
 pub mod close_gate;
 mod error;
+pub mod handle_count;
 
 #[cfg(feature = "conformance")]
+#[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
 pub mod conformance;
 
 use std::any::Any;
@@ -164,6 +183,9 @@ pub trait Handle: Clone + Send + Sync + 'static {
     /// earlier `close()`, or because every handle of one side had been dropped. After
     /// it returns, sends fail with `Disconnected` and hand their item back; consumers receive
     /// what is still buffered and then see `Disconnected`.
+    ///
+    /// A backend that declares [`Capabilities::close`] as [`Support::Unsupported`] returns
+    /// `false` and changes nothing: only dropping every handle of one side ends it.
     fn close(&self) -> bool;
 
     /// Whether the buffer accepts no more items: it was closed, or every handle of one side has

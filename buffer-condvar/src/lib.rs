@@ -382,6 +382,9 @@ const fn capabilities(discipline: buffer_api::Discipline) -> Capabilities {
         batch: Support::Native,
         discipline,
         buffered_drop: BufferedDrop::OnLastConsumer,
+        blocking: buffer_api::Support::Native,
+        consumers: buffer_api::Support::Native,
+        len: buffer_api::Support::Native,
         drop_oldest: true,
     }
 }

@@ -1,3 +1,11 @@
-//! The whole conformance suite, run against the crossbeam-channel adapter.
+//! The whole conformance suite, run against both crossbeam-channel adapters.
 
-buffer_api::conformance_suite!(buffer_crossbeam::Crossbeam);
+/// crossbeam-channel as it is, without `close()`.
+mod raw {
+    buffer_api::conformance_suite!(buffer_crossbeam::Crossbeam);
+}
+
+/// crossbeam-channel with the exact emulated `close()`.
+mod close {
+    buffer_api::conformance_suite!(buffer_crossbeam::CrossbeamClose);
+}

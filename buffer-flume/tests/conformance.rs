@@ -1,3 +1,11 @@
-//! The whole conformance suite, run against the flume adapter.
+//! The whole conformance suite, run against both flume adapters.
 
-buffer_api::conformance_suite!(buffer_flume::Flume);
+/// flume as it is, without `close()`.
+mod raw {
+    buffer_api::conformance_suite!(buffer_flume::Flume);
+}
+
+/// flume with the exact emulated `close()`.
+mod close {
+    buffer_api::conformance_suite!(buffer_flume::FlumeClose);
+}

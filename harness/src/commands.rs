@@ -268,8 +268,8 @@ fn preflight(backends: &[BackendInfo], workload: &Workload) -> Result<(), Failur
         .validate()
         .map_err(|e| Failure::usage(e.to_string()))?;
     for info in backends {
-        if let Some(e) = Unsupported::check(info.name, &info.capabilities, workload.policy) {
-            return Err(Failure::usage(format!("--policy: {e}")));
+        if let Some(e) = Unsupported::check(info.name, &info.capabilities, workload) {
+            return Err(Failure::usage(format!("{}: {e}", e.flag())));
         }
         if workload.capacity == 0 && !info.capabilities.rendezvous {
             return Err(Failure::usage(format!(
@@ -574,6 +574,9 @@ mod tests {
                 batch: Support::Emulated,
                 discipline: Discipline::Fifo,
                 buffered_drop: BufferedDrop::OnLastConsumer,
+                blocking: buffer_api::Support::Native,
+                consumers: buffer_api::Support::Native,
+                len: buffer_api::Support::Native,
                 drop_oldest: false,
             },
         };

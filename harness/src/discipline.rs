@@ -339,6 +339,9 @@ mod tests {
             batch: buffer_api::Support::Native,
             discipline,
             buffered_drop: buffer_api::BufferedDrop::OnLastConsumer,
+            blocking: buffer_api::Support::Native,
+            consumers: buffer_api::Support::Native,
+            len: buffer_api::Support::Native,
             drop_oldest: true,
         };
         let priority = caps(Discipline::Priority);

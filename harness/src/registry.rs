@@ -33,7 +33,10 @@ pub fn for_each_backend(visitor: &mut impl BackendVisitor) {
     visitor.visit::<buffer_condvar::CondvarLifo>();
     visitor.visit::<buffer_condvar::CondvarPriority<crate::item::ItemPriority>>();
     visitor.visit::<buffer_crossbeam::Crossbeam>();
+    visitor.visit::<buffer_crossbeam::CrossbeamClose>();
     visitor.visit::<buffer_flume::Flume>();
+    visitor.visit::<buffer_flume::FlumeClose>();
+    visitor.visit::<buffer_std::Std>();
 }
 
 /// A backend's name and declared capabilities.

@@ -61,41 +61,74 @@ pub enum RunError {
     Spawn(std::io::Error),
     /// No thread made progress for the watchdog's timeout.
     Watchdog(WatchdogReport),
-    /// The backend does not offer the workload's policy (`drop-oldest` needs
-    /// `Capabilities::drop_oldest`).
+    /// The backend does not offer what the workload needs (`drop-oldest` needs
+    /// `Capabilities::drop_oldest`, `close-storm` needs a `close()`).
     Unsupported(Unsupported),
 }
 
-/// A backend that does not offer a policy. `Display` is one line naming both.
+/// A backend that does not offer what a workload needs. `Display` is one line naming both.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Unsupported {
     /// The backend's name.
     pub backend: &'static str,
-    /// The policy it does not offer.
-    pub policy: Policy,
+    /// What it does not offer.
+    pub needs: Needs,
+}
+
+/// A part of a workload that only some backends can run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Needs {
+    /// The `drop-oldest` policy: an atomic evict-and-insert.
+    DropOldest,
+    /// The `close-storm` fault: a `close()`.
+    Close,
 }
 
 impl Unsupported {
-    /// `Some` when backend `name` with `capabilities` cannot run `policy`.
+    /// `Some` when backend `name` with `capabilities` cannot run `workload`.
     pub fn check(
         name: &'static str,
         capabilities: &buffer_api::Capabilities,
-        policy: Policy,
+        workload: &Workload,
     ) -> Option<Self> {
-        (policy == Policy::DropOldest && !capabilities.drop_oldest).then_some(Self {
+        let needs = if workload.policy == Policy::DropOldest && !capabilities.drop_oldest {
+            Needs::DropOldest
+        } else if matches!(workload.fault, Some(Fault::CloseStorm { .. })) && !capabilities.closes()
+        {
+            Needs::Close
+        } else {
+            return None;
+        };
+        Some(Self {
             backend: name,
-            policy,
+            needs,
         })
+    }
+
+    /// The flag whose value the backend cannot run.
+    pub fn flag(&self) -> &'static str {
+        match self.needs {
+            Needs::DropOldest => "--policy",
+            Needs::Close => "--fault",
+        }
     }
 }
 
 impl std::fmt::Display for Unsupported {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} cannot evict and insert atomically, so it does not offer {}",
-            self.backend, self.policy
-        )
+        match self.needs {
+            Needs::DropOldest => write!(
+                f,
+                "{} cannot evict and insert atomically, so it does not offer {}",
+                self.backend,
+                Policy::DropOldest
+            ),
+            Needs::Close => write!(
+                f,
+                "{} offers no close(), so it cannot run close-storm",
+                self.backend
+            ),
+        }
     }
 }
 
@@ -106,7 +139,7 @@ impl std::fmt::Display for RunError {
             Self::Capacity(e) => write!(f, "--capacity: {e}"),
             Self::Spawn(e) => write!(f, "could not spawn a thread: {e}"),
             Self::Watchdog(report) => write!(f, "watchdog fired: {report}"),
-            Self::Unsupported(e) => write!(f, "--policy: {e}"),
+            Self::Unsupported(e) => write!(f, "{}: {e}", e.flag()),
         }
     }
 }
@@ -141,7 +174,7 @@ pub fn run_observed<B: Backend>(
     observer: &mut dyn FnMut(Progress),
 ) -> Result<Measurement, RunError> {
     workload.validate().map_err(RunError::Workload)?;
-    if let Some(e) = Unsupported::check(B::NAME, &B::CAPABILITIES, workload.policy) {
+    if let Some(e) = Unsupported::check(B::NAME, &B::CAPABILITIES, workload) {
         return Err(RunError::Unsupported(e));
     }
     match workload.payload {
@@ -1491,6 +1524,9 @@ pub fn check_capacity(workload: &Workload) -> Result<(), CapacityError> {
         batch: buffer_api::Support::Native,
         discipline: buffer_api::Discipline::Fifo,
         buffered_drop: buffer_api::BufferedDrop::OnLastConsumer,
+        blocking: buffer_api::Support::Native,
+        consumers: buffer_api::Support::Native,
+        len: buffer_api::Support::Native,
         drop_oldest: true,
     };
     let capacity = workload.capacity;

@@ -449,6 +449,16 @@ fn every_fault_ends_with_the_ledger_whole() {
         "close-storm",
     ] {
         for backend in registry::names() {
+            let closes = registry::find(backend).is_some_and(|b| b.capabilities.closes());
+            if fault == "close-storm" && !closes {
+                assert_usage_error(
+                    &["run", "--backend", backend, "--fault", fault],
+                    &format!(
+                        "error: --fault: {backend} offers no close(), so it cannot run close-storm"
+                    ),
+                );
+                continue;
+            }
             let out = tiny_run(backend, &["--fault", fault]);
             assert_eq!(
                 code(&out),

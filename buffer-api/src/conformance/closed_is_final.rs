@@ -1,5 +1,6 @@
-//! Item 47: once a handle has reported the buffer closed, it stays closed for every handle.
+//! Items 47 and 49: what `is_closed()` and `close()` report.
 //!
+//! Item 47: once a handle has reported the buffer closed, it stays closed for every handle.
 //! An adapter that counts handles beside the wrapped crate's own disconnect has a window: the
 //! count can reach zero before the crate has disconnected. In that window `is_closed()` says
 //! `true`, `close()` finds nothing left to close, and a send still lands in a channel that no one
@@ -9,7 +10,9 @@ use std::hint;
 use std::thread;
 
 use super::support::{new_buffer, scaled};
-use crate::{Backend, Handle, Producer, SendError, TrySendError};
+use crate::{
+    Backend, Consumer, Handle, Producer, RecvError, SendError, TryRecvError, TrySendError,
+};
 
 /// Item 47: the last consumer is dropped on another thread; a producer that sees `is_closed()`
 /// then gets `false` from `close()` (the buffer is closed already) and `Disconnected` from
@@ -52,4 +55,53 @@ pub fn item47_closed_is_final<B: Backend>() {
         "{}: {accepted} sends in {rounds} rounds were accepted after is_closed() said closed",
         B::NAME
     );
+}
+
+/// Item 49: a backend that declares `close` unsupported keeps `close()` callable, and it returns
+/// `false` and changes nothing: sends and receives go on, `is_closed()` stays `false`. Only
+/// dropping every handle of one side ends the buffer, and `is_closed()` then reports it on the
+/// other side. A backend that offers close is held to items 24-29 instead.
+pub fn item49_close_unsupported<B: Backend>() {
+    if B::CAPABILITIES.closes() {
+        return;
+    }
+    let (p, q) = new_buffer::<B, u64>(2);
+    assert!(!p.close(), "{}: close() on a producer", B::NAME);
+    assert!(!q.close(), "{}: close() on a consumer", B::NAME);
+    assert!(
+        !p.is_closed() && !q.is_closed(),
+        "{}: is_closed after close()",
+        B::NAME
+    );
+    assert_eq!(p.try_send(1), Ok(()), "{}: try_send after close()", B::NAME);
+    assert_eq!(p.send(2), Ok(()), "{}: send after close()", B::NAME);
+    assert_eq!(q.len(), 2, "{}: len after close()", B::NAME);
+    assert_eq!(q.try_recv(), Ok(1), "{}: try_recv after close()", B::NAME);
+
+    let q2 = q.clone();
+    drop(q);
+    assert!(!p.is_closed(), "{}: one of two consumers dropped", B::NAME);
+    drop(q2);
+    assert!(p.is_closed(), "{}: every consumer dropped", B::NAME);
+    assert!(!p.close(), "{}: close() after the consumers went", B::NAME);
+    assert_eq!(
+        p.try_send(3),
+        Err(TrySendError::Disconnected(3)),
+        "{}",
+        B::NAME
+    );
+    assert_eq!(p.send(4), Err(SendError(4)), "{}", B::NAME);
+
+    let (p, q) = new_buffer::<B, u64>(2);
+    assert_eq!(p.try_send(5), Ok(()), "{}", B::NAME);
+    drop(p);
+    assert!(q.is_closed(), "{}: every producer dropped", B::NAME);
+    assert_eq!(
+        q.try_recv(),
+        Ok(5),
+        "{}: drain after the producers went",
+        B::NAME
+    );
+    assert_eq!(q.try_recv(), Err(TryRecvError::Disconnected), "{}", B::NAME);
+    assert_eq!(q.recv(), Err(RecvError), "{}", B::NAME);
 }

@@ -180,7 +180,12 @@ pub fn item43_discipline_one_thread<B: Backend>() {
             }
             assert_eq!(tx.len(), model.items.len(), "{what}: len at step {seq}");
         }
-        assert!(tx.close(), "{what}: close");
+        if B::CAPABILITIES.closes() {
+            assert!(tx.close(), "{what}: close");
+        } else {
+            // Without close, dropping the only producer ends the buffer the same way.
+            drop(tx);
+        }
         while let Some(expected) = model.pop() {
             assert_eq!(rx.try_recv(), Ok(expected), "{what}: drain after close");
         }

@@ -1,8 +1,13 @@
 //! The conformance suite: every behaviour of the catalogue (items 1-44), items 45-46 for the
 //! drop-oldest policy ([`Producer::force_send`](crate::Producer::force_send)), item 47 (a buffer
-//! reported closed stays closed, raced against the last consumer's drop) and item 48 (the
-//! capacity limit for zero-sized payloads), written once as generic functions over
-//! [`Backend`](crate::Backend).
+//! reported closed stays closed, raced against the last consumer's drop), item 48 (the
+//! capacity limit for zero-sized payloads) and item 49 (a `close()` declared unsupported changes
+//! nothing), written once as generic functions over [`Backend`](crate::Backend).
+//!
+//! A backend that declares [`Support::Unsupported`](crate::Support::Unsupported) for `close`
+//! skips the close behaviours (items 22, 24-29 and 42, and the close parts of items 20, 33, 36
+//! and 41), the way the order checks skip a discipline other than FIFO. Items that use close
+//! only to end the sending side drop the last producer handle instead.
 //!
 //! A backend's test crate runs all of it with one line:
 //!
@@ -49,7 +54,8 @@ mod timeouts;
 mod try_ops;
 
 pub use support::{
-    DropCounter, EPSILON, Probe, SLACK, Tracked, new_buffer, scale, scaled, spawn_probe, watchdog,
+    DropCounter, EPSILON, Probe, SLACK, Tracked, new_buffer, scale, scaled, spawn_probe,
+    stop_sending, watchdog,
 };
 
 pub use close::*;
@@ -124,6 +130,7 @@ macro_rules! conformance_suite {
             item46_force_send_exactly_once,
             item47_closed_is_final,
             item48_zero_sized_capacity,
+            item49_close_unsupported,
         }
     };
 }

@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use crate::Backend;
+use crate::{Backend, Handle};
 
 /// The "must not have happened yet" probe: an operation that should block is checked to still
 /// be blocked after this long.
@@ -35,6 +35,21 @@ pub fn scale() -> usize {
 /// `n` multiplied by [`scale`].
 pub fn scaled(n: usize) -> usize {
     n.saturating_mul(scale())
+}
+
+/// Ends the sending side for the rest of an item: `close()` where the backend offers it (which
+/// must report that it closed the buffer), and in every case drops `p`, which must be the last
+/// producer handle, so that a backend without close disconnects instead. Either way consumers
+/// then drain what is buffered and see `Disconnected`.
+///
+/// # Panics
+///
+/// If a backend that offers close says the buffer was closed already.
+pub fn stop_sending<B: Backend, T: Send + 'static>(p: B::Producer<T>, what: &str) {
+    if B::CAPABILITIES.closes() {
+        assert!(p.close(), "{}: close() {what}", B::NAME);
+    }
+    drop(p);
 }
 
 /// Builds a buffer of `B` with a capacity the test knows is valid.

@@ -204,6 +204,10 @@ pub fn item20_huge_timeouts<B: Backend>() {
         B::NAME
     );
 
+    if !B::CAPABILITIES.closes() {
+        // The rest wakes huge timeouts with close().
+        return;
+    }
     let sender = tx.clone();
     let probe = spawn_probe(move || sender.send_timeout(10, Duration::MAX));
     probe.assert_blocked("send_timeout(Duration::MAX) on a full buffer");
@@ -278,6 +282,10 @@ pub fn item21_no_stealing_after_timeout<B: Backend>() {
 /// Item 22: a timed wait racing `close()` returns `Disconnected` promptly, not `Timeout` at the
 /// end of its wait; a blocked `send_timeout` gets its own item back.
 pub fn item22_timeout_racing_close<B: Backend>() {
+    if !B::CAPABILITIES.closes() {
+        // A close behaviour: a backend without close is held to item 49 instead.
+        return;
+    }
     let (tx, rx) = new_buffer::<B, u64>(1);
     let receiver = rx.clone();
     let probe = spawn_probe(move || receiver.recv_timeout(SLACK));

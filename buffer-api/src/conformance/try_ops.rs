@@ -56,11 +56,16 @@ pub fn item16_try_recv_empty_then_drain<B: Backend>() {
     for i in 0..5 {
         tx.send(i).expect("the buffer is open");
     }
-    assert!(
-        tx.close(),
-        "{}: the first close() reports it closed the buffer",
-        B::NAME
-    );
+    if B::CAPABILITIES.closes() {
+        assert!(
+            tx.close(),
+            "{}: the first close() reports it closed the buffer",
+            B::NAME
+        );
+    } else {
+        // Without close, dropping the only producer ends the buffer the same way.
+        drop(tx);
+    }
     let got: Vec<u64> = (0..5)
         .map(|_| rx.try_recv().expect("buffered before close"))
         .collect();
