@@ -19,29 +19,58 @@
 //! finished its push, and only then *seals* the buffer. Consumers report `Disconnected` only once
 //! the buffer is sealed and empty.
 //!
-//! - Each producer handle owns a [`Lane`]: an in-flight counter on its own cache line, registered
+//! - Each producer handle owns a [`Lane`]: an in-flight count on its own cache line, registered
 //!   with the gate. Per-handle lanes keep producers on different threads (each with its own clone)
-//!   from contending on one counter.
+//!   from sharing a cache line.
 //! - A send [`enter`](CloseGate::enter)s the gate around its whole operation, raw attempt and
-//!   blocking wait alike: it increments its lane's counter (`SeqCst`), then loads `closed`
-//!   (`SeqCst`). If the buffer is closed it backs out and the send fails, handing its item back.
-//!   Otherwise it holds a [`Pass`] until the push has finished or failed; dropping the pass
-//!   decrements the counter (`Release`).
-//! - [`close`](CloseGate::close) swaps `closed` to true (`SeqCst`), *fires* the adapter's wakeup so
-//!   every blocked producer and consumer returns, takes a snapshot of the registered lanes, waits
-//!   until each lane's counter reads 0, and finally stores `sealed = true`.
+//!   blocking wait alike: it raises its lane's count, then loads `closed`. If the buffer is
+//!   closed it backs out and the send fails, handing its item back. Otherwise it holds a
+//!   [`Pass`] until the push has finished or failed; dropping the pass lowers the count
+//!   (`Release`).
+//! - [`close`](CloseGate::close) swaps `closed` to true, issues a process-wide memory barrier,
+//!   *fires* the adapter's wakeup so every blocked producer and consumer returns, takes a
+//!   snapshot of the registered lanes, waits until each lane's count reads 0, and finally
+//!   stores `sealed = true`.
 //! - Consumers ask for the [`Phase`] only when the channel looks empty: `Open` means block as
 //!   usual (also waiting on the wakeup), `Closing` means a send may still land (retry after
 //!   `yield_now`: the producers only have to finish one step), `Sealed` means one last raw receive
 //!   decides between an item and `Disconnected`.
 //!
-//! Why this is exact: the counter increment and the `closed` swap are both `SeqCst`, so they are
-//! totally ordered. If a send's increment comes first, the closer's later load of that counter
-//! sees it, and waits until it reads the matching `Release` decrement, which makes the push
-//! *happen before* the `sealed` store and therefore before any consumer's last receive. If the
-//! swap comes first, the send's `closed` load sees `true` and the send refuses. A lane registered
-//! after the closer took its snapshot is registered under the same mutex the closer took *after*
-//! its swap, so that lane's first `enter` sees `closed` too.
+//! # Why it is exact, with no locked instruction on the send path
+//!
+//! The send and the closer form the store-then-load pattern of Dekker's algorithm: the send
+//! stores its count and then loads `closed`; the closer stores `closed` and then loads the
+//! count. Exactness needs only that one of the two loads sees the other side's store. With two
+//! ordinary fences that would cost the send a full fence (or a locked read-modify-write) on
+//! every call. The gate uses *asymmetric* fences instead:
+//!
+//! - the send issues a *light* fence, which is only a compiler fence where the operating system
+//!   offers a process-wide barrier;
+//! - the closer, once, issues the *heavy* one (Linux `membarrier`, private expedited, through
+//!   `rustix`): it returns only after every thread of the process that is running has executed
+//!   a full memory barrier, and a thread that is not running has passed one in its context
+//!   switch. [`expedited`] says whether this process has it.
+//!
+//! Take a send whose load of `closed` saw `false`. The closer's store of `true` was made visible
+//! to every thread before the barrier reached the sender's thread, so that load came before the
+//! barrier in the sender's program order, and so did the sender's store of its count, which
+//! precedes the load. The barrier on the sender's thread drains that store to memory before
+//! `heavy()` returns, and the closer's later load of the count sees it. The closer then waits
+//! until it reads the `Release` decrement of the pass, which makes the push *happen before* the
+//! `sealed` store and therefore before any consumer's last receive. A send whose load saw `true`
+//! refuses. Where the system offers no such barrier, both halves are `SeqCst` fences, and the
+//! argument is the plain Dekker one.
+//!
+//! The count needs no read-modify-write either: a lane is *owned* by the first thread that sends
+//! through it, and only that thread writes the owner's count, with a plain load and store. Any
+//! other thread sending through the same handle (the handle is `Sync`, so threads may share one
+//! by reference) uses the lane's second, shared count with an atomic increment and a `SeqCst`
+//! load, the first design of this gate, which needs no barrier at all. The closer waits for both
+//! counts. A thread is told apart by the address of a thread-local, which a later thread may
+//! reuse only once the first has exited and sends through nothing any more.
+//!
+//! A lane registered after the closer took its snapshot is registered under the same mutex the
+//! closer took *after* its swap, so that lane's first `enter` sees `closed` too.
 //!
 //! Holding a pass while blocked is fine, including at capacity 0 (rendezvous): `close` fires the
 //! wakeup *before* it waits, so the blocked send returns and drops its pass.
@@ -59,10 +88,12 @@
 //!
 //! # Cost
 //!
-//! One uncontended atomic increment and one decrement per send, on a cache line owned by the
-//! producer handle, plus a load of `closed` that is shared read-only until the close. Receives pay
-//! nothing on their fast path: the phase is read only when the channel is empty. Closing costs a
-//! lock of the lane registry and a wait for in-flight sends; it happens once.
+//! For the thread that owns the lane: a thread-local address, a few plain loads and stores on a
+//! cache line owned by the producer handle, a compiler fence, and a load of `closed` that is
+//! shared read-only until the close. No locked instruction. Receives pay nothing on their fast
+//! path: the phase is read only when the channel is empty. Closing costs one process-wide
+//! barrier (a system call that interrupts every core running a thread of the process), a lock of
+//! the lane registry and a wait for in-flight sends; it happens once.
 //!
 //! # Example
 //!
@@ -81,8 +112,14 @@
 //! assert_eq!(gate.phase(), Phase::Sealed);
 //! ```
 
+mod barrier;
+
+pub use barrier::expedited;
+
+use std::cell::Cell;
 use std::fmt;
 use std::hint;
+use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::thread;
@@ -102,12 +139,21 @@ pub struct CloseGate {
     lanes: Mutex<Vec<Weak<Slot>>>,
 }
 
-/// One in-flight counter, alone on its cache line (128 bytes covers adjacent-line prefetching).
+/// The in-flight counts of one lane, alone on a cache line (128 bytes covers adjacent-line
+/// prefetching).
 #[repr(align(128))]
 #[derive(Default)]
-struct Slot(AtomicUsize);
+struct Slot {
+    /// The thread that owns the lane, as [`thread_mark`] gives it; 0 until the first send.
+    owner: AtomicUsize,
+    /// Sends in flight on the owning thread. Written only by that thread (plain load and
+    /// store), read by the closer.
+    owned: AtomicUsize,
+    /// Sends in flight on any other thread, counted with atomic read-modify-writes.
+    shared: AtomicUsize,
+}
 
-/// A producer handle's registration with a [`CloseGate`]: the counter of its sends in flight.
+/// A producer handle's registration with a [`CloseGate`]: the counts of its sends in flight.
 ///
 /// Every producer handle, and every clone of one, takes its own lane with
 /// [`CloseGate::lane`]. Dropping the lane unregisters it. A lane must only be used with the gate
@@ -123,6 +169,11 @@ pub struct Lane {
 #[must_use = "the send is in flight only while the pass is held"]
 pub struct Pass<'a> {
     slot: &'a Slot,
+    /// Whether the pass was counted in `owned` (by the owning thread) or in `shared`.
+    owned: bool,
+    /// Not `Send`: an owned pass must be dropped by the thread that owns the lane, the only one
+    /// that writes `owned`.
+    not_send: PhantomData<*const ()>,
 }
 
 /// Where a buffer stands with respect to `close()`, as a consumer that found it empty sees it.
@@ -138,9 +189,21 @@ pub enum Phase {
     Sealed,
 }
 
+/// A number that tells the running threads apart: the address of a thread-local; 0 (which no
+/// lane is owned by) where the thread-local cannot be reached any more.
+#[inline]
+fn thread_mark() -> usize {
+    thread_local! {
+        static MARK: Cell<u8> = const { Cell::new(0) };
+    }
+    MARK.try_with(|mark| std::ptr::from_ref(mark).addr())
+        .unwrap_or(0)
+}
+
 impl CloseGate {
     /// A new, open gate with no lanes.
     pub fn new() -> Self {
+        barrier::init();
         Self {
             closed: AtomicBool::new(false),
             sealed: AtomicBool::new(false),
@@ -162,13 +225,39 @@ impl CloseGate {
     #[inline]
     pub fn enter<'a>(&self, lane: &'a Lane) -> Option<Pass<'a>> {
         let slot = &*lane.slot;
-        slot.0.fetch_add(1, Ordering::SeqCst);
-        // Ordered after the increment: either the closer sees the increment, or we see `closed`.
-        if self.closed.load(Ordering::SeqCst) {
-            slot.0.fetch_sub(1, Ordering::Release);
-            return None;
+        let me = thread_mark();
+        let owner = slot.owner.load(Ordering::Relaxed);
+        let owned = me != 0 && owner == me
+            || (me != 0
+                && owner == 0
+                && slot
+                    .owner
+                    .compare_exchange(0, me, Ordering::Relaxed, Ordering::Relaxed)
+                    .is_ok());
+        if owned {
+            // Only this thread writes `owned`: a plain increment, then the light half of the
+            // asymmetric fence pair (module docs), then the load it orders.
+            let depth = slot.owned.load(Ordering::Relaxed);
+            slot.owned.store(depth + 1, Ordering::Relaxed);
+            barrier::light();
+            if self.closed.load(Ordering::SeqCst) {
+                slot.owned.store(depth, Ordering::Release);
+                return None;
+            }
+        } else {
+            slot.shared.fetch_add(1, Ordering::SeqCst);
+            // Ordered after the increment: either the closer sees the increment, or we see
+            // `closed`.
+            if self.closed.load(Ordering::SeqCst) {
+                slot.shared.fetch_sub(1, Ordering::Release);
+                return None;
+            }
         }
-        Some(Pass { slot })
+        Some(Pass {
+            slot,
+            owned,
+            not_send: PhantomData,
+        })
     }
 
     /// Closes the gate: refuses every later [`enter`](Self::enter), calls `fire` to wake every
@@ -186,6 +275,9 @@ impl CloseGate {
             }
             return false;
         }
+        // The heavy half of the fence pair: after it, every owning thread's count store that
+        // came before its load of `closed` is visible here (module docs).
+        barrier::heavy();
         // Blocked sends hold passes: wake them before waiting for the passes.
         fire();
         // Taken after the swap: a lane registered later will see `closed` on its first enter.
@@ -198,7 +290,9 @@ impl CloseGate {
             .collect();
         for slot in &lanes {
             let mut spins = 0;
-            while slot.0.load(Ordering::SeqCst) != 0 {
+            while slot.owned.load(Ordering::Acquire) != 0
+                || slot.shared.load(Ordering::Acquire) != 0
+            {
                 if spins < SPINS_BEFORE_YIELD {
                     spins += 1;
                     hint::spin_loop();
@@ -241,7 +335,12 @@ impl Drop for Pass<'_> {
     #[inline]
     fn drop(&mut self) {
         // Release: the push this pass covered happens before the closer's `sealed` store.
-        self.slot.0.fetch_sub(1, Ordering::Release);
+        if self.owned {
+            let depth = self.slot.owned.load(Ordering::Relaxed);
+            self.slot.owned.store(depth - 1, Ordering::Release);
+        } else {
+            self.slot.shared.fetch_sub(1, Ordering::Release);
+        }
     }
 }
 
@@ -255,8 +354,10 @@ impl fmt::Debug for CloseGate {
 
 impl fmt::Debug for Lane {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let in_flight =
+            self.slot.owned.load(Ordering::Relaxed) + self.slot.shared.load(Ordering::Relaxed);
         f.debug_struct("Lane")
-            .field("in_flight", &self.slot.0.load(Ordering::Relaxed))
+            .field("in_flight", &in_flight)
             .finish()
     }
 }
@@ -284,7 +385,12 @@ mod tests {
             gate.enter(&gate.lane()).is_none(),
             "a lane made after close"
         );
-        assert_eq!(lane.slot.0.load(Ordering::SeqCst), 0, "refusal backs out");
+        assert_eq!(
+            lane.slot.owned.load(Ordering::SeqCst),
+            0,
+            "refusal backs out"
+        );
+        assert_eq!(lane.slot.shared.load(Ordering::SeqCst), 0);
         assert_eq!(gate.phase(), Phase::Sealed);
         assert!(!gate.close(|| panic!("fire runs only once")));
     }
@@ -353,11 +459,12 @@ mod tests {
     }
 
     /// Every pass granted is granted before `close` returns: after it returns, the count of
-    /// accepted "sends" never moves again.
+    /// accepted "sends" never moves again. Each producer owns its lane (the fence-pair path);
+    /// 2000 rounds, with the close landing at a different point in each.
     #[test]
     fn no_pass_lands_after_close_returns() {
         const PRODUCERS: usize = 4;
-        for _ in 0..200 {
+        for round in 0..2000 {
             let gate = CloseGate::new();
             let accepted = AtomicU64::new(0);
             let refused = AtomicU64::new(0);
@@ -376,14 +483,44 @@ mod tests {
                         }
                     });
                 }
-                while accepted.load(Ordering::Relaxed) < 100 {
+                let wait_for = (round % 64) as u64;
+                while accepted.load(Ordering::Relaxed) < wait_for {
                     thread::yield_now();
                 }
                 assert!(gate.close(|| {}));
                 accepted.load(Ordering::Relaxed)
             });
-            assert_eq!(accepted.load(Ordering::Relaxed), at_close);
+            assert_eq!(accepted.load(Ordering::Relaxed), at_close, "round {round}");
             assert_eq!(refused.load(Ordering::Relaxed), PRODUCERS as u64);
+        }
+    }
+
+    /// The same race with threads sharing one lane by reference, so that all but its owner take
+    /// the shared count's path: 1000 rounds.
+    #[test]
+    fn no_pass_lands_after_close_returns_on_a_shared_lane() {
+        const PRODUCERS: usize = 3;
+        for round in 0..1000 {
+            let gate = CloseGate::new();
+            let lane = gate.lane();
+            let accepted = AtomicU64::new(0);
+            let at_close = thread::scope(|s| {
+                for _ in 0..PRODUCERS {
+                    s.spawn(|| {
+                        while let Some(_pass) = gate.enter(&lane) {
+                            accepted.fetch_add(1, Ordering::Relaxed);
+                        }
+                    });
+                }
+                while accepted.load(Ordering::Relaxed) < (round % 32) as u64 {
+                    thread::yield_now();
+                }
+                assert!(gate.close(|| {}));
+                accepted.load(Ordering::Relaxed)
+            });
+            assert_eq!(accepted.load(Ordering::Relaxed), at_close, "round {round}");
+            assert_eq!(lane.slot.owned.load(Ordering::SeqCst), 0);
+            assert_eq!(lane.slot.shared.load(Ordering::SeqCst), 0);
         }
     }
 }

@@ -1,0 +1,81 @@
+//! The asymmetric fence pair of the close gate: a [`light`] fence that senders issue on every
+//! send and a [`heavy`] one that the closer issues once.
+//!
+//! On Linux, where the kernel offers `membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)`, the light
+//! fence is only a compiler fence and the heavy one is that system call: it returns after every
+//! running thread of the process has executed a full memory barrier. Anywhere else, or where the
+//! kernel refuses (an old kernel, a sandbox that filters the call), both are `SeqCst` fences.
+//! The choice is made once per process, by the first [`CloseGate`](super::CloseGate) built, and
+//! never changes, so both sides of every gate always use the same pair.
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering, compiler_fence, fence};
+
+/// Whether the process-wide barrier is in use. Written once, inside [`init`]'s `OnceLock`,
+/// before any gate exists; read by every send.
+static EXPEDITED: AtomicBool = AtomicBool::new(false);
+
+/// Decides the fence pair for the process, once. Called by `CloseGate::new`, so every send
+/// through a gate reads the decision after it was made.
+pub(super) fn init() {
+    static DECIDED: OnceLock<()> = OnceLock::new();
+    DECIDED.get_or_init(|| EXPEDITED.store(expedited_available(), Ordering::Relaxed));
+}
+
+/// Whether the kernel offers the private expedited barrier, registering this process for it.
+#[cfg(target_os = "linux")]
+fn expedited_available() -> bool {
+    use rustix::thread::{MembarrierCommand, membarrier, membarrier_query};
+    let offered = membarrier_query();
+    offered.contains_command(MembarrierCommand::PrivateExpedited)
+        && offered.contains_command(MembarrierCommand::RegisterPrivateExpedited)
+        && membarrier(MembarrierCommand::RegisterPrivateExpedited).is_ok()
+        && membarrier(MembarrierCommand::PrivateExpedited).is_ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn expedited_available() -> bool {
+    false
+}
+
+/// The sender's half: orders the sender's store of its count before its load of `closed`,
+/// given that the closer issues [`heavy`] between its store of `closed` and its loads of the
+/// counts.
+#[inline]
+pub(super) fn light() {
+    if EXPEDITED.load(Ordering::Relaxed) {
+        compiler_fence(Ordering::SeqCst);
+    } else {
+        fence(Ordering::SeqCst);
+    }
+}
+
+/// The closer's half: after it returns, every store a sender made before its [`light`] fence
+/// is visible to the closer, or that sender's load after the fence sees the closer's stores.
+pub(super) fn heavy() {
+    if EXPEDITED.load(Ordering::Relaxed) {
+        heavy_expedited();
+    } else {
+        fence(Ordering::SeqCst);
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn heavy_expedited() {
+    use rustix::thread::{MembarrierCommand, membarrier};
+    // The registration succeeded and a first barrier went through in `init`; the kernel
+    // documents no way for a later one to fail.
+    membarrier(MembarrierCommand::PrivateExpedited)
+        .expect("membarrier(PRIVATE_EXPEDITED) failed after it was registered");
+}
+
+#[cfg(not(target_os = "linux"))]
+fn heavy_expedited() {
+    fence(Ordering::SeqCst);
+}
+
+/// Whether this process uses the system's barrier (`true`) or plain fences.
+pub fn expedited() -> bool {
+    init();
+    EXPEDITED.load(Ordering::Relaxed)
+}
