@@ -217,7 +217,8 @@
 //!    model 8 runs `send_batch`/`recv_batch` against a close, and model 9 runs `force_send`
 //!    against a blocked `send` (evicted or received, exactly once; nobody stranded), and
 //!    model 10 checks that, with one wake-up in flight at capacity 2, the first woken
-//!    producer passes the baton to the second.
+//!    producer passes the baton to the second, and model 11 that a batch send that leaves room
+//!    behind passes it too.
 //!    ```text
 //!    LOOM_MAX_PREEMPTIONS=3 RUSTFLAGS="--cfg loom" \
 //!        cargo test -p buffer-condvar --release --test loom --target-dir target/loom

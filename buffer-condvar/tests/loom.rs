@@ -348,3 +348,32 @@ fn model_10_one_wakeup_in_flight_still_wakes_every_blocked_producer() {
         assert_eq!(got, [0, 1, 2, 3]);
     });
 }
+
+/// Model 11: as model 10, but the first producer sends a batch of one, and the consumer takes
+/// two items, then waits for both producers before it drains the rest. The batch send must pass
+/// the baton to the other parked producer when it leaves room behind: without that, the second
+/// producer sleeps next to a free slot while the consumer waits for it, a deadlock.
+#[test]
+fn model_11_a_batch_send_passes_the_baton_to_the_next_producer() {
+    model(|| {
+        let (tx, rx) = buffer::<u32>(2);
+        tx.send(0).unwrap();
+        tx.send(1).unwrap();
+        let batch = {
+            let tx = tx.clone();
+            thread::spawn(move || tx.send_batch(vec![2]))
+        };
+        let single = {
+            let tx = tx.clone();
+            thread::spawn(move || tx.send(3))
+        };
+        drop(tx);
+        let mut got: Vec<u32> = (0..2).map(|_| rx.recv().unwrap()).collect();
+        assert_eq!(batch.join().unwrap(), Ok(()));
+        assert_eq!(single.join().unwrap(), Ok(()));
+        got.extend((0..2).map(|_| rx.recv().unwrap()));
+        assert_eq!(rx.recv(), Err(RecvError));
+        got.sort_unstable();
+        assert_eq!(got, [0, 1, 2, 3]);
+    });
+}
