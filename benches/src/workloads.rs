@@ -8,7 +8,7 @@ use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput};
 use harness::compare::Matrix;
 use harness::registry::{BackendVisitor, for_each_backend};
-use harness::workload::{Topology, WorkloadError};
+use harness::spec::{Topology, WorkloadError};
 use harness::{Workload, run};
 
 use crate::profile::{BATCH, CAPACITIES, Profile};
@@ -212,7 +212,7 @@ mod tests {
             .topology(SPSC.topology)
             .capacity(4)
             .messages(1_000)
-            .fault(Some(harness::workload::Fault::LoseItem));
+            .fault(Some(harness::spec::Fault::LoseItem));
         let outcome = std::panic::catch_unwind(|| {
             measure::<buffer_crossbeam::Crossbeam>(&lossy, 1);
         });

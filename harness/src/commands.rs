@@ -16,7 +16,7 @@ use crate::measurement::Measurement;
 use crate::registry::{self, BackendInfo, BackendVisitor};
 use crate::report::{Failure as ReportFailure, Format, Report};
 use crate::run::{Progress, RunError, Unsupported, check_capacity, run_observed};
-use crate::workload::{Policy, Topology, Workload};
+use crate::spec::{Policy, Topology, Workload};
 
 /// The exit statuses of the `harness` binary.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

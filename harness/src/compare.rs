@@ -13,7 +13,7 @@ use buffer_api::{Backend, CapacityError};
 use crate::measurement::Measurement;
 use crate::registry::{self, BackendVisitor};
 use crate::run::{RunError, run};
-use crate::workload::{Policy, Topology, Workload};
+use crate::spec::{Policy, Topology, Workload};
 
 /// What to compare.
 #[derive(Clone, Debug)]

@@ -6,7 +6,7 @@
 //!
 //! | module | what it holds |
 //! | --- | --- |
-//! | [`workload`] | [`Workload`], the builder with documented defaults, and the parsers for durations, rates, shapes, payloads, policies and faults |
+//! | [`spec`] | [`Workload`], the builder with documented defaults, and the parsers for durations, rates, shapes, payloads, policies and faults |
 //! | [`mod@run`] | [`run()`]: one workload against one backend, returning a [`Measurement`]; never prints |
 //! | [`ledger`] | the [`Ledger`] that checks exactly-once, per-producer order, the accounting and payload drops |
 //! | [`discipline`] | the priority and LIFO order checks, made from a log of sends and receives |
@@ -123,11 +123,11 @@ pub mod pipeline;
 pub mod registry;
 pub mod report;
 pub mod run;
+pub mod spec;
 pub mod watchdog;
-pub mod workload;
 
 pub use ledger::{Ledger, Verification, Violation};
 pub use measurement::Measurement;
 pub use registry::{BackendVisitor, for_each_backend};
 pub use run::{RunError, run};
-pub use workload::Workload;
+pub use spec::Workload;

@@ -11,7 +11,7 @@ use harness::commands::{
 };
 use harness::demo::Demo;
 use harness::report::Format;
-use harness::workload::{
+use harness::spec::{
     Fault, Payload, Policy, Topology, Workload, parse_capacities, parse_duration, parse_rate,
     parse_topologies,
 };
@@ -225,27 +225,27 @@ type CapacityList = Vec<usize>;
 type PolicyList = Vec<Policy>;
 
 fn parse_policy_list(s: &str) -> Result<PolicyList, String> {
-    harness::workload::parse_list(s, str::parse).map_err(|e| e.to_string())
+    harness::spec::parse_list(s, str::parse).map_err(|e| e.to_string())
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
     s.parse()
-        .map_err(|e: harness::workload::ParseError| e.to_string())
+        .map_err(|e: harness::spec::ParseError| e.to_string())
 }
 
 fn parse_payload(s: &str) -> Result<Payload, String> {
     s.parse()
-        .map_err(|e: harness::workload::ParseError| e.to_string())
+        .map_err(|e: harness::spec::ParseError| e.to_string())
 }
 
 fn parse_fault(s: &str) -> Result<Fault, String> {
     s.parse()
-        .map_err(|e: harness::workload::ParseError| e.to_string())
+        .map_err(|e: harness::spec::ParseError| e.to_string())
 }
 
 fn parse_policy(s: &str) -> Result<Policy, String> {
     s.parse()
-        .map_err(|e: harness::workload::ParseError| e.to_string())
+        .map_err(|e: harness::spec::ParseError| e.to_string())
 }
 
 fn parse_topology_list(s: &str) -> Result<TopologyList, String> {

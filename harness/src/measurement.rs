@@ -14,7 +14,7 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use crate::ledger::Verification;
-use crate::workload::Workload;
+use crate::spec::Workload;
 
 /// Everything measured for one workload on one backend.
 ///

@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::compare::{Cell, CellOutcome, Matrix, ratio};
 use crate::env::Environment;
 use crate::measurement::{CpuSummary, Measurement};
-use crate::workload::{DisplayDuration, ParseError, Policy};
+use crate::spec::{DisplayDuration, ParseError, Policy};
 
 /// The version of the JSON layout. It changes when a field is renamed or removed.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -986,7 +986,7 @@ fn describe_workload(m: &Measurement) -> String {
 fn describe_load(m: &Measurement) -> Option<String> {
     let l = &m.load;
     let w = &m.workload;
-    if w.policy == crate::workload::Policy::Block && l.shed == 0 && l.timed_out == 0 {
+    if w.policy == crate::spec::Policy::Block && l.shed == 0 && l.timed_out == 0 {
         return None;
     }
     Some(format!(

@@ -41,8 +41,8 @@ use crate::measurement::{
     ConsumerStats, CpuSummary, CpuTime, DEPTH_SAMPLE_EVERY, DepthHistogram, FaultOutcome, Latency,
     Load, Measurement, ProducerStats, Repetition, Spread, latency_histogram,
 };
+use crate::spec::{Fault, Payload, Policy, Stall, Workload, WorkloadError};
 use crate::watchdog::{Board, Watchdog, WatchdogReport, WorkerState};
-use crate::workload::{Fault, Payload, Policy, Stall, Workload, WorkloadError};
 
 /// How often the waiting thread looks at the watchdog board.
 const TICK: Duration = Duration::from_millis(50);
@@ -1536,7 +1536,7 @@ mod tests {
     /// The seq workload fills the buffer, then drains it: the order is deterministic.
     fn seq(capacity: usize, messages: u64) -> Workload {
         Workload::new()
-            .topology(crate::workload::Topology::Seq)
+            .topology(crate::spec::Topology::Seq)
             .capacity(capacity)
             .messages(messages)
             .repeats(1)

@@ -8,7 +8,7 @@ use std::time::Duration;
 use buffer_api::{Backend, Discipline};
 use harness::registry::{BackendVisitor, for_each_backend};
 use harness::run::{RunError, run};
-use harness::workload::{Fault, Payload, Policy, Stall, Topology, Workload};
+use harness::spec::{Fault, Payload, Policy, Stall, Topology, Workload};
 
 fn scale() -> u64 {
     std::env::var("HARNESS_TEST_SCALE")
