@@ -15,7 +15,7 @@ use std::time::Duration;
 use buffer_api::{Backend, Consumer, Handle, Producer, RecvError, TryRecvError, TrySendError};
 use tracing::{info, warn};
 
-use crate::ledger::{Ledger, RunFacts, Verification};
+use crate::verify::{ConsumerRecord, Ledger, ProducerRecord, Refusal, RunFacts, Verification};
 
 /// What to narrate.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -206,7 +206,7 @@ fn narrate_producer<P: Producer<DemoItem>>(
     producer: u32,
     share: u64,
     delay: Duration,
-    record: &mut crate::ledger::ProducerRecord,
+    record: &mut ProducerRecord,
 ) {
     let name = thread::current().name().unwrap_or("producer").to_owned();
     for seq in 0..share {
@@ -225,14 +225,14 @@ fn narrate_producer<P: Producer<DemoItem>>(
                         info!("sent {item} after waiting {}", size(tx));
                     }
                     Err(e) => {
-                        record.refused(seq, crate::ledger::Refusal::HandedBack);
+                        record.refused(seq, Refusal::HandedBack);
                         warn!("buffer disconnected; {} handed back", e.into_inner());
                         return;
                     }
                 }
             }
             Err(TrySendError::Disconnected(item)) => {
-                record.refused(seq, crate::ledger::Refusal::HandedBack);
+                record.refused(seq, Refusal::HandedBack);
                 warn!("buffer disconnected; {item} handed back");
                 return;
             }
@@ -243,7 +243,7 @@ fn narrate_producer<P: Producer<DemoItem>>(
 fn narrate_consumer<C: Consumer<DemoItem>>(
     rx: &C,
     delay: Duration,
-    record: &mut crate::ledger::ConsumerRecord,
+    record: &mut ConsumerRecord,
 ) -> Vec<DemoItem> {
     let name = thread::current().name().unwrap_or("consumer").to_owned();
     let mut order = Vec::new();

@@ -113,21 +113,20 @@
 pub mod commands;
 pub mod compare;
 pub mod demo;
-pub mod discipline;
 pub mod env;
 pub mod fault;
 pub mod item;
-pub mod ledger;
 pub mod measurement;
 pub mod pipeline;
 pub mod registry;
 pub mod report;
 pub mod run;
 pub mod spec;
+pub mod verify;
 pub mod watchdog;
 
-pub use ledger::{Ledger, Verification, Violation};
 pub use measurement::Measurement;
 pub use registry::{BackendVisitor, for_each_backend};
 pub use run::{RunError, run};
 pub use spec::Workload;
+pub use verify::{Verification, Violation};

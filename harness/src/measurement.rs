@@ -13,8 +13,8 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-use crate::ledger::Verification;
 use crate::spec::Workload;
+use crate::verify::Verification;
 
 /// Everything measured for one workload on one backend.
 ///

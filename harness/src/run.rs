@@ -26,22 +26,22 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use buffer_api::{
-    Backend, CapacityError, Consumer, Discipline, ForceSendError, Producer, SendBatchError,
-    SendError, SendTimeoutError, TryRecvError, TrySendError,
+    Backend, CapacityError, Consumer, ForceSendError, Producer, SendBatchError, SendError,
+    SendTimeoutError, TryRecvError, TrySendError,
 };
 use hdrhistogram::Histogram;
 
-use crate::discipline::{self, NOT_SENT, OrderCheck, Receipt};
 use crate::fault::{FaultPlan, InjectedPanic, Trigger, inject_panic};
 use crate::item::{self, Body, Item};
-use crate::ledger::{
-    ConsumerRecord, Ledger, ProducerRecord, Refusal, RunFacts, Verification, Violation,
-};
 use crate::measurement::{
     ConsumerStats, CpuSummary, CpuTime, DEPTH_SAMPLE_EVERY, DepthHistogram, FaultOutcome, Latency,
     Load, Measurement, ProducerStats, Repetition, Spread, latency_histogram,
 };
 use crate::spec::{Fault, Payload, Policy, Stall, Workload, WorkloadError};
+use crate::verify::{
+    self, ConsumerRecord, Ledger, NOT_SENT, OrderCheck, OrderChecks, ProducerRecord, Receipt,
+    Refusal, RunFacts, Verification, Violation,
+};
 use crate::watchdog::{Board, Watchdog, WatchdogReport, WorkerState};
 
 /// How often the waiting thread looks at the watchdog board.
@@ -350,7 +350,7 @@ struct Shared {
     closes_returning_true: AtomicU64,
     /// The order check this run makes from its send and receive log, if any.
     order_check: Option<OrderCheck>,
-    /// The log's clock (see [`crate::discipline`]); touched only when `order_check` is set.
+    /// The log's clock (see [`crate::verify`]); touched only when `order_check` is set.
     clock: AtomicU64,
 }
 
@@ -673,7 +673,7 @@ fn offer<P: Body, T: Producer<Item<P>>>(
                 Ok(None) => Offer::Accepted,
                 // At capacity 0 with no receiver waiting, the item itself comes back.
                 Ok(Some(old)) if old.producer == producer && old.seq == seq => {
-                    Offer::Refused(old, Refusal::Evicted)
+                    Offer::Refused(old, Refusal::ReturnedAsEvicted)
                 }
                 Ok(Some(old)) => Offer::AcceptedEvicting(old),
                 // `run` refuses drop-oldest on backends without it before any thread starts,
@@ -856,7 +856,7 @@ fn produce<P: Body, T: Producer<Item<P>>>(
                 Offer::AcceptedEvicting(old) => {
                     out.record.accepted(seq, 1);
                     log_sent(shared, &mut out.sent, seq, 1);
-                    out.record.evicted(old.producer, old.seq);
+                    out.record.record_eviction(old.producer, old.seq);
                     drop(old);
                 }
                 Offer::Refused(item, why) => {
@@ -1177,13 +1177,6 @@ fn watchdog_timeout(workload: &Workload) -> Duration {
         .saturating_add(stall)
 }
 
-/// Whether items of one producer reach a consumer in the order sent: on FIFO backends, and on
-/// a priority backend when every item has the same priority (equal priorities leave FIFO).
-fn keeps_producer_order<B: Backend>(workload: &Workload) -> bool {
-    B::CAPABILITIES.preserves_producer_order()
-        || (B::CAPABILITIES.discipline == Discipline::Priority && workload.priorities == 1)
-}
-
 /// One run: build, spawn, release, wait (watching), join, verify.
 fn run_once<B: Backend, P: Body>(
     workload: &Workload,
@@ -1205,12 +1198,11 @@ fn run_once<B: Backend, P: Body>(
     };
     names.extend((0..closers).map(|i| format!("closer-{}", i + 1)));
     let threads = names.len();
-    let order_check =
-        OrderCheck::for_run(&B::CAPABILITIES, producers, consumers, workload.priorities);
+    let checks = OrderChecks::for_run(&B::CAPABILITIES, producers, consumers, workload.priorities);
     let shared = Arc::new(Shared {
         workload: workload.clone(),
         plan,
-        ledger: Ledger::new(workload.shares(), keeps_producer_order::<B>(workload)),
+        ledger: Ledger::new(workload.shares(), checks.per_producer),
         epoch: Instant::now(),
         start: Gate::new(threads),
         board: Board::new(names.clone()),
@@ -1219,7 +1211,7 @@ fn run_once<B: Backend, P: Body>(
         storm: Trigger::default(),
         closers_meet: Gate::new(closers),
         closes_returning_true: AtomicU64::new(0),
-        order_check,
+        order_check: checks.logged,
         clock: AtomicU64::new(0),
     });
 
@@ -1450,7 +1442,7 @@ fn settle(
     }
 }
 
-/// The run's order check from its send and receive log (see [`crate::discipline`]).
+/// The run's order check from its send and receive log (see [`crate::verify`]).
 fn check_order(
     shared: &Shared,
     producers: &[ProducerOut],
@@ -1460,7 +1452,7 @@ fn check_order(
     match (shared.order_check, consumers) {
         (Some(OrderCheck::Priority), [consumer]) => {
             let sent: Vec<Vec<u64>> = producers.iter().map(|p| p.sent.clone()).collect();
-            discipline::check_priority(
+            verify::check_priority(
                 &sent,
                 &consumer.receipts,
                 workload.priorities,
@@ -1470,7 +1462,7 @@ fn check_order(
             )
         }
         (Some(OrderCheck::Lifo), [consumer]) => match producers {
-            [producer] => discipline::check_lifo(&producer.sent, &consumer.receipts),
+            [producer] => verify::check_lifo(&producer.sent, &consumer.receipts),
             _ => Vec::new(),
         },
         _ => Vec::new(),
@@ -1505,7 +1497,7 @@ pub fn check_capacity(workload: &Workload) -> Result<(), CapacityError> {
 
 #[cfg(test)]
 mod tests {
-    use buffer_api::Capabilities;
+    use buffer_api::{Capabilities, Discipline};
     use buffer_condvar::Condvar;
 
     use super::*;
@@ -1600,20 +1592,5 @@ mod tests {
             Some(OrderCheck::Priority)
         );
         assert!(!m.verification.order_checked);
-    }
-
-    #[test]
-    fn one_priority_level_checks_fifo_order_instead() {
-        type Priority = buffer_condvar::CondvarPriority<item::ItemPriority>;
-        assert!(keeps_producer_order::<Priority>(&Workload::new()));
-        assert!(!keeps_producer_order::<Priority>(
-            &Workload::new().priorities(2)
-        ));
-        assert!(!keeps_producer_order::<buffer_condvar::CondvarLifo>(
-            &Workload::new()
-        ));
-        assert!(keeps_producer_order::<Condvar>(
-            &Workload::new().priorities(2)
-        ));
     }
 }
