@@ -12,7 +12,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::compare::{CellOutcome, Matrix, run_matrix};
 use crate::demo::{Demo, DemoError, demo};
 use crate::env::Environment;
-use crate::measurement::Measurement;
+use crate::measure::Measurement;
 use crate::registry::{self, BackendInfo, BackendVisitor};
 use crate::report::{Failure as ReportFailure, Format, Report};
 use crate::run::{Progress, RunError, Unsupported, check_capacity, run_observed};

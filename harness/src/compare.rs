@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use buffer_api::{Backend, CapacityError};
 
-use crate::measurement::Measurement;
+use crate::measure::Measurement;
 use crate::registry::{self, BackendVisitor};
 use crate::run::{RunError, run};
 use crate::spec::{Policy, Topology, Workload};

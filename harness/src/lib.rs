@@ -116,7 +116,7 @@ pub mod demo;
 pub mod env;
 pub mod fault;
 pub mod item;
-pub mod measurement;
+pub mod measure;
 pub mod pipeline;
 pub mod registry;
 pub mod report;
@@ -125,7 +125,7 @@ pub mod spec;
 pub mod verify;
 pub mod watchdog;
 
-pub use measurement::Measurement;
+pub use measure::Measurement;
 pub use registry::{BackendVisitor, for_each_backend};
 pub use run::{RunError, run};
 pub use spec::Workload;

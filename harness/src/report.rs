@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::compare::{Cell, CellOutcome, Matrix, ratio};
 use crate::env::Environment;
-use crate::measurement::{CpuSummary, Measurement};
+use crate::measure::{CpuSummary, Measurement};
 use crate::spec::{DisplayDuration, ParseError, Policy};
 
 /// The version of the JSON layout. It changes when a field is renamed or removed.
@@ -729,7 +729,7 @@ impl Report {
             let w = &m.workload;
             let v = &m.verification;
             let l = m.latency;
-            let lat = |f: fn(&crate::measurement::Latency) -> u64| {
+            let lat = |f: fn(&crate::measure::Latency) -> u64| {
                 l.as_ref().map_or_else(String::new, |l| f(l).to_string())
             };
             let fields = [

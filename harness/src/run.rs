@@ -33,9 +33,9 @@ use hdrhistogram::Histogram;
 
 use crate::fault::{FaultPlan, InjectedPanic, Trigger, inject_panic};
 use crate::item::{self, Body, Item};
-use crate::measurement::{
-    ConsumerStats, CpuSummary, CpuTime, DEPTH_SAMPLE_EVERY, DepthHistogram, FaultOutcome, Latency,
-    Load, Measurement, ProducerStats, Repetition, Spread, latency_histogram,
+use crate::measure::{
+    ConsumerSample, CpuTime, DEPTH_SAMPLE_EVERY, DepthHistogram, FaultOutcome, Measurement,
+    ProducerSample, RunSample, latency_histogram, summarise,
 };
 use crate::spec::{Fault, Payload, Policy, Stall, Workload, WorkloadError};
 use crate::verify::{
@@ -190,137 +190,8 @@ fn run_typed<B: Backend, P: Body>(
             total,
         });
     }
-    Ok(assemble::<B>(workload, measured, verification, fault))
-}
-
-/// Sums the measured runs into one measurement.
-fn assemble<B: Backend>(
-    workload: &Workload,
-    runs: Vec<RunOutcome>,
-    verification: Verification,
-    fault: Option<FaultOutcome>,
-) -> Measurement {
-    let mut producers: Vec<ProducerStats> = (0..workload.producer_count())
-        .map(|i| ProducerStats {
-            thread: producer_name(workload, i),
-            ..ProducerStats::default()
-        })
-        .collect();
-    let mut consumers: Vec<ConsumerStats> = (0..workload.consumer_count())
-        .map(|i| ConsumerStats {
-            thread: consumer_name(workload, i),
-            ..ConsumerStats::default()
-        })
-        .collect();
-    let mut latency = latency_histogram();
-    let mut depth = DepthHistogram::new(workload.capacity);
-    let mut repetitions = Vec::with_capacity(runs.len());
-    let mut cpu = CpuSummary {
-        available: true,
-        tick_s: 1.0 / crate::measurement::clock_ticks_per_second() as f64,
-        ..CpuSummary::default()
-    };
-    let mut wall_total = 0.0;
-    let mut delivered_total = 0;
-    for run in runs {
-        for (stats, out) in producers.iter_mut().zip(&run.producers) {
-            stats.produced += out.record.accepted_count();
-            stats.handed_back += out.record.handed_back();
-            stats.dropped_by_policy += out.record.dropped_by_policy();
-            stats.evicted += out.record.evicted_count();
-            stats.timed_out += out.record.timed_out();
-            stats.blocked_s = add_blocked(stats.blocked_s, out.blocked_ns);
-            depth.merge(&out.depth);
-        }
-        for (stats, out) in consumers.iter_mut().zip(&run.consumers) {
-            stats.consumed += out.received;
-            stats.blocked_s = add_blocked(stats.blocked_s, out.blocked_ns);
-            depth.merge(&out.depth);
-            // Histograms of the same precision always merge.
-            let _ = latency.add(&out.latency);
-        }
-        let wall_s = run.wall_ns as f64 / 1e9;
-        let (user_s, sys_s) = match run.cpu {
-            Some(t) => (t.user.as_secs_f64(), t.system.as_secs_f64()),
-            None => {
-                cpu.available = false;
-                (0.0, 0.0)
-            }
-        };
-        cpu.user_s += user_s;
-        cpu.sys_s += sys_s;
-        wall_total += wall_s;
-        let v = &run.verification;
-        let delivered = v.delivered;
-        delivered_total += delivered;
-        let send_s = run.send_ns as f64 / 1e9;
-        repetitions.push(Repetition {
-            wall_s,
-            user_s,
-            sys_s,
-            delivered,
-            msgs_per_s: if wall_s > 0.0 {
-                delivered as f64 / wall_s
-            } else {
-                0.0
-            },
-            offered: v.offered,
-            shed: v.dropped_by_policy + v.evicted,
-            timed_out: v.timed_out,
-            send_rate: if send_s > 0.0 {
-                v.offered as f64 / send_s
-            } else {
-                0.0
-            },
-        });
-    }
-    let busy = cpu.user_s + cpu.sys_s;
-    cpu.utilisation = if wall_total > 0.0 {
-        busy / wall_total
-    } else {
-        0.0
-    };
-    cpu.ns_per_message = (cpu.available && delivered_total > 0 && busy > 0.0)
-        .then(|| busy * 1e9 / delivered_total as f64);
-    let walls: Vec<f64> = repetitions.iter().map(|r| r.wall_s).collect();
-    let rates: Vec<f64> = repetitions.iter().map(|r| r.msgs_per_s).collect();
-    let throughput = Spread::of(&rates);
-    let load = Load::of(&repetitions, workload.rate, throughput.median);
-    Measurement {
-        backend: B::NAME.to_owned(),
-        workload: workload.clone(),
-        wall_s: Spread::of(&walls),
-        throughput,
-        load,
-        repetitions,
-        cpu,
-        latency: Latency::from_histogram(&latency, workload.latency_sample_every),
-        producers,
-        consumers,
-        depth,
-        verification,
-        fault,
-    }
-}
-
-fn add_blocked(total: Option<f64>, ns: Option<u64>) -> Option<f64> {
-    ns.map(|ns| total.unwrap_or(0.0) + ns as f64 / 1e9)
-}
-
-fn producer_name(workload: &Workload, index: usize) -> String {
-    if workload.sequential {
-        "seq-1".to_owned()
-    } else {
-        format!("producer-{}", index + 1)
-    }
-}
-
-fn consumer_name(workload: &Workload, index: usize) -> String {
-    if workload.sequential {
-        "seq-1".to_owned()
-    } else {
-        format!("consumer-{}", index + 1)
-    }
+    let samples = measured.into_iter().map(RunOutcome::into_sample).collect();
+    Ok(summarise(B::NAME, workload, samples, verification, fault))
 }
 
 /// What one run (one repetition or warm-up) produced.
@@ -333,6 +204,40 @@ struct RunOutcome {
     consumers: Vec<ConsumerOut>,
     verification: Verification,
     fault_fired: bool,
+}
+
+impl RunOutcome {
+    fn into_sample(self) -> RunSample {
+        RunSample {
+            wall_ns: self.wall_ns,
+            send_ns: self.send_ns,
+            cpu: self.cpu,
+            producers: self
+                .producers
+                .into_iter()
+                .map(|p| ProducerSample {
+                    produced: p.record.accepted_count(),
+                    handed_back: p.record.handed_back(),
+                    dropped_by_policy: p.record.dropped_by_policy(),
+                    evicted: p.record.evicted_count(),
+                    timed_out: p.record.timed_out(),
+                    blocked_ns: p.blocked_ns,
+                    depth: p.depth,
+                })
+                .collect(),
+            consumers: self
+                .consumers
+                .into_iter()
+                .map(|c| ConsumerSample {
+                    consumed: c.received,
+                    blocked_ns: c.blocked_ns,
+                    depth: c.depth,
+                    latency: c.latency,
+                })
+                .collect(),
+            verification: self.verification,
+        }
+    }
 }
 
 /// State every thread of one run shares. Nothing here is touched per item except the board.
@@ -1192,8 +1097,8 @@ fn run_once<B: Backend, P: Body>(
         vec!["seq-1".to_owned()]
     } else {
         (0..producers)
-            .map(|i| producer_name(workload, i))
-            .chain((0..consumers).map(|i| consumer_name(workload, i)))
+            .map(|i| workload.producer_name(i))
+            .chain((0..consumers).map(|i| workload.consumer_name(i)))
             .collect()
     };
     names.extend((0..closers).map(|i| format!("closer-{}", i + 1)));

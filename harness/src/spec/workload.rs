@@ -228,6 +228,24 @@ impl Workload {
         if self.sequential { 1 } else { self.consumers }
     }
 
+    /// The thread name of producer `index` (0-based): `producer-N`, or `seq-1`.
+    pub(crate) fn producer_name(&self, index: usize) -> String {
+        if self.sequential {
+            "seq-1".to_owned()
+        } else {
+            format!("producer-{}", index + 1)
+        }
+    }
+
+    /// The thread name of consumer `index` (0-based): `consumer-N`, or `seq-1`.
+    pub(crate) fn consumer_name(&self, index: usize) -> String {
+        if self.sequential {
+            "seq-1".to_owned()
+        } else {
+            format!("consumer-{}", index + 1)
+        }
+    }
+
     /// How many messages producer `index` (0-based) sends: an even split, with the remainder
     /// going one each to the first producers.
     pub fn share(&self, index: usize) -> u64 {
