@@ -11,11 +11,11 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::compare::{CellOutcome, Matrix, run_matrix};
 use crate::demo::{Demo, DemoError, demo};
+use crate::engine::{Progress, RunError, Unsupported, check_capacity, run_observed};
 use crate::env::Environment;
 use crate::measure::Measurement;
 use crate::registry::{self, BackendInfo, BackendVisitor};
 use crate::report::{Failure as ReportFailure, Format, Report};
-use crate::run::{Progress, RunError, Unsupported, check_capacity, run_observed};
 use crate::spec::{Policy, Topology, Workload};
 
 /// The exit statuses of the `harness` binary.
@@ -287,10 +287,13 @@ fn run_error(error: &RunError) -> Failure {
         RunError::Spawn(_) => Exit::Internal,
         RunError::Watchdog(_) => Exit::Watchdog,
     };
-    Failure {
-        exit,
-        message: error.to_string(),
-    }
+    // The engine's errors carry values; the flags they are about are named here.
+    let message = match error {
+        RunError::Capacity(e) => format!("--capacity: {e}"),
+        RunError::Unsupported(e) => format!("--policy: {e}"),
+        other => other.to_string(),
+    };
+    Failure { exit, message }
 }
 
 /// `harness run`: one workload against each chosen backend.

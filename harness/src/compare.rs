@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use buffer_api::{Backend, CapacityError};
 
+use crate::engine::{RunError, run};
 use crate::measure::Measurement;
 use crate::registry::{self, BackendVisitor};
-use crate::run::{RunError, run};
 use crate::spec::{Policy, Topology, Workload};
 
 /// What to compare.

@@ -113,20 +113,17 @@
 pub mod commands;
 pub mod compare;
 pub mod demo;
+pub mod engine;
 pub mod env;
-pub mod fault;
-pub mod item;
 pub mod measure;
 pub mod pipeline;
 pub mod registry;
 pub mod report;
-pub mod run;
 pub mod spec;
 pub mod verify;
-pub mod watchdog;
 
+pub use engine::{RunError, run};
 pub use measure::Measurement;
 pub use registry::{BackendVisitor, for_each_backend};
-pub use run::{RunError, run};
 pub use spec::Workload;
 pub use verify::{Verification, Violation};

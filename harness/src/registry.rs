@@ -31,7 +31,7 @@ pub trait BackendVisitor {
 pub fn for_each_backend(visitor: &mut impl BackendVisitor) {
     visitor.visit::<buffer_condvar::Condvar>();
     visitor.visit::<buffer_condvar::CondvarLifo>();
-    visitor.visit::<buffer_condvar::CondvarPriority<crate::item::ItemPriority>>();
+    visitor.visit::<buffer_condvar::CondvarPriority<crate::engine::ItemPriority>>();
     visitor.visit::<buffer_crossbeam::Crossbeam>();
     visitor.visit::<buffer_flume::Flume>();
 }

@@ -190,7 +190,7 @@ impl Report {
                     capacity: cell.capacity,
                     policy: cell.policy.to_string(),
                     error: error.to_string(),
-                    watchdog: matches!(error, crate::run::RunError::Watchdog(_)),
+                    watchdog: matches!(error, crate::engine::RunError::Watchdog(_)),
                 }),
             }
         }

@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use buffer_api::{Backend, Discipline};
+use harness::engine::{RunError, run};
 use harness::registry::{BackendVisitor, for_each_backend};
-use harness::run::{RunError, run};
 use harness::spec::{Fault, Payload, Policy, Stall, Topology, Workload};
 
 fn scale() -> u64 {

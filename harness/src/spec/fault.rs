@@ -16,7 +16,7 @@ pub enum Stall {
     Forever,
 }
 
-/// A fault injected into a run; see [`crate::fault`] for the rules each follows.
+/// A fault injected into a run; `engine::fault` holds the rules each follows (see the crate docs).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Fault {
     /// `consumer-panic[:K]`: `consumer-1` panics after receiving `K` items, holding the next.

@@ -394,7 +394,7 @@ mod tests {
     fn one_priority_level_checks_fifo_order_instead() {
         use crate::spec::Workload;
         use buffer_condvar::Condvar;
-        type Priority = buffer_condvar::CondvarPriority<crate::item::ItemPriority>;
+        type Priority = buffer_condvar::CondvarPriority<crate::engine::ItemPriority>;
         assert!(keeps_producer_order::<Priority>(&Workload::new()));
         assert!(!keeps_producer_order::<Priority>(
             &Workload::new().priorities(2)
