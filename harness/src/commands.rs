@@ -12,9 +12,9 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::compare::{CellOutcome, Matrix, run_matrix};
 use crate::demo::{Demo, DemoError, demo};
 use crate::engine::{Progress, RunError, Unsupported, check_capacity, run_observed};
-use crate::env::Environment;
 use crate::measure::Measurement;
 use crate::registry::{self, BackendInfo, BackendVisitor};
+use crate::report::Environment;
 use crate::report::{Failure as ReportFailure, Format, Report};
 use crate::spec::{Policy, Topology, Workload};
 
@@ -335,9 +335,9 @@ pub fn run(request: &RunRequest) -> Result<Exit, Failure> {
     if let Some((backend, f)) = &failure {
         report.failures.push(ReportFailure {
             backend: (*backend).to_owned(),
-            shape: request.workload.shape().to_string(),
+            shape: request.workload.shape(),
             capacity: request.workload.capacity,
-            policy: request.workload.policy.to_string(),
+            policy: request.workload.policy,
             error: f.message.clone(),
             watchdog: f.exit == Exit::Watchdog,
         });

@@ -114,7 +114,6 @@ pub mod commands;
 pub mod compare;
 pub mod demo;
 pub mod engine;
-pub mod env;
 pub mod measure;
 pub mod pipeline;
 pub mod registry;

@@ -37,8 +37,8 @@ enum Command {
     /// Show the backends and their declared capabilities.
     #[command(after_help = EXIT_CODES)]
     List {
-        /// Output format: table or json.
-        #[arg(long, default_value = "table", value_parser = parse_format)]
+        /// Output format (`harness list` writes a table for anything but json).
+        #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
     /// Run one workload against one backend (or a list, or all), verify and measure it.
@@ -137,8 +137,8 @@ struct CommonArgs {
 
 #[derive(Debug, Args)]
 struct OutputArgs {
-    /// Output format: table, json, csv or markdown.
-    #[arg(long, short, default_value = "table", value_parser = parse_format)]
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = Format::Table)]
     format: Format,
     /// Write the report to this file instead of stdout.
     #[arg(long, short, value_name = "FILE")]
@@ -226,11 +226,6 @@ type PolicyList = Vec<Policy>;
 
 fn parse_policy_list(s: &str) -> Result<PolicyList, String> {
     harness::spec::parse_list(s, str::parse).map_err(|e| e.to_string())
-}
-
-fn parse_format(s: &str) -> Result<Format, String> {
-    s.parse()
-        .map_err(|e: harness::spec::ParseError| e.to_string())
 }
 
 fn parse_payload(s: &str) -> Result<Payload, String> {
