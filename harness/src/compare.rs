@@ -13,7 +13,7 @@ use buffer_api::{Backend, CapacityError};
 use crate::engine::{RunError, run};
 use crate::measure::Measurement;
 use crate::registry::{self, BackendVisitor};
-use crate::spec::{Policy, Topology, Workload};
+use crate::spec::{Policy, Topology, Workload, parse_capacities, parse_duration, parse_topologies};
 
 /// What to compare.
 #[derive(Clone, Debug)]
@@ -37,27 +37,46 @@ pub struct Matrix {
     pub target_time: Option<Duration>,
 }
 
+/// The quick default matrix as the command line spells it: [`Matrix::quick`] and the
+/// defaults of the `compare` flags both read these, so they cannot drift apart.
+pub mod quick {
+    /// Shapes (`--topologies`).
+    pub const TOPOLOGIES: &str = "seq,1:1,4:1,1:4,4:4,16:16";
+    /// Capacities (`--capacities`).
+    pub const CAPACITIES: &str = "0,1,1024";
+    /// The ratio baseline (`--baseline`).
+    pub const BASELINE: &str = "crossbeam";
+    /// How long one repetition of a cell should take (`--target-time`).
+    pub const TARGET_TIME: &str = "100ms";
+    /// Measured repetitions per cell (`--repeats`).
+    pub const REPEATS: usize = 5;
+    /// Unmeasured runs per cell (`--warmup`).
+    pub const WARMUP: usize = 0;
+}
+
 /// The fewest messages a calibrated cell runs.
 pub const MIN_CALIBRATED_MESSAGES: u64 = 5_000;
 
 impl Matrix {
-    /// The quick default matrix `harness` runs with no arguments: every backend; shapes seq,
-    /// 1:1, 4:1, 1:4, 4:4, 16:16; capacities 0, 1, 1024; 5 repetitions sized to about 100 ms
-    /// each (at least [`MIN_CALIBRATED_MESSAGES`], at most 1,000,000 messages);
-    /// blocked time not measured (see [`Workload::blocked_time`]: it costs throughput at small
-    /// capacities).
+    /// The quick default matrix `harness` runs with no arguments, read from [`quick`] (the
+    /// same text the `compare` flags default to): every backend; shapes seq, 1:1, 4:1, 1:4,
+    /// 4:4, 16:16; capacities 0, 1, 1024; 5 repetitions sized to about 100 ms each (at least
+    /// [`MIN_CALIBRATED_MESSAGES`], at most 1,000,000 messages); blocked time not measured
+    /// (see [`Workload::blocked_time`]: it costs throughput at small capacities).
     pub fn quick() -> Self {
         Self {
             backends: registry::names(),
-            topologies: ["seq", "1:1", "4:1", "1:4", "4:4", "16:16"]
-                .iter()
-                .map(|t| t.parse().expect("the default topologies parse"))
-                .collect(),
-            capacities: vec![0, 1, 1024],
+            topologies: parse_topologies(quick::TOPOLOGIES).expect("the default shapes parse"),
+            capacities: parse_capacities(quick::CAPACITIES).expect("the default capacities parse"),
             policies: vec![Policy::Block],
-            base: Workload::new().repeats(5).warmup(0).blocked_time(false),
-            baseline: "crossbeam",
-            target_time: Some(Duration::from_millis(100)),
+            base: Workload::new()
+                .repeats(quick::REPEATS)
+                .warmup(quick::WARMUP)
+                .blocked_time(false),
+            baseline: quick::BASELINE,
+            target_time: Some(
+                parse_duration(quick::TARGET_TIME).expect("the default target time parses"),
+            ),
         }
     }
 

@@ -81,7 +81,7 @@ pub enum DemoError {
     /// The backend refused the capacity.
     Capacity(buffer_api::CapacityError),
     /// Producers or consumers is zero.
-    NoThreads(&'static str),
+    NoThreads(Side),
     /// A thread could not be spawned.
     Spawn(std::io::Error),
 }
@@ -89,14 +89,32 @@ pub enum DemoError {
 impl fmt::Display for DemoError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Capacity(e) => write!(f, "--capacity: {e}"),
-            Self::NoThreads(flag) => write!(f, "{flag}: at least one thread is needed"),
+            Self::Capacity(e) => e.fmt(f),
+            Self::NoThreads(_) => write!(f, "at least one thread is needed"),
             Self::Spawn(e) => write!(f, "could not spawn a thread: {e}"),
         }
     }
 }
 
 impl std::error::Error for DemoError {}
+
+/// Which side of the demo has no thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// No producer.
+    Producers,
+    /// No consumer.
+    Consumers,
+}
+
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Producers => "producers",
+            Self::Consumers => "consumers",
+        })
+    }
+}
 
 /// Runs the narrated demo on backend `B`.
 ///
@@ -105,10 +123,10 @@ impl std::error::Error for DemoError {}
 /// See [`DemoError`].
 pub fn demo<B: Backend>(demo: &Demo) -> Result<DemoOutcome, DemoError> {
     if demo.producers == 0 {
-        return Err(DemoError::NoThreads("--producers"));
+        return Err(DemoError::NoThreads(Side::Producers));
     }
     if demo.consumers == 0 {
-        return Err(DemoError::NoThreads("--consumers"));
+        return Err(DemoError::NoThreads(Side::Consumers));
     }
     let (tx, rx) = B::bounded::<DemoItem>(demo.capacity).map_err(DemoError::Capacity)?;
     let shares: Vec<u64> = (0..demo.producers as u64)

@@ -110,7 +110,7 @@
 //! Counts that cover a run (per-thread counts, blocked time, latency, depth) are summed over
 //! the measured repetitions; `verification` covers every run, warm-ups included.
 
-pub mod commands;
+pub mod cli;
 pub mod compare;
 pub mod demo;
 pub mod engine;

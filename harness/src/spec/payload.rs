@@ -1,20 +1,21 @@
 //! What each message carries besides its header.
 
 use std::fmt;
-use std::str::FromStr;
 
 use serde::{Serialize, Serializer};
 
-use super::ParseError;
-
 /// What a message carries besides its header.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// On the command line: `u64`, `bytes64` (or `64b`) and `boxed4k` (or `4k`), any case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
 pub enum Payload {
     /// A `u64` (the default).
+    #[value(name = "u64")]
     U64,
     /// 64 bytes inline.
+    #[value(name = "bytes64", alias = "64b", alias = "64")]
     Bytes64,
     /// A boxed 4 KiB block: one allocation per message, freed by the consumer.
+    #[value(name = "boxed4k", alias = "4k", alias = "4kib", alias = "box4k")]
     Boxed4K,
 }
 
@@ -25,22 +26,6 @@ impl fmt::Display for Payload {
             Self::Bytes64 => "bytes64",
             Self::Boxed4K => "boxed4k",
         })
-    }
-}
-
-impl FromStr for Payload {
-    type Err = ParseError;
-
-    /// Parses `u64`, `bytes64` (or `64b`) and `boxed4k` (or `4k`).
-    fn from_str(s: &str) -> Result<Self, ParseError> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "u64" => Ok(Self::U64),
-            "bytes64" | "64b" | "64" => Ok(Self::Bytes64),
-            "boxed4k" | "4k" | "4kib" | "box4k" => Ok(Self::Boxed4K),
-            _ => Err(ParseError::new(format!(
-                "`{s}` is not a payload (u64, bytes64, boxed4k)"
-            ))),
-        }
     }
 }
 
