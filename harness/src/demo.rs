@@ -145,57 +145,8 @@ pub fn demo<B: Backend>(demo: &Demo) -> Result<DemoOutcome, DemoError> {
         demo.items
     );
 
-    let outcome = thread::scope(|scope| -> Result<_, DemoError> {
-        let mut producers = Vec::new();
-        for (index, &share) in shares.iter().enumerate() {
-            let tx = tx.clone();
-            let mut record = ledger.producer_record();
-            let handle = thread::Builder::new()
-                .name(format!("producer-{}", index + 1))
-                .spawn_scoped(scope, move || {
-                    narrate_producer(&tx, index as u32, share, demo.producer_delay, &mut record);
-                    info!("done after {share} items; dropping its handle");
-                    record
-                })
-                .map_err(DemoError::Spawn)?;
-            producers.push(handle);
-        }
-        let mut consumers = Vec::new();
-        for index in 0..demo.consumers {
-            let rx = rx.clone();
-            let mut record = ledger.consumer_record();
-            let handle = thread::Builder::new()
-                .name(format!("consumer-{}", index + 1))
-                .spawn_scoped(scope, move || {
-                    let order = narrate_consumer(&rx, demo.consumer_delay, &mut record);
-                    info!(
-                        "buffer empty and disconnected after {} items: shutting down",
-                        order.len()
-                    );
-                    (order, record)
-                })
-                .map_err(DemoError::Spawn)?;
-            consumers.push(handle);
-        }
-        // The demo's own handles go now: the buffer disconnects when the last producer is done.
-        drop(tx);
-        drop(rx);
-        let producer_records: Vec<_> = producers
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| ledger.producer_record()))
-            .collect();
-        let mut received = Vec::new();
-        let mut consumer_records = Vec::new();
-        for handle in consumers {
-            let (order, record) = handle
-                .join()
-                .unwrap_or_else(|_| (Vec::new(), ledger.consumer_record()));
-            received.push(order);
-            consumer_records.push(record);
-        }
-        Ok((producer_records, received, consumer_records))
-    })?;
-    let (producer_records, received, consumer_records) = outcome;
+    let (producer_records, received, consumer_records) =
+        thread::scope(|scope| narrate_threads::<B>(scope, demo, &ledger, &shares, tx, rx))?;
     let offered: u64 = producer_records.iter().map(|r| r.offered()).sum();
     let verification = ledger.verify(
         &producer_records,
@@ -213,6 +164,69 @@ pub fn demo<B: Backend>(demo: &Demo) -> Result<DemoOutcome, DemoError> {
         received,
         verification,
     })
+}
+
+/// What the demo's threads hand back: each producer's record, and each consumer's receive
+/// order with its record.
+type Narrated = (Vec<ProducerRecord>, Vec<Vec<DemoItem>>, Vec<ConsumerRecord>);
+
+/// Spawns the named producers and consumers, drops the demo's own handles (the buffer
+/// disconnects when the last producer is done), and joins them.
+fn narrate_threads<'scope, B: Backend>(
+    scope: &'scope thread::Scope<'scope, '_>,
+    demo: &'scope Demo,
+    ledger: &Ledger,
+    shares: &[u64],
+    tx: B::Producer<DemoItem>,
+    rx: B::Consumer<DemoItem>,
+) -> Result<Narrated, DemoError> {
+    let mut producers = Vec::new();
+    for (index, &share) in shares.iter().enumerate() {
+        let tx = tx.clone();
+        let mut record = ledger.producer_record();
+        let handle = thread::Builder::new()
+            .name(format!("producer-{}", index + 1))
+            .spawn_scoped(scope, move || {
+                narrate_producer(&tx, index as u32, share, demo.producer_delay, &mut record);
+                info!("done after {share} items; dropping its handle");
+                record
+            })
+            .map_err(DemoError::Spawn)?;
+        producers.push(handle);
+    }
+    let mut consumers = Vec::new();
+    for index in 0..demo.consumers {
+        let rx = rx.clone();
+        let mut record = ledger.consumer_record();
+        let handle = thread::Builder::new()
+            .name(format!("consumer-{}", index + 1))
+            .spawn_scoped(scope, move || {
+                let order = narrate_consumer(&rx, demo.consumer_delay, &mut record);
+                info!(
+                    "buffer empty and disconnected after {} items: shutting down",
+                    order.len()
+                );
+                (order, record)
+            })
+            .map_err(DemoError::Spawn)?;
+        consumers.push(handle);
+    }
+    drop(tx);
+    drop(rx);
+    let producer_records: Vec<_> = producers
+        .into_iter()
+        .map(|h| h.join().unwrap_or_else(|_| ledger.producer_record()))
+        .collect();
+    let mut received = Vec::new();
+    let mut consumer_records = Vec::new();
+    for handle in consumers {
+        let (order, record) = handle
+            .join()
+            .unwrap_or_else(|_| (Vec::new(), ledger.consumer_record()));
+        received.push(order);
+        consumer_records.push(record);
+    }
+    Ok((producer_records, received, consumer_records))
 }
 
 fn size<H: Handle>(handle: &H) -> String {

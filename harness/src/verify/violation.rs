@@ -173,23 +173,41 @@ impl Violation {
     }
 }
 
+impl Violation {
+    /// For a violation about one item: its producer, its sequence number and what happened to
+    /// it, as `Display` words it after the kind.
+    fn item(&self) -> Option<(u32, u64, &'static str)> {
+        let (producer, seq, what) = match *self {
+            Self::Lost { producer, seq } => (producer, seq, "was accepted but never received"),
+            Self::Duplicated { producer, seq } => (producer, seq, "was received more than once"),
+            Self::Unexpected { producer, seq } => (producer, seq, "was received but never offered"),
+            Self::ReceivedAndRefused { producer, seq } => {
+                (producer, seq, "was received although its send failed")
+            }
+            Self::EvictedAndReceived { producer, seq } => {
+                (producer, seq, "was evicted by force_send and also received")
+            }
+            Self::EvictedTwice { producer, seq } => {
+                (producer, seq, "was handed back as evicted more than once")
+            }
+            Self::EvictedButNotAccepted { producer, seq } => (
+                producer,
+                seq,
+                "was handed back as evicted although the buffer never accepted it",
+            ),
+            _ => return None,
+        };
+        Some((producer, seq, what))
+    }
+}
+
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some((producer, seq, what)) = self.item() {
+            let kind = self.kind().replace('_', " ");
+            return write!(f, "{kind}: producer-{} seq {seq} {what}", producer + 1);
+        }
         match self {
-            Self::Lost { producer, seq } => {
-                write!(
-                    f,
-                    "lost: producer-{} seq {seq} was accepted but never received",
-                    producer + 1
-                )
-            }
-            Self::Duplicated { producer, seq } => {
-                write!(
-                    f,
-                    "duplicated: producer-{} seq {seq} was received more than once",
-                    producer + 1
-                )
-            }
             Self::Reordered {
                 consumer,
                 producer,
@@ -199,33 +217,6 @@ impl fmt::Display for Violation {
                 f,
                 "reordered: consumer-{} received producer-{} seq {seq} after seq {after}",
                 consumer + 1,
-                producer + 1
-            ),
-            Self::Unexpected { producer, seq } => write!(
-                f,
-                "unexpected: producer-{} seq {seq} was received but never offered",
-                producer + 1
-            ),
-            Self::ReceivedAndRefused { producer, seq } => write!(
-                f,
-                "received and refused: producer-{} seq {seq} was received although its send failed",
-                producer + 1
-            ),
-            Self::EvictedAndReceived { producer, seq } => write!(
-                f,
-                "evicted and received: producer-{} seq {seq} was evicted by force_send and \
-                 also received",
-                producer + 1
-            ),
-            Self::EvictedTwice { producer, seq } => write!(
-                f,
-                "evicted twice: producer-{} seq {seq} was handed back as evicted more than once",
-                producer + 1
-            ),
-            Self::EvictedButNotAccepted { producer, seq } => write!(
-                f,
-                "evicted but not accepted: producer-{} seq {seq} was handed back as evicted \
-                 although the buffer never accepted it",
                 producer + 1
             ),
             Self::StoppedEarly {
@@ -267,6 +258,14 @@ impl fmt::Display for Violation {
                  accepted before that receive began, was still buffered"
             ),
             Self::Internal { message } => write!(f, "internal: {message}"),
+            // Described by `item` above.
+            Self::Lost { .. }
+            | Self::Duplicated { .. }
+            | Self::Unexpected { .. }
+            | Self::ReceivedAndRefused { .. }
+            | Self::EvictedAndReceived { .. }
+            | Self::EvictedTwice { .. }
+            | Self::EvictedButNotAccepted { .. } => Ok(()),
         }
     }
 }
