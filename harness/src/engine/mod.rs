@@ -241,4 +241,30 @@ mod tests {
         );
         assert!(!m.verification.order_checked);
     }
+
+    /// Whether `B` keeps per-producer order under workload `w`, by the one rule.
+    fn keeps_producer_order<B: buffer_api::Backend>(w: &Workload) -> bool {
+        crate::verify::OrderChecks::for_run(
+            &B::CAPABILITIES,
+            w.producer_count(),
+            w.consumer_count(),
+            w.priorities,
+        )
+        .per_producer
+    }
+
+    #[test]
+    fn one_priority_level_checks_fifo_order_instead() {
+        type Priority = buffer_condvar::CondvarPriority<ItemPriority>;
+        assert!(keeps_producer_order::<Priority>(&Workload::new()));
+        assert!(!keeps_producer_order::<Priority>(
+            &Workload::new().priorities(2)
+        ));
+        assert!(!keeps_producer_order::<buffer_condvar::CondvarLifo>(
+            &Workload::new()
+        ));
+        assert!(keeps_producer_order::<Condvar>(
+            &Workload::new().priorities(2)
+        ));
+    }
 }

@@ -378,32 +378,4 @@ mod tests {
             None
         );
     }
-
-    /// Whether `B` keeps per-producer order under workload `w`, by the one rule.
-    fn keeps_producer_order<B: buffer_api::Backend>(w: &crate::spec::Workload) -> bool {
-        OrderChecks::for_run(
-            &B::CAPABILITIES,
-            w.producer_count(),
-            w.consumer_count(),
-            w.priorities,
-        )
-        .per_producer
-    }
-
-    #[test]
-    fn one_priority_level_checks_fifo_order_instead() {
-        use crate::spec::Workload;
-        use buffer_condvar::Condvar;
-        type Priority = buffer_condvar::CondvarPriority<crate::engine::ItemPriority>;
-        assert!(keeps_producer_order::<Priority>(&Workload::new()));
-        assert!(!keeps_producer_order::<Priority>(
-            &Workload::new().priorities(2)
-        ));
-        assert!(!keeps_producer_order::<buffer_condvar::CondvarLifo>(
-            &Workload::new()
-        ));
-        assert!(keeps_producer_order::<Condvar>(
-            &Workload::new().priorities(2)
-        ));
-    }
 }
