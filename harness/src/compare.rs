@@ -81,7 +81,7 @@ impl Matrix {
     }
 
     /// The cells in the order they run.
-    pub fn cells(&self) -> Vec<(Topology, usize, Policy, &'static str)> {
+    pub(crate) fn cells(&self) -> Vec<(Topology, usize, Policy, &'static str)> {
         let mut cells = Vec::new();
         for &topology in &self.topologies {
             for &capacity in &self.capacities {
@@ -231,7 +231,7 @@ fn failed(error: RunError) -> CellOutcome {
 
 /// The throughput ratio of `cell` to the baseline's cell of the same shape, capacity and
 /// policy.
-pub fn ratio(cells: &[Cell], cell: &Cell, baseline: &str) -> Option<f64> {
+pub(crate) fn ratio(cells: &[Cell], cell: &Cell, baseline: &str) -> Option<f64> {
     let mine = cell.measurement()?.throughput.median;
     let base = cells
         .iter()

@@ -19,19 +19,19 @@ use crate::verify::{ConsumerRecord, Ledger, ProducerRecord, Refusal, RunFacts, V
 
 /// What to narrate.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Demo {
+pub(crate) struct Demo {
     /// Producer threads.
-    pub producers: usize,
+    pub(crate) producers: usize,
     /// Consumer threads.
-    pub consumers: usize,
+    pub(crate) consumers: usize,
     /// Buffer capacity.
-    pub capacity: usize,
+    pub(crate) capacity: usize,
     /// Items over all producers.
-    pub items: u64,
+    pub(crate) items: u64,
     /// Time a producer spends "making" each item (it sleeps).
-    pub producer_delay: Duration,
+    pub(crate) producer_delay: Duration,
     /// Time a consumer spends "using" each item (it sleeps).
-    pub consumer_delay: Duration,
+    pub(crate) consumer_delay: Duration,
 }
 
 impl Default for Demo {
@@ -51,11 +51,11 @@ impl Default for Demo {
 
 /// An item of the demo: which producer made it and its number there. Shown as `P2#0`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DemoItem {
+pub(crate) struct DemoItem {
     /// The producer's index (0-based; `P1` is index 0).
-    pub producer: u32,
+    pub(crate) producer: u32,
     /// Its sequence number at that producer.
-    pub seq: u64,
+    pub(crate) seq: u64,
 }
 
 impl fmt::Display for DemoItem {
@@ -66,18 +66,18 @@ impl fmt::Display for DemoItem {
 
 /// What the demo saw.
 #[derive(Clone, Debug)]
-pub struct DemoOutcome {
+pub(crate) struct DemoOutcome {
     /// The backend's name.
-    pub backend: &'static str,
+    pub(crate) backend: &'static str,
     /// For each consumer (`consumer-1` first), the items in the order it received them.
-    pub received: Vec<Vec<DemoItem>>,
+    pub(crate) received: Vec<Vec<DemoItem>>,
     /// The ledger's verdict on the run.
-    pub verification: Verification,
+    pub(crate) verification: Verification,
 }
 
 /// Why the demo could not run.
 #[derive(Debug)]
-pub enum DemoError {
+pub(crate) enum DemoError {
     /// The backend refused the capacity.
     Capacity(buffer_api::CapacityError),
     /// Producers or consumers is zero.
@@ -100,7 +100,7 @@ impl std::error::Error for DemoError {}
 
 /// Which side of the demo has no thread.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Side {
+pub(crate) enum Side {
     /// No producer.
     Producers,
     /// No consumer.
@@ -121,7 +121,7 @@ impl fmt::Display for Side {
 /// # Errors
 ///
 /// See [`DemoError`].
-pub fn demo<B: Backend>(demo: &Demo) -> Result<DemoOutcome, DemoError> {
+pub(crate) fn demo<B: Backend>(demo: &Demo) -> Result<DemoOutcome, DemoError> {
     if demo.producers == 0 {
         return Err(DemoError::NoThreads(Side::Producers));
     }
@@ -301,7 +301,7 @@ fn narrate_consumer<C: Consumer<DemoItem>>(
 
 impl DemoOutcome {
     /// The receive order, one line per consumer, and the verdict.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut out = format!("receive order ({}):\n", self.backend);
         for (i, items) in self.received.iter().enumerate() {
             let list: Vec<String> = items.iter().map(ToString::to_string).collect();

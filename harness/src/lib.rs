@@ -112,7 +112,7 @@
 
 pub mod cli;
 pub mod compare;
-pub mod demo;
+mod demo;
 pub mod engine;
 pub mod measure;
 pub mod pipeline;

@@ -12,10 +12,8 @@ mod topology;
 mod workload;
 
 pub use fault::{Fault, Stall};
-pub use parse::{
-    DisplayDuration, ParseError, parse_capacities, parse_duration, parse_list, parse_rate,
-    parse_topologies,
-};
+pub use parse::{DisplayDuration, ParseError, parse_duration, parse_rate};
+pub(crate) use parse::{parse_capacities, parse_list, parse_topologies};
 pub use payload::Payload;
 pub use policy::Policy;
 pub use topology::Topology;

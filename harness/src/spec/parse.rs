@@ -106,7 +106,7 @@ pub fn parse_rate(s: &str) -> Result<f64, ParseError> {
 /// # Errors
 ///
 /// The first element that does not parse, or an empty list.
-pub fn parse_list<T>(
+pub(crate) fn parse_list<T>(
     s: &str,
     parse_one: impl Fn(&str) -> Result<T, ParseError>,
 ) -> Result<Vec<T>, ParseError> {
@@ -127,7 +127,7 @@ pub fn parse_list<T>(
 /// # Errors
 ///
 /// As [`parse_list`] with [`Topology::from_str`].
-pub fn parse_topologies(s: &str) -> Result<Vec<Topology>, ParseError> {
+pub(crate) fn parse_topologies(s: &str) -> Result<Vec<Topology>, ParseError> {
     parse_list(s, str::parse)
 }
 
@@ -136,7 +136,7 @@ pub fn parse_topologies(s: &str) -> Result<Vec<Topology>, ParseError> {
 /// # Errors
 ///
 /// As [`parse_list`].
-pub fn parse_capacities(s: &str) -> Result<Vec<usize>, ParseError> {
+pub(crate) fn parse_capacities(s: &str) -> Result<Vec<usize>, ParseError> {
     parse_list(s, |part| {
         part.parse()
             .map_err(|_| ParseError::new(format!("`{part}` is not a capacity")))

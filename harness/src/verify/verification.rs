@@ -62,7 +62,7 @@ pub struct Verification {
 impl Verification {
     /// Adds another run's verification into this one. `label` names the other run in
     /// `first_failure`.
-    pub fn absorb(&mut self, other: Verification, label: &str) {
+    pub(crate) fn absorb(&mut self, other: Verification, label: &str) {
         if self.runs == 0 {
             self.ok = true;
             self.order_checked = other.order_checked;
