@@ -1,6 +1,6 @@
 //! The command line: the `harness` binary's commands and its `main`. This is the only place
 //! that knows flag names and exit codes; the layers below return errors that carry values,
-//! and [`exit`] names the flags they are about.
+//! and `exit.rs` names the flags they are about.
 //!
 //! | file | role |
 //! | --- | --- |

@@ -1,7 +1,9 @@
 //! Whether a run was correct, decided from what its threads recorded rather than from what
-//! the buffer claims: the [`Ledger`] (exactly once, per-producer order, the accounting, payload
-//! drops), the order checks made from a log of sends and receives ([`order`]), and the one rule
-//! that picks which order checks a run makes ([`OrderChecks`]).
+//! the buffer claims: the ledger (`ledger.rs`: exactly once, per-producer order, the
+//! accounting, payload drops), the order checks made from a log of sends and receives
+//! (`order.rs`, which explains why a flagged pair is a definite violation), and the one rule
+//! that picks which order checks a run makes (`OrderChecks`, in `order.rs`). The records the
+//! workers keep while they run are in `records.rs`.
 //!
 //! Any failed check is a [`Violation`]; the verdict is a [`Verification`].
 

@@ -49,7 +49,7 @@ pub struct Verification {
     /// whose items all have one priority).
     pub order_checked: bool,
     /// The order check made from the send and receive log (`"priority"` or `"lifo"`), or
-    /// `null`; see [`super::order`].
+    /// `null`; see `verify/order.rs` and `docs/method.md`.
     pub discipline_checked: Option<OrderCheck>,
     /// How many violations were found in all.
     pub violation_count: u64,

@@ -121,7 +121,7 @@ pub enum Violation {
         message: String,
     },
     /// A priority buffer handed out an item while an item of higher priority, accepted
-    /// before that receive began, was still buffered (see [`super::order`]).
+    /// before that receive began, was still buffered (see `verify/order.rs` and `docs/method.md`).
     PriorityInversion {
         /// The producer (0-based) of the item received too early.
         producer: u32,
@@ -137,7 +137,7 @@ pub enum Violation {
         waiting_priority: u8,
     },
     /// A LIFO buffer handed out an item while a newer item of the same producer, accepted
-    /// before that receive began, was still buffered (see [`super::order`]).
+    /// before that receive began, was still buffered (see `verify/order.rs` and `docs/method.md`).
     LifoOrder {
         /// The item received too early.
         seq: u64,
