@@ -16,7 +16,7 @@ use crate::profile::{BATCH, CAPACITIES, Profile};
 /// A workload shape: the criterion group's name and the harness topology it runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shape {
-    /// The group name, from the vocabulary in `BENCHMARKS.md`.
+    /// The group name, from the vocabulary in `docs/method.md`.
     pub name: &'static str,
     /// Producer and consumer threads, or one thread for `seq`.
     pub topology: Topology,
