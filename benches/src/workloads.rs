@@ -151,7 +151,7 @@ pub fn measure<B: Backend>(workload: &Workload, iters: u64) -> Duration {
             panic!(
                 "{} {} capacity {}: {e}",
                 B::NAME,
-                once.shape(),
+                once.get_topology(),
                 once.capacity
             )
         });
@@ -160,7 +160,7 @@ pub fn measure<B: Backend>(workload: &Workload, iters: u64) -> Duration {
             verification.ok && verification.delivered == once.messages,
             "{} {} capacity {} batch {}: {}",
             B::NAME,
-            once.shape(),
+            once.get_topology(),
             once.capacity,
             once.batch,
             verification.summary()

@@ -1,8 +1,8 @@
-//! A matrix of workloads (shape x capacity x policy) run against several backends in one
+//! A matrix of workloads (topology x capacity x policy) run against several backends in one
 //! process, so that ratios between backends come from the same machine in the same minute.
 //!
-//! Cells run shape by shape, and within a shape backend after backend, so a slow phase of a
-//! shared host hits every backend of a shape alike. A backend that does not offer a cell's
+//! Cells run topology by topology, and within a topology backend after backend, so a slow
+//! phase of a shared host hits every backend of a topology alike. A backend that does not offer a cell's
 //! policy (`drop-oldest` without an atomic evict-and-insert) gets an
 //! [`CellOutcome::Unsupported`] cell, shown as such, and the rest of the comparison runs.
 
@@ -59,14 +59,14 @@ pub const MIN_CALIBRATED_MESSAGES: u64 = 5_000;
 
 impl Matrix {
     /// The quick default matrix `harness` runs with no arguments, read from [`quick`] (the
-    /// same text the `compare` flags default to): every backend; shapes seq, 1:1, 4:1, 1:4,
+    /// same text the `compare` flags default to): every backend; topologies seq, 1:1, 4:1, 1:4,
     /// 4:4, 16:16; capacities 0, 1, 1024; 5 repetitions sized to about 100 ms each (at least
     /// [`MIN_CALIBRATED_MESSAGES`], at most 1,000,000 messages); blocked time not measured
     /// (see [`Workload::blocked_time`]: it costs throughput at small capacities).
     pub fn quick() -> Self {
         Self {
             backends: registry::names(),
-            topologies: parse_topologies(quick::TOPOLOGIES).expect("the default shapes parse"),
+            topologies: parse_topologies(quick::TOPOLOGIES).expect("the default topologies parse"),
             capacities: parse_capacities(quick::CAPACITIES).expect("the default capacities parse"),
             policies: vec![Policy::Block],
             base: Workload::new()
@@ -101,7 +101,7 @@ impl Matrix {
 pub struct Cell {
     /// The backend.
     pub backend: &'static str,
-    /// The shape.
+    /// The topology.
     pub topology: Topology,
     /// The capacity.
     pub capacity: usize,
@@ -116,7 +116,7 @@ pub struct Cell {
 pub enum CellOutcome {
     /// It ran (its verification may still have failed).
     Measured(Box<Measurement>),
-    /// It cannot run (capacity 0 without rendezvous, or the `seq` shape at capacity 0).
+    /// It cannot run (capacity 0 without rendezvous, or the `seq` topology at capacity 0).
     Skipped(String),
     /// The backend does not offer the cell's policy (`drop-oldest` without an atomic
     /// evict-and-insert): shown as "unsupported", not counted as a failure.
@@ -229,7 +229,7 @@ fn failed(error: RunError) -> CellOutcome {
     }
 }
 
-/// The throughput ratio of `cell` to the baseline's cell of the same shape, capacity and
+/// The throughput ratio of `cell` to the baseline's cell of the same topology, capacity and
 /// policy.
 pub(crate) fn ratio(cells: &[Cell], cell: &Cell, baseline: &str) -> Option<f64> {
     let mine = cell.measurement()?.throughput.median;

@@ -1,4 +1,4 @@
-//! `harness compare`: a matrix of shapes, capacities and policies against several backends,
+//! `harness compare`: a matrix of topologies, capacities and policies against several backends,
 //! with ratios to a baseline.
 
 use std::path::PathBuf;
@@ -62,7 +62,7 @@ impl CompareRequest {
     }
 }
 
-/// `harness compare`: a matrix of shapes and capacities against several backends, with ratios
+/// `harness compare`: a matrix of topologies and capacities against several backends, with ratios
 /// to a baseline.
 ///
 /// # Errors

@@ -12,7 +12,7 @@ use crate::registry::{self, BackendVisitor};
 pub(super) struct DemoRequest {
     /// The backend's name.
     pub(super) backend: String,
-    /// The demo's shape and pace.
+    /// The demo's threads, capacity and pace.
     pub(super) demo: Demo,
 }
 

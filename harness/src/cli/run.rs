@@ -78,7 +78,7 @@ pub(super) fn run(request: &RunRequest) -> Result<Exit, Failure> {
     if let Some((backend, f)) = &failure {
         report.failures.push(ReportFailure {
             backend: (*backend).to_owned(),
-            shape: request.workload.shape(),
+            topology: request.workload.get_topology(),
             capacity: request.workload.capacity,
             policy: request.workload.policy,
             error: f.message.clone(),

@@ -46,7 +46,7 @@ impl Report {
         (head, body, 2)
     }
 
-    /// One row per cell: shape, capacity, policy, backend, then throughput with its ratio,
+    /// One row per cell: topology, capacity, policy, backend, then throughput with its ratio,
     /// shed, timed out, p99 latency and (with a rate) whether the backend kept up.
     fn load_cells(&self) -> Cells {
         let paced = self
@@ -154,7 +154,7 @@ impl Report {
                 lines.push(format!(
                     "FAILED {} {} cap {}: {}",
                     r.measurement.backend,
-                    r.shape,
+                    r.topology,
                     r.measurement.workload.capacity,
                     r.measurement.verification.summary()
                 ));
@@ -163,7 +163,7 @@ impl Report {
         for f in &self.failures {
             lines.push(format!(
                 "{} {} cap {}: {}",
-                f.backend, f.shape, f.capacity, f.error
+                f.backend, f.topology, f.capacity, f.error
             ));
         }
         let mut reasons: Vec<String> = Vec::new();
@@ -176,7 +176,7 @@ impl Report {
                     s.backend, s.capacity, s.reason
                 )
             };
-            if s.shape != Topology::Seq && !reasons.contains(&text) {
+            if s.topology != Topology::Seq && !reasons.contains(&text) {
                 reasons.push(text);
             }
         }

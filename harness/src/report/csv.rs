@@ -85,7 +85,7 @@ impl<'a> Row<'a> {
         let latency = |f: fn(&crate::measure::Latency) -> u64| m.latency.as_ref().map(f);
         Self {
             backend: &m.backend,
-            shape: Some(r.shape),
+            shape: Some(r.topology),
             capacity: w.capacity,
             messages: w.messages,
             payload: Some(w.payload),

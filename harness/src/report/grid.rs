@@ -1,4 +1,4 @@
-//! The comparison as a grid keyed by typed values: rows of (shape, capacity, policy), columns
+//! The comparison as a grid keyed by typed values: rows of (topology, capacity, policy), columns
 //! of backends, and what sits in each slot. Renderers look results up here; nothing is found
 //! by comparing rendered text.
 
@@ -25,7 +25,7 @@ impl ResultEntry {
     fn row(&self) -> Row {
         let w = &self.measurement.workload;
         Row {
-            topology: self.shape,
+            topology: self.topology,
             capacity: w.capacity,
             policy: w.policy,
         }
@@ -35,7 +35,7 @@ impl ResultEntry {
 impl Failure {
     fn row(&self) -> Row {
         Row {
-            topology: self.shape,
+            topology: self.topology,
             capacity: self.capacity,
             policy: self.policy,
         }
@@ -45,7 +45,7 @@ impl Failure {
 impl super::Skipped {
     fn row(&self) -> Row {
         Row {
-            topology: self.shape,
+            topology: self.topology,
             capacity: self.capacity,
             policy: self.policy,
         }
@@ -53,7 +53,7 @@ impl super::Skipped {
 }
 
 impl Report {
-    /// Rows of the comparison, shapes and policies in the order they ran, capacities
+    /// Rows of the comparison, topologies and policies in the order they ran, capacities
     /// ascending. Rows where nothing ran or was unsupported (every cell skipped) are left out.
     pub(super) fn rows(&self) -> Vec<Row> {
         let ran = self
@@ -67,12 +67,12 @@ impl Report {
                     .filter(|s| s.unsupported)
                     .map(|s| s.row()),
             );
-        let mut shapes: Vec<Topology> = Vec::new();
+        let mut topologies: Vec<Topology> = Vec::new();
         let mut policies: Vec<Policy> = Vec::new();
         let mut rows: Vec<Row> = Vec::new();
         for row in ran {
-            if !shapes.contains(&row.topology) {
-                shapes.push(row.topology);
+            if !topologies.contains(&row.topology) {
+                topologies.push(row.topology);
             }
             if !policies.contains(&row.policy) {
                 policies.push(row.policy);
@@ -83,7 +83,7 @@ impl Report {
         }
         rows.sort_by_key(|row| {
             (
-                shapes.iter().position(|s| *s == row.topology),
+                topologies.iter().position(|t| *t == row.topology),
                 row.capacity,
                 policies.iter().position(|p| *p == row.policy),
             )

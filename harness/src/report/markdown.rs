@@ -45,7 +45,7 @@ impl Report {
                 let m = &r.measurement;
                 vec![
                     m.backend.clone(),
-                    r.shape.to_string(),
+                    r.topology.to_string(),
                     m.workload.capacity.to_string(),
                     m.workload.messages.to_string(),
                     rate(m.throughput.median),

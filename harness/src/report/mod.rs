@@ -1,7 +1,7 @@
 //! Reporting, kept apart from running: a [`Report`] is a typed model of the results (the
 //! environment header, one entry per measurement, the cells that were skipped or failed), and
 //! each format has its own renderer: `table.rs`, `markdown.rs`, `csv.rs`, `json.rs`, `svg.rs`.
-//! Renderers find results by typed keys (backend, shape, capacity, policy; see `grid.rs`),
+//! Renderers find results by typed keys (backend, topology, capacity, policy; see `grid.rs`),
 //! never by comparing rendered text.
 //!
 //! # JSON output (`--format json`)
@@ -56,7 +56,7 @@ pub enum Format {
 pub enum Command {
     /// `harness run`: one workload, one block per backend.
     Run,
-    /// `harness compare`: a matrix, one row per shape and capacity, one column per backend.
+    /// `harness compare`: a matrix, one row per topology and capacity, one column per backend.
     Compare,
 }
 
@@ -85,9 +85,10 @@ pub struct Report {
 /// comparison fields.
 #[derive(Clone, Debug, Serialize)]
 pub struct ResultEntry {
-    /// The workload's shape: `seq` or `P:C`.
-    pub shape: Topology,
-    /// Median throughput divided by the baseline's in the same shape and capacity.
+    /// The workload's topology: `seq` or `P:C`. In JSON: `shape`.
+    #[serde(rename = "shape")]
+    pub topology: Topology,
+    /// Median throughput divided by the baseline's in the same topology, capacity and policy.
     pub ratio: Option<f64>,
     /// Everything measured; its fields appear at this level of the JSON object.
     #[serde(flatten)]
@@ -99,8 +100,9 @@ pub struct ResultEntry {
 pub struct Skipped {
     /// The backend.
     pub backend: String,
-    /// The shape: `seq` or `P:C`.
-    pub shape: Topology,
+    /// The topology: `seq` or `P:C`. In JSON: `shape`.
+    #[serde(rename = "shape")]
+    pub topology: Topology,
     /// The capacity.
     pub capacity: usize,
     /// The backpressure policy.
@@ -117,8 +119,9 @@ pub struct Skipped {
 pub struct Failure {
     /// The backend.
     pub backend: String,
-    /// The shape: `seq` or `P:C`.
-    pub shape: Topology,
+    /// The topology: `seq` or `P:C`. In JSON: `shape`.
+    #[serde(rename = "shape")]
+    pub topology: Topology,
     /// The capacity.
     pub capacity: usize,
     /// The backpressure policy.
@@ -142,7 +145,7 @@ impl Report {
             results: measurements
                 .into_iter()
                 .map(|m| ResultEntry {
-                    shape: m.workload.shape(),
+                    topology: m.workload.get_topology(),
                     ratio: None,
                     measurement: m,
                 })
@@ -165,16 +168,16 @@ impl Report {
             failures: Vec::new(),
         };
         for cell in cells {
-            let shape = cell.topology;
+            let topology = cell.topology;
             match &cell.outcome {
                 CellOutcome::Measured(m) => report.results.push(ResultEntry {
-                    shape,
+                    topology,
                     ratio: ratio(cells, cell, matrix.baseline),
                     measurement: (**m).clone(),
                 }),
                 CellOutcome::Skipped(reason) => report.skipped.push(Skipped {
                     backend: cell.backend.to_owned(),
-                    shape,
+                    topology,
                     capacity: cell.capacity,
                     policy: cell.policy,
                     reason: reason.clone(),
@@ -182,7 +185,7 @@ impl Report {
                 }),
                 CellOutcome::Unsupported(reason) => report.skipped.push(Skipped {
                     backend: cell.backend.to_owned(),
-                    shape,
+                    topology,
                     capacity: cell.capacity,
                     policy: cell.policy,
                     reason: reason.clone(),
@@ -190,7 +193,7 @@ impl Report {
                 }),
                 CellOutcome::Failed(error) => report.failures.push(Failure {
                     backend: cell.backend.to_owned(),
-                    shape,
+                    topology,
                     capacity: cell.capacity,
                     policy: cell.policy,
                     error: error.to_string(),

@@ -139,7 +139,7 @@ impl Report {
         row: Row,
         show_policy: bool,
     ) {
-        let shape = row.topology.to_string();
+        let topology = row.topology.to_string();
         let x0 = LEFT + GAP / 2.0 + frame.group * g as f64;
         for (i, backend) in columns.iter().enumerate() {
             let x = x0 + BAR * i as f64;
@@ -162,7 +162,7 @@ impl Report {
                 BAR - 2.0,
                 TOP + PLOT_H - yy,
                 escape(backend),
-                escape(&shape),
+                escape(&topology),
                 row.capacity,
                 rate(v)
             );
@@ -180,7 +180,7 @@ impl Report {
             s,
             r##"<text x="{middle:.1}" y="{:.1}" text-anchor="middle">{}</text><text x="{middle:.1}" y="{:.1}" text-anchor="middle" fill="#555">cap {}</text>"##,
             TOP + PLOT_H + 16.0,
-            escape(&shape),
+            escape(&topology),
             TOP + PLOT_H + 30.0,
             row.capacity
         );

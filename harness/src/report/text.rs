@@ -10,7 +10,7 @@ pub(super) fn describe_workload(m: &Measurement) -> String {
     let w = &m.workload;
     let mut text = format!(
         "{}, capacity {}, {} messages, payload {}, batch {}, policy {}",
-        w.shape(),
+        w.get_topology(),
         w.capacity,
         w.messages,
         w.payload,

@@ -1,4 +1,5 @@
-//! The shape of a workload: `seq` or `P:C` threads.
+//! The topology of a workload: `seq` or `P:C` threads. (Reports call it the *shape*, in
+//! their `shape` column and field.)
 
 use std::fmt;
 use std::str::FromStr;
@@ -7,7 +8,7 @@ use serde::{Serialize, Serializer};
 
 use super::ParseError;
 
-/// The shape of a workload: `seq` (one thread) or `P:C` threads.
+/// The topology of a workload: `seq` (one thread) or `P:C` threads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Topology {
     /// One thread that alternates sending and receiving.

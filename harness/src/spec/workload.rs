@@ -206,8 +206,8 @@ impl Workload {
         self
     }
 
-    /// The workload's shape.
-    pub fn shape(&self) -> Topology {
+    /// The workload's topology (the getter of [`Workload::topology`]).
+    pub fn get_topology(&self) -> Topology {
         if self.sequential {
             Topology::Seq
         } else {

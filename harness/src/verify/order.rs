@@ -53,7 +53,7 @@ pub enum OrderCheck {
 }
 
 /// The order checks of one run, decided in this one place from the backend's declared
-/// discipline and the run's shape.
+/// discipline and the run's topology.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct OrderChecks {
     /// Whether the [`Ledger`](super::Ledger) checks per-producer order: items of one producer
