@@ -40,7 +40,7 @@ pub(super) enum Command {
     /// Show the backends and their declared capabilities.
     #[command(after_help = EXIT_CODES)]
     List {
-        /// Output format (`harness list` writes a table for anything but json).
+        /// Output format: json, or a table for any other.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -101,7 +101,7 @@ pub(super) struct RunArgs {
 /// Workload flags `run` and `compare` share.
 #[derive(Debug, Args)]
 struct CommonArgs {
-    /// What each message carries besides its header.
+    /// Payload of each message.
     #[arg(long, value_enum, ignore_case = true, default_value_t = Payload::U64)]
     payload: Payload,
     /// Items per send_batch/recv_batch call; 1 uses single-item calls.

@@ -37,7 +37,9 @@ use crate::spec::{Policy, Topology};
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// An output format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+///
+/// On the command line (`--format`): `table`, `json`, `csv`, `markdown` (or `md`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     /// Aligned text for a terminal.
     Table,
@@ -46,8 +48,25 @@ pub enum Format {
     /// CSV with `#` comment lines for the environment header.
     Csv,
     /// GitHub-flavoured Markdown.
-    #[value(alias = "md")]
     Markdown,
+}
+
+// Written out rather than derived: a derived `ValueEnum` shows each variant's docs as a help
+// line, which switches clap's whole `--help` to its long layout.
+impl clap::ValueEnum for Format {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Self::Table, Self::Json, Self::Csv, Self::Markdown]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        use clap::builder::PossibleValue;
+        Some(match self {
+            Self::Table => PossibleValue::new("table"),
+            Self::Json => PossibleValue::new("json"),
+            Self::Csv => PossibleValue::new("csv"),
+            Self::Markdown => PossibleValue::new("markdown").alias("md"),
+        })
+    }
 }
 
 /// Which command produced a report; decides the table layout.
