@@ -1,5 +1,5 @@
-//! The faults a run can inject, as the command line names them; the engine's rules for each
-//! are in `engine::fault`.
+//! The faults a run can inject, as the command line names them. The rules each follows, and
+//! how the ledger accounts for it, are in `engine/fault.rs` and in `docs/method.md`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -16,7 +16,7 @@ pub enum Stall {
     Forever,
 }
 
-/// A fault injected into a run; `engine::fault` holds the rules each follows (see the crate docs).
+/// A fault injected into a run; the rules each follows are in `docs/method.md` (Faults).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Fault {
     /// `consumer-panic[:K]`: `consumer-1` panics after receiving `K` items, holding the next.
