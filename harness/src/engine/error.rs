@@ -24,6 +24,13 @@ pub enum RunError {
     Unsupported(Unsupported),
 }
 
+impl RunError {
+    /// Whether the watchdog ended the run.
+    pub fn is_watchdog(&self) -> bool {
+        matches!(self, Self::Watchdog(_))
+    }
+}
+
 impl std::fmt::Display for RunError {
     /// One line, without the flag a command line would name: the workload's, the capacity's
     /// or the policy's error, a spawn failure, or the watchdog's report.

@@ -29,7 +29,6 @@ use serde::Serialize;
 pub use env::Environment;
 
 use crate::compare::{Cell, CellOutcome, Matrix, ratio};
-use crate::engine::RunError;
 use crate::measure::Measurement;
 use crate::spec::{Policy, Topology};
 
@@ -216,7 +215,7 @@ impl Report {
                     capacity: cell.capacity,
                     policy: cell.policy,
                     error: error.to_string(),
-                    watchdog: matches!(error, RunError::Watchdog(_)),
+                    watchdog: error.is_watchdog(),
                 }),
             }
         }
