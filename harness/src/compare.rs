@@ -40,7 +40,7 @@ pub struct Matrix {
 /// The quick default matrix as the command line spells it: [`Matrix::quick`] and the
 /// defaults of the `compare` flags both read these, so they cannot drift apart.
 pub mod quick {
-    /// Shapes (`--topologies`).
+    /// Topologies (`--topologies`).
     pub const TOPOLOGIES: &str = "seq,1:1,4:1,1:4,4:4,16:16";
     /// Capacities (`--capacities`).
     pub const CAPACITIES: &str = "0,1,1024";
