@@ -77,7 +77,7 @@
 //! capacity 0 or 1) runs `samples` iterations however long they take.
 //!
 //! Ratios between backends are only meaningful within one run on one machine: absolute
-//! numbers on small shared machines move with the host (see `BENCHMARKS.md`). For the
+//! numbers on small shared machines move with the host (see `docs/method.md`). For the
 //! numbers the README reports, with CPU time and spread, use `harness compare`.
 
 pub mod overhead;

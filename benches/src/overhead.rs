@@ -12,7 +12,7 @@ use buffer_crossbeam::Crossbeam;
 use buffer_flume::Flume;
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput};
-use harness::workload::Topology;
+use harness::spec::Topology;
 
 use crate::profile::Profile;
 use crate::workloads::{SEQ, SPSC, Shape};

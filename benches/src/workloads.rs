@@ -8,7 +8,7 @@ use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput};
 use harness::compare::Matrix;
 use harness::registry::{BackendVisitor, for_each_backend};
-use harness::workload::{Topology, WorkloadError};
+use harness::spec::{Topology, WorkloadError};
 use harness::{Workload, run};
 
 use crate::profile::{BATCH, CAPACITIES, Profile};
@@ -16,7 +16,7 @@ use crate::profile::{BATCH, CAPACITIES, Profile};
 /// A workload shape: the criterion group's name and the harness topology it runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shape {
-    /// The group name, from the vocabulary in `BENCHMARKS.md`.
+    /// The group name, from the vocabulary in `docs/method.md`.
     pub name: &'static str,
     /// Producer and consumer threads, or one thread for `seq`.
     pub topology: Topology,
@@ -151,7 +151,7 @@ pub fn measure<B: Backend>(workload: &Workload, iters: u64) -> Duration {
             panic!(
                 "{} {} capacity {}: {e}",
                 B::NAME,
-                once.shape(),
+                once.get_topology(),
                 once.capacity
             )
         });
@@ -160,7 +160,7 @@ pub fn measure<B: Backend>(workload: &Workload, iters: u64) -> Duration {
             verification.ok && verification.delivered == once.messages,
             "{} {} capacity {} batch {}: {}",
             B::NAME,
-            once.shape(),
+            once.get_topology(),
             once.capacity,
             once.batch,
             verification.summary()
@@ -212,7 +212,7 @@ mod tests {
             .topology(SPSC.topology)
             .capacity(4)
             .messages(1_000)
-            .fault(Some(harness::workload::Fault::LoseItem));
+            .fault(Some(harness::spec::Fault::LoseItem));
         let outcome = std::panic::catch_unwind(|| {
             measure::<buffer_crossbeam::Crossbeam>(&lossy, 1);
         });

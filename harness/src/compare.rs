@@ -1,8 +1,8 @@
-//! A matrix of workloads (shape x capacity x policy) run against several backends in one
+//! A matrix of workloads (topology x capacity x policy) run against several backends in one
 //! process, so that ratios between backends come from the same machine in the same minute.
 //!
-//! Cells run shape by shape, and within a shape backend after backend, so a slow phase of a
-//! shared host hits every backend of a shape alike. A backend that does not offer a cell's
+//! Cells run topology by topology, and within a topology backend after backend, so a slow
+//! phase of a shared host hits every backend of a topology alike. A backend that does not offer a cell's
 //! policy (`drop-oldest` without an atomic evict-and-insert) gets an
 //! [`CellOutcome::Unsupported`] cell, shown as such, and the rest of the comparison runs.
 
@@ -10,10 +10,10 @@ use std::time::Duration;
 
 use buffer_api::{Backend, CapacityError};
 
-use crate::measurement::Measurement;
+use crate::engine::{RunError, run};
+use crate::measure::Measurement;
 use crate::registry::{self, BackendVisitor};
-use crate::run::{RunError, run};
-use crate::workload::{Policy, Topology, Workload};
+use crate::spec::{Policy, Topology, Workload, parse_capacities, parse_duration, parse_topologies};
 
 /// What to compare.
 #[derive(Clone, Debug)]
@@ -37,32 +37,51 @@ pub struct Matrix {
     pub target_time: Option<Duration>,
 }
 
+/// The quick default matrix as the command line spells it: [`Matrix::quick`] and the
+/// defaults of the `compare` flags both read these, so they cannot drift apart.
+pub mod quick {
+    /// Topologies (`--topologies`).
+    pub const TOPOLOGIES: &str = "seq,1:1,4:1,1:4,4:4,16:16";
+    /// Capacities (`--capacities`).
+    pub const CAPACITIES: &str = "0,1,1024";
+    /// The ratio baseline (`--baseline`).
+    pub const BASELINE: &str = "crossbeam";
+    /// How long one repetition of a cell should take (`--target-time`).
+    pub const TARGET_TIME: &str = "100ms";
+    /// Measured repetitions per cell (`--repeats`).
+    pub const REPEATS: usize = 5;
+    /// Unmeasured runs per cell (`--warmup`).
+    pub const WARMUP: usize = 0;
+}
+
 /// The fewest messages a calibrated cell runs.
 pub const MIN_CALIBRATED_MESSAGES: u64 = 5_000;
 
 impl Matrix {
-    /// The quick default matrix `harness` runs with no arguments: every backend; shapes seq,
-    /// 1:1, 4:1, 1:4, 4:4, 16:16; capacities 0, 1, 1024; 5 repetitions sized to about 100 ms
-    /// each (at least [`MIN_CALIBRATED_MESSAGES`], at most 1,000,000 messages);
-    /// blocked time not measured (see [`Workload::blocked_time`]: it costs throughput at small
-    /// capacities).
+    /// The quick default matrix `harness` runs with no arguments, read from [`quick`] (the
+    /// same text the `compare` flags default to): every backend; topologies seq, 1:1, 4:1, 1:4,
+    /// 4:4, 16:16; capacities 0, 1, 1024; 5 repetitions sized to about 100 ms each (at least
+    /// [`MIN_CALIBRATED_MESSAGES`], at most 1,000,000 messages); blocked time not measured
+    /// (see [`Workload::blocked_time`]: it costs throughput at small capacities).
     pub fn quick() -> Self {
         Self {
             backends: registry::names(),
-            topologies: ["seq", "1:1", "4:1", "1:4", "4:4", "16:16"]
-                .iter()
-                .map(|t| t.parse().expect("the default topologies parse"))
-                .collect(),
-            capacities: vec![0, 1, 1024],
+            topologies: parse_topologies(quick::TOPOLOGIES).expect("the default topologies parse"),
+            capacities: parse_capacities(quick::CAPACITIES).expect("the default capacities parse"),
             policies: vec![Policy::Block],
-            base: Workload::new().repeats(5).warmup(0).blocked_time(false),
-            baseline: "crossbeam",
-            target_time: Some(Duration::from_millis(100)),
+            base: Workload::new()
+                .repeats(quick::REPEATS)
+                .warmup(quick::WARMUP)
+                .blocked_time(false),
+            baseline: quick::BASELINE,
+            target_time: Some(
+                parse_duration(quick::TARGET_TIME).expect("the default target time parses"),
+            ),
         }
     }
 
     /// The cells in the order they run.
-    pub fn cells(&self) -> Vec<(Topology, usize, Policy, &'static str)> {
+    pub(crate) fn cells(&self) -> Vec<(Topology, usize, Policy, &'static str)> {
         let mut cells = Vec::new();
         for &topology in &self.topologies {
             for &capacity in &self.capacities {
@@ -82,7 +101,7 @@ impl Matrix {
 pub struct Cell {
     /// The backend.
     pub backend: &'static str,
-    /// The shape.
+    /// The topology.
     pub topology: Topology,
     /// The capacity.
     pub capacity: usize,
@@ -97,7 +116,7 @@ pub struct Cell {
 pub enum CellOutcome {
     /// It ran (its verification may still have failed).
     Measured(Box<Measurement>),
-    /// It cannot run (capacity 0 without rendezvous, or the `seq` shape at capacity 0).
+    /// It cannot run (capacity 0 without rendezvous, or the `seq` topology at capacity 0).
     Skipped(String),
     /// The backend does not offer the cell's policy (`drop-oldest` without an atomic
     /// evict-and-insert): shown as "unsupported", not counted as a failure.
@@ -210,9 +229,9 @@ fn failed(error: RunError) -> CellOutcome {
     }
 }
 
-/// The throughput ratio of `cell` to the baseline's cell of the same shape, capacity and
+/// The throughput ratio of `cell` to the baseline's cell of the same topology, capacity and
 /// policy.
-pub fn ratio(cells: &[Cell], cell: &Cell, baseline: &str) -> Option<f64> {
+pub(crate) fn ratio(cells: &[Cell], cell: &Cell, baseline: &str) -> Option<f64> {
     let mine = cell.measurement()?.throughput.median;
     let base = cells
         .iter()

@@ -15,23 +15,23 @@ use std::time::Duration;
 use buffer_api::{Backend, Consumer, Handle, Producer, RecvError, TryRecvError, TrySendError};
 use tracing::{info, warn};
 
-use crate::ledger::{Ledger, RunFacts, Verification};
+use crate::verify::{ConsumerRecord, Ledger, ProducerRecord, Refusal, RunFacts, Verification};
 
 /// What to narrate.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Demo {
+pub(crate) struct Demo {
     /// Producer threads.
-    pub producers: usize,
+    pub(crate) producers: usize,
     /// Consumer threads.
-    pub consumers: usize,
+    pub(crate) consumers: usize,
     /// Buffer capacity.
-    pub capacity: usize,
+    pub(crate) capacity: usize,
     /// Items over all producers.
-    pub items: u64,
+    pub(crate) items: u64,
     /// Time a producer spends "making" each item (it sleeps).
-    pub producer_delay: Duration,
+    pub(crate) producer_delay: Duration,
     /// Time a consumer spends "using" each item (it sleeps).
-    pub consumer_delay: Duration,
+    pub(crate) consumer_delay: Duration,
 }
 
 impl Default for Demo {
@@ -51,11 +51,11 @@ impl Default for Demo {
 
 /// An item of the demo: which producer made it and its number there. Shown as `P2#0`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DemoItem {
+pub(crate) struct DemoItem {
     /// The producer's index (0-based; `P1` is index 0).
-    pub producer: u32,
+    pub(crate) producer: u32,
     /// Its sequence number at that producer.
-    pub seq: u64,
+    pub(crate) seq: u64,
 }
 
 impl fmt::Display for DemoItem {
@@ -66,22 +66,22 @@ impl fmt::Display for DemoItem {
 
 /// What the demo saw.
 #[derive(Clone, Debug)]
-pub struct DemoOutcome {
+pub(crate) struct DemoOutcome {
     /// The backend's name.
-    pub backend: &'static str,
+    pub(crate) backend: &'static str,
     /// For each consumer (`consumer-1` first), the items in the order it received them.
-    pub received: Vec<Vec<DemoItem>>,
+    pub(crate) received: Vec<Vec<DemoItem>>,
     /// The ledger's verdict on the run.
-    pub verification: Verification,
+    pub(crate) verification: Verification,
 }
 
 /// Why the demo could not run.
 #[derive(Debug)]
-pub enum DemoError {
+pub(crate) enum DemoError {
     /// The backend refused the capacity.
     Capacity(buffer_api::CapacityError),
     /// Producers or consumers is zero.
-    NoThreads(&'static str),
+    NoThreads(Side),
     /// A thread could not be spawned.
     Spawn(std::io::Error),
 }
@@ -89,8 +89,8 @@ pub enum DemoError {
 impl fmt::Display for DemoError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Capacity(e) => write!(f, "--capacity: {e}"),
-            Self::NoThreads(flag) => write!(f, "{flag}: at least one thread is needed"),
+            Self::Capacity(e) => e.fmt(f),
+            Self::NoThreads(_) => write!(f, "at least one thread is needed"),
             Self::Spawn(e) => write!(f, "could not spawn a thread: {e}"),
         }
     }
@@ -98,17 +98,35 @@ impl fmt::Display for DemoError {
 
 impl std::error::Error for DemoError {}
 
+/// Which side of the demo has no thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Side {
+    /// No producer.
+    Producers,
+    /// No consumer.
+    Consumers,
+}
+
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Producers => "producers",
+            Self::Consumers => "consumers",
+        })
+    }
+}
+
 /// Runs the narrated demo on backend `B`.
 ///
 /// # Errors
 ///
 /// See [`DemoError`].
-pub fn demo<B: Backend>(demo: &Demo) -> Result<DemoOutcome, DemoError> {
+pub(crate) fn demo<B: Backend>(demo: &Demo) -> Result<DemoOutcome, DemoError> {
     if demo.producers == 0 {
-        return Err(DemoError::NoThreads("--producers"));
+        return Err(DemoError::NoThreads(Side::Producers));
     }
     if demo.consumers == 0 {
-        return Err(DemoError::NoThreads("--consumers"));
+        return Err(DemoError::NoThreads(Side::Consumers));
     }
     let (tx, rx) = B::bounded::<DemoItem>(demo.capacity).map_err(DemoError::Capacity)?;
     let shares: Vec<u64> = (0..demo.producers as u64)
@@ -127,57 +145,8 @@ pub fn demo<B: Backend>(demo: &Demo) -> Result<DemoOutcome, DemoError> {
         demo.items
     );
 
-    let outcome = thread::scope(|scope| -> Result<_, DemoError> {
-        let mut producers = Vec::new();
-        for (index, &share) in shares.iter().enumerate() {
-            let tx = tx.clone();
-            let mut record = ledger.producer_record();
-            let handle = thread::Builder::new()
-                .name(format!("producer-{}", index + 1))
-                .spawn_scoped(scope, move || {
-                    narrate_producer(&tx, index as u32, share, demo.producer_delay, &mut record);
-                    info!("done after {share} items; dropping its handle");
-                    record
-                })
-                .map_err(DemoError::Spawn)?;
-            producers.push(handle);
-        }
-        let mut consumers = Vec::new();
-        for index in 0..demo.consumers {
-            let rx = rx.clone();
-            let mut record = ledger.consumer_record();
-            let handle = thread::Builder::new()
-                .name(format!("consumer-{}", index + 1))
-                .spawn_scoped(scope, move || {
-                    let order = narrate_consumer(&rx, demo.consumer_delay, &mut record);
-                    info!(
-                        "buffer empty and disconnected after {} items: shutting down",
-                        order.len()
-                    );
-                    (order, record)
-                })
-                .map_err(DemoError::Spawn)?;
-            consumers.push(handle);
-        }
-        // The demo's own handles go now: the buffer disconnects when the last producer is done.
-        drop(tx);
-        drop(rx);
-        let producer_records: Vec<_> = producers
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| ledger.producer_record()))
-            .collect();
-        let mut received = Vec::new();
-        let mut consumer_records = Vec::new();
-        for handle in consumers {
-            let (order, record) = handle
-                .join()
-                .unwrap_or_else(|_| (Vec::new(), ledger.consumer_record()));
-            received.push(order);
-            consumer_records.push(record);
-        }
-        Ok((producer_records, received, consumer_records))
-    })?;
-    let (producer_records, received, consumer_records) = outcome;
+    let (producer_records, received, consumer_records) =
+        thread::scope(|scope| narrate_threads::<B>(scope, demo, &ledger, &shares, tx, rx))?;
     let offered: u64 = producer_records.iter().map(|r| r.offered()).sum();
     let verification = ledger.verify(
         &producer_records,
@@ -197,6 +166,69 @@ pub fn demo<B: Backend>(demo: &Demo) -> Result<DemoOutcome, DemoError> {
     })
 }
 
+/// What the demo's threads hand back: each producer's record, and each consumer's receive
+/// order with its record.
+type Narrated = (Vec<ProducerRecord>, Vec<Vec<DemoItem>>, Vec<ConsumerRecord>);
+
+/// Spawns the named producers and consumers, drops the demo's own handles (the buffer
+/// disconnects when the last producer is done), and joins them.
+fn narrate_threads<'scope, B: Backend>(
+    scope: &'scope thread::Scope<'scope, '_>,
+    demo: &'scope Demo,
+    ledger: &Ledger,
+    shares: &[u64],
+    tx: B::Producer<DemoItem>,
+    rx: B::Consumer<DemoItem>,
+) -> Result<Narrated, DemoError> {
+    let mut producers = Vec::new();
+    for (index, &share) in shares.iter().enumerate() {
+        let tx = tx.clone();
+        let mut record = ledger.producer_record();
+        let handle = thread::Builder::new()
+            .name(format!("producer-{}", index + 1))
+            .spawn_scoped(scope, move || {
+                narrate_producer(&tx, index as u32, share, demo.producer_delay, &mut record);
+                info!("done after {share} items; dropping its handle");
+                record
+            })
+            .map_err(DemoError::Spawn)?;
+        producers.push(handle);
+    }
+    let mut consumers = Vec::new();
+    for index in 0..demo.consumers {
+        let rx = rx.clone();
+        let mut record = ledger.consumer_record();
+        let handle = thread::Builder::new()
+            .name(format!("consumer-{}", index + 1))
+            .spawn_scoped(scope, move || {
+                let order = narrate_consumer(&rx, demo.consumer_delay, &mut record);
+                info!(
+                    "buffer empty and disconnected after {} items: shutting down",
+                    order.len()
+                );
+                (order, record)
+            })
+            .map_err(DemoError::Spawn)?;
+        consumers.push(handle);
+    }
+    drop(tx);
+    drop(rx);
+    let producer_records: Vec<_> = producers
+        .into_iter()
+        .map(|h| h.join().unwrap_or_else(|_| ledger.producer_record()))
+        .collect();
+    let mut received = Vec::new();
+    let mut consumer_records = Vec::new();
+    for handle in consumers {
+        let (order, record) = handle
+            .join()
+            .unwrap_or_else(|_| (Vec::new(), ledger.consumer_record()));
+        received.push(order);
+        consumer_records.push(record);
+    }
+    Ok((producer_records, received, consumer_records))
+}
+
 fn size<H: Handle>(handle: &H) -> String {
     format!("size={}/{}", handle.len(), handle.capacity())
 }
@@ -206,7 +238,7 @@ fn narrate_producer<P: Producer<DemoItem>>(
     producer: u32,
     share: u64,
     delay: Duration,
-    record: &mut crate::ledger::ProducerRecord,
+    record: &mut ProducerRecord,
 ) {
     let name = thread::current().name().unwrap_or("producer").to_owned();
     for seq in 0..share {
@@ -225,14 +257,14 @@ fn narrate_producer<P: Producer<DemoItem>>(
                         info!("sent {item} after waiting {}", size(tx));
                     }
                     Err(e) => {
-                        record.refused(seq, crate::ledger::Refusal::HandedBack);
+                        record.refused(seq, Refusal::HandedBack);
                         warn!("buffer disconnected; {} handed back", e.into_inner());
                         return;
                     }
                 }
             }
             Err(TrySendError::Disconnected(item)) => {
-                record.refused(seq, crate::ledger::Refusal::HandedBack);
+                record.refused(seq, Refusal::HandedBack);
                 warn!("buffer disconnected; {item} handed back");
                 return;
             }
@@ -243,7 +275,7 @@ fn narrate_producer<P: Producer<DemoItem>>(
 fn narrate_consumer<C: Consumer<DemoItem>>(
     rx: &C,
     delay: Duration,
-    record: &mut crate::ledger::ConsumerRecord,
+    record: &mut ConsumerRecord,
 ) -> Vec<DemoItem> {
     let name = thread::current().name().unwrap_or("consumer").to_owned();
     let mut order = Vec::new();
@@ -269,7 +301,7 @@ fn narrate_consumer<C: Consumer<DemoItem>>(
 
 impl DemoOutcome {
     /// The receive order, one line per consumer, and the verdict.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut out = format!("receive order ({}):\n", self.backend);
         for (i, items) in self.received.iter().enumerate() {
             let list: Vec<String> = items.iter().map(ToString::to_string).collect();

@@ -179,23 +179,7 @@ impl<'a, I: Send + 'static, O: Send> Pipeline<'a, I, O> {
             tagged.extend(outputs);
         }
         let offered = source.lock().unwrap_or_else(|e| e.into_inner()).0;
-        tagged.sort_unstable_by_key(|(index, _)| *index);
-        let mut outputs = Vec::with_capacity(tagged.len());
-        for (expected, (index, output)) in tagged.into_iter().enumerate() {
-            if index != expected as u64 {
-                return Err(PipelineError::Unaccounted {
-                    offered,
-                    first_missing_or_duplicated: expected as u64,
-                });
-            }
-            outputs.push(output);
-        }
-        if outputs.len() as u64 != offered {
-            return Err(PipelineError::Unaccounted {
-                offered,
-                first_missing_or_duplicated: outputs.len() as u64,
-            });
-        }
+        let outputs = in_input_order(tagged, offered)?;
         let items = outputs.len() as u64;
         Ok(PipelineOutput {
             outputs,
@@ -259,6 +243,29 @@ impl<'a, I: Send + 'static, O: Send> Pipeline<'a, I, O> {
 }
 
 /// Joins a thread that may not have spawned.
+/// The outputs sorted back into input order, checked to hold each of the `offered` inputs
+/// exactly once.
+fn in_input_order<O>(mut tagged: Vec<(u64, O)>, offered: u64) -> Result<Vec<O>, PipelineError> {
+    tagged.sort_unstable_by_key(|(index, _)| *index);
+    let mut outputs = Vec::with_capacity(tagged.len());
+    for (expected, (index, output)) in tagged.into_iter().enumerate() {
+        if index != expected as u64 {
+            return Err(PipelineError::Unaccounted {
+                offered,
+                first_missing_or_duplicated: expected as u64,
+            });
+        }
+        outputs.push(output);
+    }
+    if outputs.len() as u64 != offered {
+        return Err(PipelineError::Unaccounted {
+            offered,
+            first_missing_or_duplicated: outputs.len() as u64,
+        });
+    }
+    Ok(outputs)
+}
+
 fn join<T>(
     spawned: std::io::Result<thread::ScopedJoinHandle<'_, Result<T, PipelineError>>>,
 ) -> Result<T, PipelineError> {

@@ -31,7 +31,7 @@ pub trait BackendVisitor {
 pub fn for_each_backend(visitor: &mut impl BackendVisitor) {
     visitor.visit::<buffer_condvar::Condvar>();
     visitor.visit::<buffer_condvar::CondvarLifo>();
-    visitor.visit::<buffer_condvar::CondvarPriority<crate::item::ItemPriority>>();
+    visitor.visit::<buffer_condvar::CondvarPriority<crate::engine::ItemPriority>>();
     visitor.visit::<buffer_crossbeam::Crossbeam>();
     visitor.visit::<buffer_crossbeam::CrossbeamClose>();
     visitor.visit::<buffer_flume::Flume>();
@@ -70,7 +70,7 @@ pub fn names() -> Vec<&'static str> {
 }
 
 /// The capabilities of the backend called `name`, if there is one.
-pub fn find(name: &str) -> Option<BackendInfo> {
+pub(crate) fn find(name: &str) -> Option<BackendInfo> {
     backends().into_iter().find(|b| b.name == name)
 }
 
@@ -79,7 +79,10 @@ pub fn find(name: &str) -> Option<BackendInfo> {
 /// # Errors
 ///
 /// [`UnknownBackend`] (which lists the known names) when no backend has that name.
-pub fn visit_named(name: &str, visitor: &mut impl BackendVisitor) -> Result<(), UnknownBackend> {
+pub(crate) fn visit_named(
+    name: &str,
+    visitor: &mut impl BackendVisitor,
+) -> Result<(), UnknownBackend> {
     struct Named<'a, V> {
         name: &'a str,
         found: bool,
@@ -112,7 +115,7 @@ pub fn visit_named(name: &str, visitor: &mut impl BackendVisitor) -> Result<(), 
 /// # Errors
 ///
 /// The first unknown name.
-pub fn resolve(list: &str) -> Result<Vec<&'static str>, UnknownBackend> {
+pub(crate) fn resolve(list: &str) -> Result<Vec<&'static str>, UnknownBackend> {
     let known = names();
     if list.trim() == "all" {
         return Ok(known);
@@ -135,7 +138,7 @@ pub fn resolve(list: &str) -> Result<Vec<&'static str>, UnknownBackend> {
 
 /// A backend name the registry does not know. `Display` lists the known ones.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UnknownBackend(pub String);
+pub(crate) struct UnknownBackend(pub(crate) String);
 
 impl std::fmt::Display for UnknownBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -449,7 +449,9 @@ fn every_fault_ends_with_the_ledger_whole() {
         "close-storm",
     ] {
         for backend in registry::names() {
-            let closes = registry::find(backend).is_some_and(|b| b.capabilities.closes());
+            let closes = registry::backends()
+                .iter()
+                .any(|b| b.name == backend && b.capabilities.closes());
             if fault == "close-storm" && !closes {
                 assert_usage_error(
                     &["run", "--backend", backend, "--fault", fault],

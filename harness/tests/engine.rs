@@ -6,9 +6,9 @@
 use std::time::Duration;
 
 use buffer_api::{Backend, Discipline};
+use harness::engine::{RunError, run};
 use harness::registry::{BackendVisitor, for_each_backend};
-use harness::run::{RunError, run};
-use harness::workload::{Fault, Payload, Policy, Stall, Topology, Workload};
+use harness::spec::{Fault, Payload, Policy, Stall, Topology, Workload};
 
 fn scale() -> u64 {
     std::env::var("HARNESS_TEST_SCALE")
@@ -234,7 +234,9 @@ fn every_fault_keeps_the_ledger_whole() {
                     .fault(Some(fault.parse().unwrap()))
                     .repeats(3);
                 let what = format!("{fault} {shape} batch {batch}");
-                let closes = harness::registry::find(name).is_some_and(|b| b.capabilities.closes());
+                let closes = harness::registry::backends()
+                    .iter()
+                    .any(|b| b.name == name && b.capabilities.closes());
                 if fault.starts_with("close-storm") && !closes {
                     match run(&w) {
                         Err(RunError::Unsupported(e)) => assert_eq!(

@@ -1,7 +1,8 @@
-//! The conformance suite: every behaviour of the catalogue (items 1-44), items 45-46 for the
-//! drop-oldest policy ([`Producer::force_send`](crate::Producer::force_send)), item 47 (a buffer
-//! reported closed stays closed, raced against the last consumer's drop), item 48 (the
-//! capacity limit for zero-sized payloads) and item 49 (a `close()` declared unsupported changes
+//! The conformance suite: every behaviour of the catalogue (`docs/conformance.md`, items
+//! 1-44), items 45-46 for the drop-oldest policy
+//! ([`Producer::force_send`](crate::Producer::force_send)), item 47 (a buffer reported closed
+//! stays closed, raced against the last consumer's drop), item 48 (the capacity limit for
+//! zero-sized payloads) and item 49 (a `close()` declared unsupported changes
 //! nothing), written once as generic functions over [`Backend`](crate::Backend).
 //!
 //! A backend that declares [`Support::Unsupported`](crate::Support::Unsupported) for `close`

@@ -29,7 +29,7 @@
 //! sequence order).
 //!
 //! The clock is a contended cache line touched twice per item, so runs turn the log on only
-//! where a check applies (see [`OrderCheck::for_run`]), and such runs measure a slower
+//! where a check applies (see [`OrderChecks::for_run`]), and such runs measure a slower
 //! buffer than they would without it.
 
 use std::collections::BTreeMap;
@@ -37,10 +37,10 @@ use std::collections::BTreeMap;
 use buffer_api::{Capabilities, Discipline};
 use serde::Serialize;
 
-use crate::ledger::Violation;
+use super::Violation;
 
 /// A send ticket meaning "never accepted".
-pub const NOT_SENT: u64 = u64::MAX;
+pub(crate) const NOT_SENT: u64 = u64::MAX;
 
 /// Which order check a run makes from its log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -52,26 +52,45 @@ pub enum OrderCheck {
     Lifo,
 }
 
-impl OrderCheck {
-    /// The check a run of `producers:consumers` threads with `priorities` levels can make on
-    /// a backend with `capabilities`, if any. FIFO is checked per producer by the
-    /// [`Ledger`](crate::Ledger) instead, and so is a priority buffer when every item has
-    /// the same priority (it then keeps FIFO order).
-    pub fn for_run(
+/// The order checks of one run, decided in this one place from the backend's declared
+/// discipline and the run's topology.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct OrderChecks {
+    /// Whether the [`Ledger`](super::Ledger) checks per-producer order: items of one producer
+    /// reach a consumer in the order sent on FIFO backends, and on a priority backend when
+    /// every item has the same priority (equal priorities leave in FIFO order).
+    pub(crate) per_producer: bool,
+    /// The check made from the run's send and receive log, if any (it needs one consumer, and
+    /// for LIFO one producer too).
+    pub(crate) logged: Option<OrderCheck>,
+}
+
+impl OrderChecks {
+    /// The checks a run of `producers:consumers` threads with `priorities` levels makes on a
+    /// backend with `capabilities`.
+    pub(crate) fn for_run(
         capabilities: &Capabilities,
         producers: usize,
         consumers: usize,
         priorities: u32,
-    ) -> Option<Self> {
-        match capabilities.discipline {
-            Discipline::Priority if consumers == 1 && priorities > 1 => Some(Self::Priority),
-            Discipline::Lifo if producers == 1 && consumers == 1 => Some(Self::Lifo),
+    ) -> Self {
+        let per_producer = capabilities.preserves_producer_order()
+            || (capabilities.discipline == Discipline::Priority && priorities == 1);
+        let logged = match capabilities.discipline {
+            Discipline::Priority if consumers == 1 && priorities > 1 => Some(OrderCheck::Priority),
+            Discipline::Lifo if producers == 1 && consumers == 1 => Some(OrderCheck::Lifo),
             _ => None,
+        };
+        Self {
+            per_producer,
+            logged,
         }
     }
+}
 
+impl OrderCheck {
     /// How the check reads in a summary.
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             Self::Priority => "priority order kept",
             Self::Lifo => "LIFO order kept",
@@ -82,13 +101,13 @@ impl OrderCheck {
 /// One receive in a consumer's log: the ticket taken before the receive call began, and the
 /// item it returned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Receipt {
+pub(crate) struct Receipt {
     /// The clock's value taken before the receive call.
-    pub ticket: u64,
+    pub(crate) ticket: u64,
     /// The item's producer (0-based).
-    pub producer: u32,
+    pub(crate) producer: u32,
     /// The item's sequence number.
-    pub seq: u64,
+    pub(crate) seq: u64,
 }
 
 /// The send ticket of item `seq` of `producer`, if the log has one.
@@ -106,7 +125,7 @@ fn send_ticket(sent: &[Vec<u64>], producer: u32, seq: u64) -> Option<u64> {
 /// item's priority, below `levels`. Returns one [`Violation::PriorityInversion`] per receive
 /// that took an item while a higher-priority one was buffered, naming the highest such item.
 /// Receipts of items the log does not know are skipped: the ledger reports those.
-pub fn check_priority(
+pub(crate) fn check_priority(
     sent: &[Vec<u64>],
     receipts: &[Receipt],
     levels: u32,
@@ -158,7 +177,7 @@ pub fn check_priority(
 /// `receipts` is the consumer's log in receive order. Returns one [`Violation::LifoOrder`]
 /// per receive that took an item while a newer one (a higher sequence number, so pushed
 /// later) was buffered.
-pub fn check_lifo(sent: &[u64], receipts: &[Receipt]) -> Vec<Violation> {
+pub(crate) fn check_lifo(sent: &[u64], receipts: &[Receipt]) -> Vec<Violation> {
     // Received later, by sequence number, with their send tickets. One producer sends in
     // sequence order, so the lowest sequence number above an item was sent the earliest of
     // all the later-pushed items: if any of them was buffered, that one was.
@@ -346,14 +365,20 @@ mod tests {
         };
         let priority = caps(Discipline::Priority);
         assert_eq!(
-            OrderCheck::for_run(&priority, 4, 1, 10),
+            OrderChecks::for_run(&priority, 4, 1, 10).logged,
             Some(OrderCheck::Priority)
         );
-        assert_eq!(OrderCheck::for_run(&priority, 4, 2, 10), None);
-        assert_eq!(OrderCheck::for_run(&priority, 4, 1, 1), None);
+        assert_eq!(OrderChecks::for_run(&priority, 4, 2, 10).logged, None);
+        assert_eq!(OrderChecks::for_run(&priority, 4, 1, 1).logged, None);
         let lifo = caps(Discipline::Lifo);
-        assert_eq!(OrderCheck::for_run(&lifo, 1, 1, 1), Some(OrderCheck::Lifo));
-        assert_eq!(OrderCheck::for_run(&lifo, 2, 1, 1), None);
-        assert_eq!(OrderCheck::for_run(&caps(Discipline::Fifo), 1, 1, 10), None);
+        assert_eq!(
+            OrderChecks::for_run(&lifo, 1, 1, 1).logged,
+            Some(OrderCheck::Lifo)
+        );
+        assert_eq!(OrderChecks::for_run(&lifo, 2, 1, 1).logged, None);
+        assert_eq!(
+            OrderChecks::for_run(&caps(Discipline::Fifo), 1, 1, 10).logged,
+            None
+        );
     }
 }

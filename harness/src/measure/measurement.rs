@@ -1,20 +1,11 @@
-//! What a run measured: wall and CPU time per repetition with their spread, throughput,
-//! latency percentiles, per-thread counts, blocked time, a sampled queue-depth histogram, and the
-//! verification.
-//!
-//! CPU time is the process's user and system time, read from `/proc/self/stat` (fields 14 and
-//! 15, in clock ticks of `getconf CLK_TCK`, usually 100 per second). That is the same account
-//! `getrusage(RUSAGE_SELF)` reads, without the `unsafe` call the workspace forbids; its
-//! resolution is one tick (10 ms), so short repetitions report CPU time coarsely.
-
-use std::sync::OnceLock;
-use std::time::Duration;
+//! [`Measurement`] and its parts: what a run measured, summed or spread over its repetitions.
 
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-use crate::ledger::Verification;
-use crate::workload::Workload;
+use super::DepthHistogram;
+use crate::spec::Workload;
+use crate::verify::Verification;
 
 /// Everything measured for one workload on one backend.
 ///
@@ -49,13 +40,6 @@ pub struct Measurement {
     pub verification: Verification,
     /// What the injected fault did, if one was injected.
     pub fault: Option<FaultOutcome>,
-}
-
-impl Measurement {
-    /// CPU nanoseconds per delivered message over the measured repetitions.
-    pub fn cpu_ns_per_message(&self) -> Option<f64> {
-        self.cpu.ns_per_message
-    }
 }
 
 /// One measured repetition.
@@ -116,7 +100,11 @@ pub const KEPT_UP: f64 = 0.95;
 
 impl Load {
     /// Sums the repetitions; `delivered_rate` is the median throughput.
-    pub fn of(repetitions: &[Repetition], target_rate: Option<f64>, delivered_rate: f64) -> Self {
+    pub(crate) fn of(
+        repetitions: &[Repetition],
+        target_rate: Option<f64>,
+        delivered_rate: f64,
+    ) -> Self {
         let offered: u64 = repetitions.iter().map(|r| r.offered).sum();
         let shed: u64 = repetitions.iter().map(|r| r.shed).sum();
         let timed_out: u64 = repetitions.iter().map(|r| r.timed_out).sum();
@@ -228,7 +216,7 @@ pub struct Latency {
 
 impl Latency {
     /// The percentiles of a histogram of nanoseconds; `None` when it is empty.
-    pub fn from_histogram(histogram: &Histogram<u64>, sample_every: u32) -> Option<Self> {
+    pub(crate) fn from_histogram(histogram: &Histogram<u64>, sample_every: u32) -> Option<Self> {
         (!histogram.is_empty()).then(|| Self {
             samples: histogram.len(),
             sample_every,
@@ -290,146 +278,6 @@ pub struct FaultOutcome {
     pub runs: u64,
 }
 
-/// A sampled histogram of the buffer's length.
-///
-/// Workers sample `len()` every 1024 items. Up to capacity 16 every length has its own bucket;
-/// above, the buckets are: empty, eight equal ranges in between, and full.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct DepthHistogram {
-    /// The buffer's capacity.
-    pub capacity: usize,
-    /// Samples taken.
-    pub samples: u64,
-    /// The buckets, in order of length.
-    pub buckets: Vec<DepthBucket>,
-}
-
-/// One bucket of a [`DepthHistogram`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
-pub struct DepthBucket {
-    /// Smallest length in the bucket.
-    pub from: usize,
-    /// Largest length in the bucket.
-    pub to: usize,
-    /// Samples that fell in it.
-    pub count: u64,
-}
-
-/// How often a worker samples the buffer length, in items.
-pub(crate) const DEPTH_SAMPLE_EVERY: u64 = 1024;
-
-impl DepthHistogram {
-    /// An empty histogram with the bucket layout for `capacity`.
-    pub fn new(capacity: usize) -> Self {
-        let buckets = if capacity <= 16 {
-            (0..=capacity)
-                .map(|len| DepthBucket {
-                    from: len,
-                    to: len,
-                    count: 0,
-                })
-                .collect()
-        } else {
-            let inner = capacity - 1;
-            let mut buckets = vec![DepthBucket::default()];
-            let mut from = 1;
-            for i in 1..=8 {
-                let to = inner * i / 8;
-                buckets.push(DepthBucket { from, to, count: 0 });
-                from = to + 1;
-            }
-            buckets.push(DepthBucket {
-                from: capacity,
-                to: capacity,
-                count: 0,
-            });
-            buckets
-        };
-        Self {
-            capacity,
-            samples: 0,
-            buckets,
-        }
-    }
-
-    /// Counts one sample of the buffer's length.
-    pub fn record(&mut self, len: usize) {
-        let len = len.min(self.capacity);
-        let index = self.buckets.partition_point(|b| b.to < len);
-        if let Some(bucket) = self.buckets.get_mut(index) {
-            bucket.count += 1;
-            self.samples += 1;
-        }
-    }
-
-    /// Adds another histogram with the same capacity.
-    pub fn merge(&mut self, other: &Self) {
-        if other.capacity != self.capacity {
-            return;
-        }
-        self.samples += other.samples;
-        for (mine, theirs) in self.buckets.iter_mut().zip(&other.buckets) {
-            mine.count += theirs.count;
-        }
-    }
-}
-
-/// The process's CPU time so far.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct CpuTime {
-    /// User time.
-    pub user: Duration,
-    /// System time.
-    pub system: Duration,
-}
-
-impl CpuTime {
-    /// Reads the process's user and system time from `/proc/self/stat`; `None` where that file
-    /// does not exist.
-    pub fn now() -> Option<Self> {
-        let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-        parse_stat(&stat, clock_ticks_per_second())
-    }
-
-    /// The time from `earlier` to `self`.
-    pub fn since(&self, earlier: &Self) -> Self {
-        Self {
-            user: self.user.saturating_sub(earlier.user),
-            system: self.system.saturating_sub(earlier.system),
-        }
-    }
-}
-
-/// Parses utime and stime (fields 14 and 15) of a `/proc/<pid>/stat` line.
-fn parse_stat(stat: &str, ticks_per_second: u64) -> Option<CpuTime> {
-    // The command name (field 2) may contain spaces and parentheses; fields after it are plain.
-    let after_name = &stat[stat.rfind(')')? + 1..];
-    let mut fields = after_name.split_whitespace().skip(11);
-    let user: u64 = fields.next()?.parse().ok()?;
-    let system: u64 = fields.next()?.parse().ok()?;
-    let tick =
-        |ticks: u64| Duration::from_nanos(ticks.saturating_mul(1_000_000_000) / ticks_per_second);
-    Some(CpuTime {
-        user: tick(user),
-        system: tick(system),
-    })
-}
-
-/// `getconf CLK_TCK`, read once; 100 when it cannot be run.
-pub(crate) fn clock_ticks_per_second() -> u64 {
-    static TICKS: OnceLock<u64> = OnceLock::new();
-    *TICKS.get_or_init(|| {
-        std::process::Command::new("getconf")
-            .arg("CLK_TCK")
-            .output()
-            .ok()
-            .and_then(|out| String::from_utf8(out.stdout).ok())
-            .and_then(|text| text.trim().parse().ok())
-            .filter(|&ticks| ticks > 0)
-            .unwrap_or(100)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -472,44 +320,5 @@ mod tests {
         assert_eq!(load.kept_up, Some(true));
         assert_eq!(Load::of(&reps, Some(2000.0), 1899.0).kept_up, Some(false));
         assert_eq!(Load::of(&reps, None, 1.0).kept_up, None);
-    }
-
-    #[test]
-    fn stat_line_with_a_strange_command_name() {
-        let line = "1234 (we ird) name)) S 1 2 3 4 5 6 7 8 9 10 250 30 0 0 20 0 1 0";
-        let cpu = parse_stat(line, 100).unwrap();
-        assert_eq!(cpu.user, Duration::from_millis(2500));
-        assert_eq!(cpu.system, Duration::from_millis(300));
-        assert!(parse_stat("garbage", 100).is_none());
-    }
-
-    #[test]
-    fn cpu_time_is_readable_here() {
-        let before = CpuTime::now().expect("/proc/self/stat is readable on Linux");
-        let after = CpuTime::now().unwrap();
-        assert!(after.user >= before.user);
-    }
-
-    #[test]
-    fn depth_buckets() {
-        let mut small = DepthHistogram::new(2);
-        for len in [0, 1, 2, 2, 5] {
-            small.record(len);
-        }
-        let counts: Vec<u64> = small.buckets.iter().map(|b| b.count).collect();
-        assert_eq!(counts, vec![1, 1, 3]);
-
-        let mut large = DepthHistogram::new(1024);
-        assert_eq!(large.buckets.len(), 10);
-        assert_eq!(large.buckets[1].from, 1);
-        assert_eq!(large.buckets[8].to, 1023);
-        for len in [0, 1, 500, 1023, 1024] {
-            large.record(len);
-        }
-        let counts: Vec<u64> = large.buckets.iter().map(|b| b.count).collect();
-        assert_eq!(counts, vec![1, 1, 0, 0, 1, 0, 0, 0, 1, 1]);
-        let copy = large.clone();
-        large.merge(&copy);
-        assert_eq!(large.samples, 10);
     }
 }

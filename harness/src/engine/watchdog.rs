@@ -19,8 +19,6 @@ use serde::Serialize;
 pub enum WorkerState {
     /// Spawned, waiting at the start barrier.
     Starting,
-    /// Between buffer operations.
-    Running,
     /// In a send that has not been seen to block.
     Sending,
     /// Blocked in a send on a full buffer.
@@ -44,9 +42,8 @@ pub enum WorkerState {
 }
 
 impl WorkerState {
-    const ALL: [Self; 12] = [
+    const ALL: [Self; 11] = [
         Self::Starting,
-        Self::Running,
         Self::Sending,
         Self::BlockedOnFull,
         Self::Receiving,
@@ -62,7 +59,6 @@ impl WorkerState {
     fn describe(self) -> &'static str {
         match self {
             Self::Starting => "waiting at the start barrier",
-            Self::Running => "running",
             Self::Sending => "sending",
             Self::BlockedOnFull => "blocked on a full buffer",
             Self::Receiving => "receiving",
@@ -132,7 +128,7 @@ impl Board {
                     state: WorkerState::ALL
                         .get(usize::from(state))
                         .copied()
-                        .unwrap_or(WorkerState::Running),
+                        .unwrap_or(WorkerState::Starting),
                     items: slot.items.load(Ordering::Relaxed),
                 }
             })

@@ -16,7 +16,7 @@
 
 use std::sync::{Condvar, Mutex};
 
-use crate::workload::{Fault, Stall, Workload};
+use crate::spec::{Fault, Stall, Workload};
 
 /// The payload of an injected panic, so it can be told apart from a real one.
 #[derive(Debug)]

@@ -1,0 +1,355 @@
+//! The flags: clap's derive structs for every subcommand, with their defaults, and the
+//! requests they turn into.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use super::compare::CompareRequest;
+use super::demo::DemoRequest;
+use super::exit::EXIT_CODES;
+use super::output::Output;
+use super::run::RunRequest;
+use crate::compare::quick;
+use crate::demo::Demo;
+use crate::report::Format;
+use crate::spec::{
+    Fault, ParseError, Payload, Policy, Topology, Workload, parse_capacities, parse_duration,
+    parse_list, parse_rate, parse_topologies,
+};
+
+/// Identical N:M producer-consumer workloads against every bounded-buffer backend: verified
+/// (every item exactly once, in per-producer order), measured, reported.
+///
+/// Without a command, runs `compare` on a quick default matrix (about a minute on 2 cores).
+#[derive(Debug, Parser)]
+#[command(name = "harness", version, after_help = EXIT_CODES, args_override_self = true)]
+pub(super) struct Cli {
+    /// Log filter in RUST_LOG syntax (error, warn, info, debug, trace, or per target); wins
+    /// over RUST_LOG. Logs go to stderr.
+    #[arg(long, global = true, value_name = "FILTER")]
+    pub(super) log_level: Option<String>,
+
+    #[command(subcommand)]
+    pub(super) command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum Command {
+    /// Show the backends and their declared capabilities.
+    #[command(after_help = EXIT_CODES)]
+    List {
+        /// Output format: json, or a table for any other.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Run one workload against one backend (or a list, or all), verify and measure it.
+    #[command(after_help = EXIT_CODES)]
+    Run(RunArgs),
+    /// Run a matrix of shapes and capacities against several backends; report ratios to a
+    /// baseline.
+    #[command(after_help = EXIT_CODES)]
+    Compare(CompareArgs),
+    /// Narrate a small run for learners: every send, receive and wait is logged with the
+    /// thread's name and the buffer's fill; the receive order is printed at the end.
+    #[command(after_help = EXIT_CODES)]
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub(super) struct RunArgs {
+    /// Backend name, a comma-separated list, or `all` (see `harness list`).
+    #[arg(long, short, visible_alias = "buffer", default_value = "all")]
+    backend: String,
+    /// Producer threads.
+    #[arg(long, short, default_value_t = Workload::default().producers)]
+    producers: usize,
+    /// Consumer threads.
+    #[arg(long, short, default_value_t = Workload::default().consumers)]
+    consumers: usize,
+    /// Buffer capacity; 0 asks for a rendezvous buffer.
+    #[arg(long, default_value_t = Workload::default().capacity)]
+    capacity: usize,
+    /// Run the `seq` workload instead: one thread fills the buffer, then drains it.
+    #[arg(long)]
+    sequential: bool,
+    /// Messages per repetition over all producers (the remainder of an uneven split goes to
+    /// the first producers).
+    #[arg(long, short, visible_alias = "items", default_value_t = Workload::default().messages)]
+    messages: u64,
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Measured repetitions.
+    #[arg(long, default_value_t = Workload::default().repeats)]
+    repeats: usize,
+    /// Unmeasured, verified runs before the repetitions.
+    #[arg(long, default_value_t = Workload::default().warmup)]
+    warmup: usize,
+    /// Inject a fault: consumer-panic[:K], consumer-stall[:DUR|forever], producer-panic[:K],
+    /// close-storm[:N], or lose-item (a self-test of the verifier).
+    #[arg(long, value_parser = parse_fault)]
+    fault: Option<Fault>,
+    /// Do not measure blocked time. Measuring it tries the non-blocking call first and times
+    /// the blocking call that follows a failure, which costs throughput at small capacities.
+    #[arg(long)]
+    no_blocked_time: bool,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+/// Workload flags `run` and `compare` share.
+#[derive(Debug, Args)]
+struct CommonArgs {
+    /// Payload of each message.
+    #[arg(long, value_enum, ignore_case = true, default_value_t = Payload::U64)]
+    payload: Payload,
+    /// Items per send_batch/recv_batch call; 1 uses single-item calls.
+    #[arg(long, default_value_t = 1)]
+    batch: usize,
+    /// Backpressure policy: block, timeout:<DUR>, drop-newest (try_send; the new item is
+    /// shed) or drop-oldest (force_send; the oldest buffered item is evicted, on backends
+    /// that offer it, see `harness list`).
+    #[arg(long, default_value = "block", value_parser = parse_policy)]
+    policy: Policy,
+    /// Priority levels items are drawn from, uniformly over 0..N-1 and seeded (1 to 256; 1
+    /// means every item has priority 0). Only a priority backend reads them.
+    #[arg(long, value_name = "N", allow_hyphen_values = true, default_value_t = Workload::default().priorities)]
+    priorities: u32,
+    /// Simulated work before each send, as in 10us, 5ms.
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, default_value = "0")]
+    producer_delay: Duration,
+    /// Simulated work after each receive (consumers slower than producers: an overload).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, default_value = "0")]
+    consumer_delay: Duration,
+    /// Open-loop rate over all producers, in messages per second (as in 50k or 50k/s): each
+    /// producer sends on a fixed schedule, latency counts from each item's scheduled send
+    /// time, and the report says whether the backend kept up.
+    #[arg(long, value_name = "N/s", value_parser = parse_rate, allow_hyphen_values = true)]
+    rate: Option<f64>,
+    /// Seed for the run's random choices.
+    #[arg(long, default_value_t = Workload::default().seed)]
+    seed: u64,
+    /// Stop a run that makes no progress for this long and report it (exit code 4).
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, default_value = "10s")]
+    watchdog: Duration,
+    /// Time every n-th item of a producer for the latency histogram.
+    #[arg(long, default_value_t = Workload::default().latency_sample_every)]
+    latency_sample_every: u32,
+}
+
+#[derive(Debug, Args)]
+struct OutputArgs {
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Write the report to this file instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct CompareArgs {
+    /// Backends to compare, comma-separated, or `all`.
+    #[arg(long, default_value = "all")]
+    backends: String,
+    /// Shapes: `seq` and P:C, comma-separated.
+    #[arg(long, default_value = quick::TOPOLOGIES, value_parser = parse_topology_list)]
+    topologies: TopologyList,
+    /// Capacities, comma-separated (0 runs only on backends with rendezvous).
+    #[arg(long, default_value = quick::CAPACITIES, value_parser = parse_capacity_list)]
+    capacities: CapacityList,
+    /// Backpressure policies to put side by side, comma-separated (as in
+    /// block,drop-newest,drop-oldest); overrides --policy. A backend that does not offer a
+    /// policy shows "unsupported" in that row.
+    #[arg(long, value_parser = parse_policy_list)]
+    policies: Option<PolicyList>,
+    /// The backend ratios are computed against.
+    #[arg(long, default_value = quick::BASELINE)]
+    baseline: String,
+    /// The most messages per repetition (every repetition sends exactly this many with
+    /// --target-time 0).
+    #[arg(long, short, visible_alias = "items", default_value_t = Workload::default().messages)]
+    messages: u64,
+    /// Size each cell so one repetition takes about this long, after a short calibration
+    /// run; 0 turns sizing off.
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, default_value = quick::TARGET_TIME)]
+    target_time: Duration,
+    /// Measured repetitions per cell.
+    #[arg(long, default_value_t = quick::REPEATS)]
+    repeats: usize,
+    /// Unmeasured runs per cell before the repetitions (the calibration run also warms up).
+    #[arg(long, default_value_t = quick::WARMUP)]
+    warmup: usize,
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Also measure blocked time (off by default here: trying the non-blocking call first
+    /// costs throughput at small capacities, and a comparison is about throughput).
+    #[arg(long)]
+    blocked_time: bool,
+    /// Also draw throughput per backend per shape as an SVG file, with the environment header.
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<PathBuf>,
+    /// Also write the full JSON report (every figure, CPU time and spread included) to this
+    /// file, whatever `--format` says, from the same runs.
+    #[arg(long, value_name = "FILE.json")]
+    json: Option<PathBuf>,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct DemoArgs {
+    /// Backend name (see `harness list`).
+    #[arg(long, short, visible_alias = "buffer", default_value = "condvar")]
+    backend: String,
+    /// Producer threads.
+    #[arg(long, short, default_value_t = Demo::default().producers)]
+    producers: usize,
+    /// Consumer threads.
+    #[arg(long, short, default_value_t = Demo::default().consumers)]
+    consumers: usize,
+    /// Buffer capacity.
+    #[arg(long, default_value_t = Demo::default().capacity)]
+    capacity: usize,
+    /// Items over all producers.
+    #[arg(long, short, visible_alias = "items", default_value_t = Demo::default().items)]
+    messages: u64,
+    /// Time a producer takes to make each item.
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, default_value = "50ms")]
+    producer_delay: Duration,
+    /// Time a consumer takes to use each item.
+    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, default_value = "150ms")]
+    consumer_delay: Duration,
+}
+
+type TopologyList = Vec<Topology>;
+type CapacityList = Vec<usize>;
+type PolicyList = Vec<Policy>;
+
+fn parse_policy_list(s: &str) -> Result<PolicyList, String> {
+    parse_list(s, str::parse).map_err(|e| e.to_string())
+}
+
+fn parse_fault(s: &str) -> Result<Fault, String> {
+    s.parse().map_err(|e: ParseError| e.to_string())
+}
+
+fn parse_policy(s: &str) -> Result<Policy, String> {
+    s.parse().map_err(|e: ParseError| e.to_string())
+}
+
+fn parse_topology_list(s: &str) -> Result<TopologyList, String> {
+    parse_topologies(s).map_err(|e| e.to_string())
+}
+
+fn parse_capacity_list(s: &str) -> Result<CapacityList, String> {
+    parse_capacities(s).map_err(|e| e.to_string())
+}
+
+impl CommonArgs {
+    fn apply(&self, workload: Workload) -> Workload {
+        workload
+            .payload(self.payload)
+            .batch(self.batch)
+            .policy(self.policy)
+            .priorities(self.priorities)
+            .producer_delay(self.producer_delay)
+            .consumer_delay(self.consumer_delay)
+            .rate(self.rate)
+            .seed(self.seed)
+            .watchdog(self.watchdog)
+            .latency_sample_every(self.latency_sample_every)
+    }
+}
+
+impl OutputArgs {
+    fn output(&self) -> Output {
+        Output {
+            format: self.format,
+            path: self.output.clone(),
+        }
+    }
+}
+
+impl RunArgs {
+    pub(super) fn request(&self) -> RunRequest {
+        let workload = Workload::new()
+            .producers(self.producers)
+            .consumers(self.consumers)
+            .capacity(self.capacity)
+            .sequential(self.sequential)
+            .messages(self.messages)
+            .repeats(self.repeats)
+            .warmup(self.warmup)
+            .fault(self.fault);
+        RunRequest {
+            backends: self.backend.clone(),
+            workload: self
+                .common
+                .apply(workload)
+                .blocked_time(!self.no_blocked_time),
+            output: self.output.output(),
+        }
+    }
+}
+
+impl CompareArgs {
+    pub(super) fn request(&self) -> CompareRequest {
+        let base = Workload::new()
+            .messages(self.messages)
+            .repeats(self.repeats)
+            .warmup(self.warmup);
+        CompareRequest {
+            backends: self.backends.clone(),
+            topologies: self.topologies.clone(),
+            capacities: self.capacities.clone(),
+            policies: self.policies.clone().unwrap_or_default(),
+            baseline: self.baseline.clone(),
+            base: self.common.apply(base).blocked_time(self.blocked_time),
+            target_time: (!self.target_time.is_zero()).then_some(self.target_time),
+            plot: self.plot.clone(),
+            json: self.json.clone(),
+            output: self.output.output(),
+        }
+    }
+}
+
+impl DemoArgs {
+    pub(super) fn request(&self) -> DemoRequest {
+        DemoRequest {
+            backend: self.backend.clone(),
+            demo: Demo {
+                producers: self.producers,
+                consumers: self.consumers,
+                capacity: self.capacity,
+                items: self.messages,
+                producer_delay: self.producer_delay,
+                consumer_delay: self.consumer_delay,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compare_defaults_are_the_quick_matrix() {
+        let cli = Cli::try_parse_from(["harness", "compare"]).expect("no flags parse");
+        let Some(Command::Compare(args)) = cli.command else {
+            panic!("`compare` parses as the compare command");
+        };
+        let asked = args.request();
+        let quick = CompareRequest::quick();
+        assert_eq!(asked.backends, quick.backends);
+        assert_eq!(asked.topologies, quick.topologies);
+        assert_eq!(asked.capacities, quick.capacities);
+        assert_eq!(asked.baseline, quick.baseline);
+        assert_eq!(asked.target_time, quick.target_time);
+        assert_eq!(asked.base, quick.base);
+        assert_eq!(asked.policies, Vec::new());
+        assert_eq!(quick.policies, vec![Policy::Block]);
+    }
+}

@@ -1,0 +1,168 @@
+//! `harness compare`: a matrix of topologies, capacities and policies against several backends,
+//! with ratios to a baseline.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar};
+
+use super::exit::{Exit, Failure, invalid_workload};
+use super::output::{Output, check_writable, draw_target, progress_bar};
+use crate::compare::{Cell, CellOutcome, Matrix, run_matrix};
+use crate::engine::check_capacity;
+use crate::registry;
+use crate::report::{Environment, Format, Report};
+use crate::spec::{Policy, Topology, Workload};
+
+/// What `harness compare` was asked to do.
+#[derive(Clone, Debug)]
+pub(super) struct CompareRequest {
+    /// Backend names, comma-separated, or `all`.
+    pub(super) backends: String,
+    /// Shapes.
+    pub(super) topologies: Vec<Topology>,
+    /// Capacities.
+    pub(super) capacities: Vec<usize>,
+    /// Backpressure policies, side by side; empty means the base workload's policy alone.
+    pub(super) policies: Vec<Policy>,
+    /// The backend ratios are computed against.
+    pub(super) baseline: String,
+    /// Everything else about the workload.
+    pub(super) base: Workload,
+    /// Size each cell so one repetition takes about this long; `None` runs `messages` as given.
+    pub(super) target_time: Option<Duration>,
+    /// Also write an SVG plot here.
+    pub(super) plot: Option<PathBuf>,
+    /// Also write the JSON report here, whatever the output format.
+    pub(super) json: Option<PathBuf>,
+    /// Where the report goes.
+    pub(super) output: Output,
+}
+
+impl CompareRequest {
+    /// The quick default comparison that `harness` runs without arguments (see
+    /// [`Matrix::quick`]), printed as a table.
+    pub(super) fn quick() -> Self {
+        let matrix = Matrix::quick();
+        Self {
+            backends: "all".to_owned(),
+            topologies: matrix.topologies,
+            capacities: matrix.capacities,
+            policies: matrix.policies,
+            baseline: matrix.baseline.to_owned(),
+            base: matrix.base,
+            target_time: matrix.target_time,
+            plot: None,
+            json: None,
+            output: Output {
+                format: Format::Table,
+                path: None,
+            },
+        }
+    }
+}
+
+/// `harness compare`: a matrix of topologies and capacities against several backends, with ratios
+/// to a baseline.
+///
+/// # Errors
+///
+/// Usage errors before anything runs; I/O errors writing the report or plot.
+pub(super) fn compare(request: &CompareRequest) -> Result<Exit, Failure> {
+    let matrix = matrix(request)?;
+    let cells = run_with_bars(&matrix);
+    let report = Report::from_cells(Environment::detect(), &matrix, &cells);
+    request
+        .output
+        .write(&report.render(request.output.format))?;
+    if let Some(plot) = &request.plot {
+        std::fs::write(plot, report.svg()).map_err(|e| {
+            Failure::internal(format!("--plot: cannot write {}: {e}", plot.display()))
+        })?;
+    }
+    if let Some(json) = &request.json {
+        std::fs::write(json, report.render(Format::Json)).map_err(|e| {
+            Failure::internal(format!("--json: cannot write {}: {e}", json.display()))
+        })?;
+    }
+    let exit = if report.failures.iter().any(|f| f.watchdog) {
+        Exit::Watchdog
+    } else if !report.verified() {
+        Exit::Violation
+    } else if !report.failures.is_empty() {
+        Exit::Internal
+    } else {
+        Exit::Success
+    };
+    Ok(exit)
+}
+
+/// The matrix the request asks for, after the checks that would make it fail at once.
+fn matrix(request: &CompareRequest) -> Result<Matrix, Failure> {
+    let backends = registry::resolve(&request.backends)
+        .map_err(|e| Failure::usage(format!("--backends: {e}")))?;
+    let baseline = registry::resolve(&request.baseline)
+        .map_err(|e| Failure::usage(format!("--baseline: {e}")))?;
+    let [baseline] = baseline[..] else {
+        return Err(Failure::usage("--baseline: name exactly one backend"));
+    };
+    check_writable("--output", request.output.path.as_ref())?;
+    check_writable("--plot", request.plot.as_ref())?;
+    check_writable("--json", request.json.as_ref())?;
+    for &capacity in &request.capacities {
+        let workload = request.base.clone().capacity(capacity.max(1));
+        workload.validate().map_err(|e| invalid_workload(&e))?;
+        check_capacity(&workload.capacity(capacity))
+            .map_err(|e| Failure::usage(format!("--capacities: {e}")))?;
+    }
+    let policies = if request.policies.is_empty() {
+        vec![request.base.policy]
+    } else {
+        request.policies.clone()
+    };
+    Ok(Matrix {
+        backends,
+        topologies: request.topologies.clone(),
+        capacities: request.capacities.clone(),
+        policies,
+        base: request.base.clone(),
+        baseline,
+        target_time: request.target_time,
+    })
+}
+
+/// Runs the matrix with one progress bar per backend.
+fn run_with_bars(matrix: &Matrix) -> Vec<Cell> {
+    let bars = MultiProgress::with_draw_target(draw_target());
+    let per_backend =
+        (matrix.topologies.len() * matrix.capacities.len() * matrix.policies.len()) as u64;
+    let backend_bars: Vec<(&str, ProgressBar)> = matrix
+        .backends
+        .iter()
+        .map(|b| (*b, bars.add(progress_bar(per_backend, b))))
+        .collect();
+    let started = std::time::Instant::now();
+    let cells = run_matrix(matrix, &mut |cell| {
+        if let Some((_, bar)) = backend_bars.iter().find(|(b, _)| *b == cell.backend) {
+            bar.inc(1);
+            bar.set_message(format!(
+                "{} cap {} {}",
+                cell.topology, cell.capacity, cell.policy
+            ));
+        }
+        if let CellOutcome::Failed(e) = &cell.outcome {
+            tracing::error!(
+                backend = cell.backend,
+                "{} cap {} {}: {e}",
+                cell.topology,
+                cell.capacity,
+                cell.policy
+            );
+        }
+    });
+    for (_, bar) in &backend_bars {
+        bar.finish_and_clear();
+    }
+    tracing::info!("comparison took {:.1}s", started.elapsed().as_secs_f64());
+    cells
+}

@@ -1,0 +1,174 @@
+//! The exit codes, the one-line failure a command ends with, and the errors of the layers
+//! below mapped to the flags they are about.
+
+use crate::demo::{DemoError, Side};
+use crate::engine::{Needs, RunError, Unsupported};
+use crate::spec::WorkloadError;
+
+/// The exit statuses of the `harness` binary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Exit {
+    /// 0: everything ran and verified.
+    Success,
+    /// 1: an I/O or internal error.
+    Internal,
+    /// 2: a usage error (bad flag value, unknown backend, impossible capacity).
+    Usage,
+    /// 3: a run failed verification (an item lost, duplicated or reordered...).
+    Violation,
+    /// 4: the watchdog found a run making no progress.
+    Watchdog,
+}
+
+impl Exit {
+    /// The process exit code.
+    pub(super) fn code(self) -> u8 {
+        match self {
+            Self::Success => 0,
+            Self::Internal => 1,
+            Self::Usage => 2,
+            Self::Violation => 3,
+            Self::Watchdog => 4,
+        }
+    }
+}
+
+/// The exit codes, as `--help` shows them.
+pub(super) const EXIT_CODES: &str = "\
+Exit codes:
+  0  success: every run verified
+  1  I/O or internal error
+  2  usage error (bad value, unknown backend, capacity 0 without rendezvous, capacity too large)
+  3  correctness violation (an item lost, duplicated or reordered, a payload not dropped once)
+  4  the watchdog fired: a run made no progress (the report names what each thread was doing)";
+
+/// A command that could not complete: the status and a one-line message for stderr.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Failure {
+    /// The exit status.
+    pub(super) exit: Exit,
+    /// What went wrong, in one line.
+    pub(super) message: String,
+}
+
+impl Failure {
+    /// A usage error.
+    pub(super) fn usage(message: impl Into<String>) -> Self {
+        Self {
+            exit: Exit::Usage,
+            message: message.into(),
+        }
+    }
+
+    pub(super) fn internal(message: impl Into<String>) -> Self {
+        Self {
+            exit: Exit::Internal,
+            message: message.into(),
+        }
+    }
+}
+
+/// The command-line flag a workload error is about.
+pub(super) fn workload_flag(error: &WorkloadError) -> &'static str {
+    match error {
+        WorkloadError::ZeroProducers | WorkloadError::TooManyProducers => "--producers",
+        WorkloadError::ZeroConsumers => "--consumers",
+        WorkloadError::ZeroBatch => "--batch",
+        WorkloadError::ZeroRepeats => "--repeats",
+        WorkloadError::ZeroLatencySampling => "--latency-sample-every",
+        WorkloadError::BadRate(_) => "--rate",
+        WorkloadError::BadPriorities(_) => "--priorities",
+        WorkloadError::SequentialRendezvous => "--capacity",
+        WorkloadError::SequentialFault => "--fault",
+    }
+}
+
+/// A workload error as the command line reports it: `--flag: what is wrong`.
+pub(super) fn workload_message(error: &WorkloadError) -> String {
+    format!("{}: {error}", workload_flag(error))
+}
+
+/// A usage error for an invalid workload.
+pub(super) fn invalid_workload(error: &WorkloadError) -> Failure {
+    Failure::usage(workload_message(error))
+}
+
+/// A run's error as the command line reports it, with its exit status.
+pub(super) fn run_error(error: &RunError) -> Failure {
+    let exit = match error {
+        RunError::Workload(_) | RunError::Capacity(_) | RunError::Unsupported(_) => Exit::Usage,
+        RunError::Spawn(_) => Exit::Internal,
+        RunError::Watchdog(_) => Exit::Watchdog,
+    };
+    let message = match error {
+        RunError::Workload(e) => workload_message(e),
+        RunError::Capacity(e) => format!("--capacity: {e}"),
+        RunError::Unsupported(e) => format!("{}: {e}", unsupported_flag(e)),
+        other => other.to_string(),
+    };
+    Failure { exit, message }
+}
+
+/// The demo's error as the command line reports it, with its exit status.
+pub(super) fn demo_error(error: &DemoError) -> Failure {
+    match error {
+        DemoError::Spawn(_) => Failure::internal(error.to_string()),
+        DemoError::Capacity(e) => Failure::usage(format!("--capacity: {e}")),
+        DemoError::NoThreads(side) => {
+            let flag = match side {
+                Side::Producers => "--producers",
+                Side::Consumers => "--consumers",
+            };
+            Failure::usage(format!("{flag}: {error}"))
+        }
+    }
+}
+
+/// The flag whose value a backend cannot run.
+pub(super) fn unsupported_flag(e: &Unsupported) -> &'static str {
+    match e.needs {
+        Needs::DropOldest => "--policy",
+        Needs::Close => "--fault",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::Workload;
+
+    #[test]
+    fn exit_codes_are_distinct_and_ordered_by_severity() {
+        let all = [
+            Exit::Success,
+            Exit::Internal,
+            Exit::Usage,
+            Exit::Violation,
+            Exit::Watchdog,
+        ];
+        let codes: Vec<u8> = all.iter().map(|e| e.code()).collect();
+        assert_eq!(codes, vec![0, 1, 2, 3, 4]);
+        for (exit, code) in all.iter().zip(codes) {
+            assert!(EXIT_CODES.contains(&format!("{code}  ")), "{exit:?}");
+        }
+    }
+
+    #[test]
+    fn validation_names_the_flag() {
+        let err = Workload::new().producers(0).validate().unwrap_err();
+        assert_eq!(workload_flag(&err), "--producers");
+        let err = Workload::new().consumers(0).validate().unwrap_err();
+        assert_eq!(workload_flag(&err), "--consumers");
+        let err = Workload::new().rate(Some(-1.0)).validate().unwrap_err();
+        assert_eq!(workload_flag(&err), "--rate");
+        for bad in [0, 257] {
+            let err = Workload::new().priorities(bad).validate().unwrap_err();
+            assert_eq!(
+                workload_message(&err),
+                format!("--priorities: {bad} priority levels; choose 1 (all equal) to 256")
+            );
+        }
+        assert!(Workload::new().priorities(256).validate().is_ok());
+        assert!(Workload::new().validate().is_ok());
+    }
+}

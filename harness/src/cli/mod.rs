@@ -1,0 +1,87 @@
+//! The command line: the `harness` binary's commands and its `main`. This is the only place
+//! that knows flag names and exit codes; the layers below return errors that carry values,
+//! and `exit.rs` names the flags they are about.
+//!
+//! | file | role |
+//! | --- | --- |
+//! | `args.rs` | clap's derive structs, their defaults and the requests they build |
+//! | `exit.rs` | the exit codes, the one-line failure, and errors mapped to flag names |
+//! | `output.rs` | where reports go, logging, progress bars |
+//! | `list.rs`, `run.rs`, `compare.rs`, `demo.rs` | one subcommand each |
+
+mod args;
+mod compare;
+mod demo;
+mod exit;
+mod list;
+mod output;
+mod run;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use self::args::{Cli, Command};
+use self::compare::CompareRequest;
+use self::exit::{Exit, Failure};
+use self::output::Output;
+
+/// The `harness` binary: parses the arguments, runs the command, prints its report and a
+/// one-line error on failure, and returns the exit code (0 success, 1 I/O or internal
+/// error, 2 usage error, 3 correctness violation, 4 watchdog).
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version.
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("{}", usage_line(&e));
+            return ExitCode::from(Exit::Usage.code());
+        }
+    };
+    let default_level = match cli.command {
+        Some(Command::Demo(_)) => "info",
+        _ => "warn",
+    };
+    let result = output::init_logging(cli.log_level.as_deref(), default_level).and_then(|()| {
+        match &cli.command {
+            None => compare::compare(&CompareRequest::quick()),
+            Some(Command::List { format }) => list::list(&Output {
+                format: *format,
+                path: None,
+            }),
+            Some(Command::Run(args)) => run::run(&args.request()),
+            Some(Command::Compare(args)) => compare::compare(&args.request()),
+            Some(Command::Demo(args)) => demo::run_demo(&args.request()),
+        }
+    });
+    match result {
+        Ok(exit) => ExitCode::from(exit.code()),
+        Err(Failure { exit, message }) => {
+            eprintln!("error: {message}");
+            ExitCode::from(exit.code())
+        }
+    }
+}
+
+/// A parse error in one line naming the flag, with the values a closed set accepts and
+/// clap's near miss, if any; clap's usage hint would only repeat `--help`.
+fn usage_line(error: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue};
+    let text = error.render().to_string();
+    let mut line = text
+        .lines()
+        .next()
+        .unwrap_or("error: bad arguments")
+        .to_owned();
+    if let Some(ContextValue::Strings(values)) = error.get(ContextKind::ValidValue) {
+        line.push_str(&format!(" (possible values: {})", values.join(", ")));
+    }
+    if let Some(ContextValue::String(near)) = error.get(ContextKind::SuggestedValue) {
+        line.push_str(&format!("; did you mean '{near}'?"));
+    }
+    line
+}

@@ -1,0 +1,112 @@
+//! Where a report goes (stdout or a file), the check that a file can be written before
+//! anything runs, logging, and progress bars on stderr when it is a terminal.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::exit::Failure;
+use crate::report::Format;
+
+/// Where and how to write a report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Output {
+    /// The format.
+    pub(super) format: Format,
+    /// A file to write instead of stdout.
+    pub(super) path: Option<PathBuf>,
+}
+
+impl Output {
+    pub(super) fn write(&self, text: &str) -> Result<(), Failure> {
+        match &self.path {
+            Some(path) => std::fs::write(path, text).map_err(|e| {
+                Failure::internal(format!("--output: cannot write {}: {e}", path.display()))
+            }),
+            None => write_stdout(text),
+        }
+    }
+}
+
+/// Refuses, before anything runs, a file the command could not write at the end: a path
+/// whose directory does not exist, or that names a directory. Runs can take minutes; their
+/// report should not be lost to a typo found afterwards.
+pub(super) fn check_writable(flag: &str, path: Option<&PathBuf>) -> Result<(), Failure> {
+    let Some(path) = path else {
+        return Ok(());
+    };
+    if path.is_dir() {
+        return Err(Failure::usage(format!(
+            "{flag}: {} is a directory, not a file",
+            path.display()
+        )));
+    }
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => std::path::Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(Failure::usage(format!(
+            "{flag}: cannot write {}: the directory {} does not exist",
+            path.display(),
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Writes to stdout without the panic `print!` raises when the reader has gone (`| head`).
+pub(super) fn write_stdout(text: &str) -> Result<(), Failure> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| Failure::internal(format!("cannot write to stdout: {e}")))
+}
+
+/// Sets up logging to stderr, with thread names. `level` (from `--log-level`) takes the
+/// `RUST_LOG` syntax and wins over `RUST_LOG`; without either, `default` applies.
+///
+/// # Errors
+///
+/// A usage error for a filter that does not parse.
+pub(super) fn init_logging(level: Option<&str>, default: &str) -> Result<(), Failure> {
+    use tracing_subscriber::EnvFilter;
+    let filter = match level {
+        Some(level) => EnvFilter::try_new(level)
+            .map_err(|e| Failure::usage(format!("--log-level: `{level}`: {e}")))?,
+        None => EnvFilter::try_from_default_env()
+            .or_else(|_| EnvFilter::try_new(default))
+            .map_err(|e| Failure::internal(e.to_string()))?,
+    };
+    // A second initialisation (tests) keeps the first subscriber.
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_thread_names(true)
+        .with_target(false)
+        .with_timer(tracing_subscriber::fmt::time::uptime())
+        .with_env_filter(filter)
+        .try_init();
+    Ok(())
+}
+
+pub(super) fn progress_bar(len: u64, prefix: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(len), draw_target());
+    bar.set_style(
+        ProgressStyle::with_template("{prefix:>10} [{bar:30}] {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_prefix(prefix.to_owned());
+    bar
+}
+
+pub(super) fn draw_target() -> ProgressDrawTarget {
+    if std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    }
+}

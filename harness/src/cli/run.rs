@@ -1,0 +1,148 @@
+//! `harness run`: one workload against each chosen backend, verified and measured.
+
+use buffer_api::{Backend, CapacityError};
+use indicatif::{MultiProgress, ProgressBar};
+
+use super::exit::{Exit, Failure, invalid_workload, run_error, unsupported_flag};
+use super::output::{Output, check_writable, draw_target, progress_bar};
+use crate::engine::{Progress, RunError, Unsupported, check_capacity, run_observed};
+use crate::measure::Measurement;
+use crate::registry::{self, BackendInfo, BackendVisitor};
+use crate::report::{Environment, Failure as ReportFailure, Report};
+use crate::spec::Workload;
+
+/// What `harness run` was asked to do.
+#[derive(Clone, Debug)]
+pub(super) struct RunRequest {
+    /// Backend names, comma-separated, or `all`.
+    pub(super) backends: String,
+    /// The workload.
+    pub(super) workload: Workload,
+    /// Where the report goes.
+    pub(super) output: Output,
+}
+
+/// Checks the things that would make every run fail at once, before anything runs.
+fn preflight(backends: &[BackendInfo], workload: &Workload) -> Result<(), Failure> {
+    workload.validate().map_err(|e| invalid_workload(&e))?;
+    for info in backends {
+        if let Some(e) = Unsupported::check(info.name, &info.capabilities, workload) {
+            return Err(Failure::usage(format!("{}: {e}", unsupported_flag(&e))));
+        }
+        if workload.capacity == 0 && !info.capabilities.rendezvous {
+            return Err(Failure::usage(format!(
+                "--capacity: {}",
+                CapacityError::RendezvousUnsupported { backend: info.name }
+            )));
+        }
+    }
+    check_capacity(workload).map_err(|e| Failure::usage(format!("--capacity: {e}")))
+}
+
+/// `harness run`: one workload against each chosen backend.
+///
+/// # Errors
+///
+/// Usage errors before anything runs; a watchdog report (exit 4) or an internal error.
+pub(super) fn run(request: &RunRequest) -> Result<Exit, Failure> {
+    let backends = registry::resolve(&request.backends)
+        .map_err(|e| Failure::usage(format!("--backend: {e}")))?;
+    let infos: Vec<BackendInfo> = backends.iter().filter_map(|b| registry::find(b)).collect();
+    preflight(&infos, &request.workload)?;
+    check_writable("--output", request.output.path.as_ref())?;
+    let bars = MultiProgress::with_draw_target(draw_target());
+    let mut measurements = Vec::new();
+    let mut failure = None;
+    for name in &backends {
+        let total = (request.workload.warmup + request.workload.repeats) as u64;
+        let bar = bars.add(progress_bar(total, name));
+        let mut visit = RunOne {
+            workload: &request.workload,
+            bar: &bar,
+            result: None,
+        };
+        registry::visit_named(name, &mut visit)
+            .map_err(|e| Failure::usage(format!("--backend: {e}")))?;
+        bar.finish_and_clear();
+        match visit.result {
+            Some(Ok(m)) => measurements.push(m),
+            Some(Err(e)) => {
+                failure = Some((*name, run_error(&e)));
+                break;
+            }
+            None => return Err(Failure::internal(format!("backend {name} was not visited"))),
+        }
+    }
+    let verified = measurements.iter().all(|m| m.verification.ok);
+    let mut report = Report::from_runs(Environment::detect(), measurements);
+    if let Some((backend, f)) = &failure {
+        report.failures.push(ReportFailure {
+            backend: (*backend).to_owned(),
+            topology: request.workload.get_topology(),
+            capacity: request.workload.capacity,
+            policy: request.workload.policy,
+            error: f.message.clone(),
+            watchdog: f.exit == Exit::Watchdog,
+        });
+    }
+    if failure
+        .as_ref()
+        .is_none_or(|(_, f)| f.exit == Exit::Watchdog)
+    {
+        request
+            .output
+            .write(&report.render(request.output.format))?;
+    }
+    match failure {
+        Some((_, f)) => Err(f),
+        None if !verified => Ok(Exit::Violation),
+        None => Ok(Exit::Success),
+    }
+}
+
+struct RunOne<'a> {
+    workload: &'a Workload,
+    bar: &'a ProgressBar,
+    result: Option<Result<Measurement, RunError>>,
+}
+
+impl BackendVisitor for RunOne<'_> {
+    fn visit<B: Backend>(&mut self) {
+        let bar = self.bar;
+        self.result = Some(run_observed::<B>(self.workload, &mut |p: Progress| {
+            bar.set_position(p.done as u64);
+        }));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use buffer_api::{BufferedDrop, Capabilities, Discipline, Support};
+
+    use super::*;
+
+    #[test]
+    fn capacity_zero_without_rendezvous_is_a_usage_error_naming_the_flag() {
+        let no_rendezvous = BackendInfo {
+            name: "ring",
+            capabilities: Capabilities {
+                rendezvous: false,
+                close: Support::Native,
+                batch: Support::Emulated,
+                discipline: Discipline::Fifo,
+                buffered_drop: BufferedDrop::OnLastConsumer,
+                blocking: buffer_api::Support::Native,
+                consumers: buffer_api::Support::Native,
+                len: buffer_api::Support::Native,
+                drop_oldest: false,
+            },
+        };
+        let failure = preflight(&[no_rendezvous], &Workload::new().capacity(0)).unwrap_err();
+        assert_eq!(failure.exit, Exit::Usage);
+        assert_eq!(
+            failure.message,
+            "--capacity: backend `ring` does not support capacity 0 (rendezvous)"
+        );
+        assert!(preflight(&[no_rendezvous], &Workload::new().capacity(1)).is_ok());
+    }
+}

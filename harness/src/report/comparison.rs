@@ -1,0 +1,193 @@
+//! The comparison grid as text cells, shared by the table and Markdown renderers: one column
+//! per backend, or one row per cell when the comparison is about load.
+
+use std::fmt::Write as _;
+
+use super::grid::Slot;
+use super::text::{nanos, percent, rate, yes_no};
+use super::{Report, ResultEntry};
+use crate::spec::Topology;
+
+/// A rendered grid: its header, its rows, and how many leading columns are text.
+pub(super) type Cells = (Vec<String>, Vec<Vec<String>>, usize);
+
+impl Report {
+    /// The comparison table: its header, its rows, and how many leading columns are text.
+    pub(super) fn compare_cells(&self) -> Cells {
+        if self.about_load() {
+            return self.load_cells();
+        }
+        let columns = self.columns();
+        let mut head = vec!["shape".to_owned(), "cap".to_owned()];
+        head.extend(columns.iter().map(|c| format!("{c} msg/s")));
+        let mut body = Vec::new();
+        for row in self.rows() {
+            let mut line = vec![row.topology.to_string(), row.capacity.to_string()];
+            for backend in &columns {
+                line.push(match self.slot(backend, row) {
+                    Slot::Result(r) => {
+                        let mut text = rate(r.measurement.throughput.median);
+                        if let Some(ratio) = r.ratio {
+                            let _ = write!(text, " ({ratio:.2}x)");
+                        }
+                        if !r.measurement.verification.ok {
+                            text.push_str(" FAILED");
+                        }
+                        text
+                    }
+                    Slot::Failed(f) if f.watchdog => "HUNG".to_owned(),
+                    Slot::Failed(_) => "error".to_owned(),
+                    Slot::Unsupported => "unsupported".to_owned(),
+                    Slot::Empty => "-".to_owned(),
+                });
+            }
+            body.push(line);
+        }
+        (head, body, 2)
+    }
+
+    /// One row per cell: topology, capacity, policy, backend, then throughput with its ratio,
+    /// shed, timed out, p99 latency and (with a rate) whether the backend kept up.
+    fn load_cells(&self) -> Cells {
+        let paced = self
+            .results
+            .iter()
+            .any(|r| r.measurement.workload.rate.is_some());
+        let mut head: Vec<String> = [
+            "shape",
+            "cap",
+            "policy",
+            "backend",
+            "msg/s",
+            "ratio",
+            "shed",
+            "timed out",
+            "p99 latency",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        if paced {
+            head.push("kept up".to_owned());
+        }
+        let mut body = Vec::new();
+        for row in self.rows() {
+            for backend in self.columns() {
+                let mut line = vec![
+                    row.topology.to_string(),
+                    row.capacity.to_string(),
+                    row.policy.to_string(),
+                    backend.to_owned(),
+                ];
+                let rest: Vec<String> = match self.slot(backend, row) {
+                    Slot::Result(r) => {
+                        let m = &r.measurement;
+                        let mut throughput = rate(m.throughput.median);
+                        if !m.verification.ok {
+                            throughput.push_str(" FAILED");
+                        }
+                        let mut rest = vec![
+                            throughput,
+                            r.ratio
+                                .map_or_else(|| "-".to_owned(), |x| format!("{x:.2}x")),
+                            percent(m.load.shed_fraction),
+                            percent(m.load.timed_out_fraction),
+                            m.latency
+                                .map_or_else(|| "-".to_owned(), |l| nanos(l.p99_ns)),
+                        ];
+                        if paced {
+                            rest.push(yes_no(m.load.kept_up).to_owned());
+                        }
+                        rest
+                    }
+                    Slot::Failed(f) => {
+                        vec![if f.watchdog { "HUNG" } else { "error" }.to_owned()]
+                    }
+                    Slot::Unsupported => vec!["unsupported".to_owned()],
+                    Slot::Empty => continue,
+                };
+                line.extend(rest);
+                line.resize(head.len(), "-".to_owned());
+                body.push(line);
+            }
+        }
+        (head, body, 4)
+    }
+
+    pub(super) fn compare_footer(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        let runs: u64 = self
+            .results
+            .iter()
+            .map(|r| r.measurement.verification.runs)
+            .sum();
+        let delivered: u64 = self
+            .results
+            .iter()
+            .map(|r| r.measurement.verification.delivered)
+            .sum();
+        let failed: Vec<&ResultEntry> = self
+            .results
+            .iter()
+            .filter(|r| !r.measurement.verification.ok)
+            .collect();
+        if let Some(base) = &self.baseline {
+            let same = if self.about_load() {
+                "shape, capacity and policy"
+            } else {
+                "row"
+            };
+            lines.push(format!(
+                "median of {} repetitions per cell; ratio = throughput / {base}'s in the same {same}",
+                self.results
+                    .first()
+                    .map_or(0, |r| r.measurement.workload.repeats)
+            ));
+        }
+        if failed.is_empty() {
+            lines.push(format!(
+                "verified: all {} runs ({} items) delivered exactly once, in per-producer order where FIFO, every payload dropped once",
+                runs, delivered
+            ));
+        } else {
+            for r in failed {
+                lines.push(format!(
+                    "FAILED {} {} cap {}: {}",
+                    r.measurement.backend,
+                    r.topology,
+                    r.measurement.workload.capacity,
+                    r.measurement.verification.summary()
+                ));
+            }
+        }
+        for f in &self.failures {
+            lines.push(format!(
+                "{} {} cap {}: {}",
+                f.backend, f.topology, f.capacity, f.error
+            ));
+        }
+        let mut reasons: Vec<String> = Vec::new();
+        for s in &self.skipped {
+            let text = if s.unsupported {
+                format!("unsupported: {}", s.reason)
+            } else {
+                format!(
+                    "skipped: {} at capacity {}: {}",
+                    s.backend, s.capacity, s.reason
+                )
+            };
+            if s.topology != Topology::Seq && !reasons.contains(&text) {
+                reasons.push(text);
+            }
+        }
+        lines.extend(reasons);
+        if self.about_load() {
+            lines.push(
+                "shed = dropped (drop-newest) or evicted (drop-oldest), as a share of the items \
+                 offered; p99 from each item's scheduled send time"
+                    .to_owned(),
+            );
+        }
+        lines
+    }
+}

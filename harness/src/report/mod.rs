@@ -1,0 +1,265 @@
+//! Reporting, kept apart from running: a [`Report`] is a typed model of the results (the
+//! environment header, one entry per measurement, the cells that were skipped or failed), and
+//! each format has its own renderer: `table.rs`, `markdown.rs`, `csv.rs`, `json.rs`, `svg.rs`.
+//! Renderers find results by typed keys (backend, topology, capacity, policy; see `grid.rs`),
+//! never by comparing rendered text.
+//!
+//! # JSON output (`--format json`)
+//!
+//! The document is the [`Report`] serialised as it stands: each field of [`Report`],
+//! [`ResultEntry`] and the types they hold ([`Measurement`], [`crate::Verification`],
+//! [`crate::Workload`] ...) is documented where it is declared, and appears in the JSON under
+//! its own name unless its docs say otherwise. A result carries the whole measurement at its
+//! top level plus `shape` and `ratio`. Counts that cover a run (per-thread counts, blocked
+//! time, latency, depth) are summed over the measured repetitions; `verification` covers
+//! every run, warm-ups included.
+
+mod comparison;
+mod csv;
+mod env;
+mod grid;
+mod json;
+mod markdown;
+mod svg;
+mod table;
+mod text;
+
+use serde::Serialize;
+
+pub use env::Environment;
+
+use crate::compare::{Cell, CellOutcome, Matrix, ratio};
+use crate::measure::Measurement;
+use crate::spec::{Policy, Topology};
+
+/// The version of the JSON layout. It changes when a field is renamed or removed.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// An output format.
+///
+/// On the command line (`--format`): `table`, `json`, `csv`, `markdown` (or `md`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Aligned text for a terminal.
+    Table,
+    /// One JSON document.
+    Json,
+    /// CSV with `#` comment lines for the environment header.
+    Csv,
+    /// GitHub-flavoured Markdown.
+    Markdown,
+}
+
+// Written out rather than derived: a derived `ValueEnum` shows each variant's docs as a help
+// line, which switches clap's whole `--help` to its long layout.
+impl clap::ValueEnum for Format {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Self::Table, Self::Json, Self::Csv, Self::Markdown]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        use clap::builder::PossibleValue;
+        Some(match self {
+            Self::Table => PossibleValue::new("table"),
+            Self::Json => PossibleValue::new("json"),
+            Self::Csv => PossibleValue::new("csv"),
+            Self::Markdown => PossibleValue::new("markdown").alias("md"),
+        })
+    }
+}
+
+/// Which command produced a report; decides the table layout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Command {
+    /// `harness run`: one workload, one block per backend.
+    Run,
+    /// `harness compare`: a matrix, one row per topology and capacity, one column per backend.
+    Compare,
+}
+
+/// A complete report: what the JSON output contains.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// The command that produced it.
+    pub command: Command,
+    /// Where it was produced.
+    pub environment: Environment,
+    /// The backend ratios are computed against (compare only).
+    pub baseline: Option<String>,
+    /// Backend names in column order.
+    pub backends: Vec<String>,
+    /// One entry per workload and backend that ran.
+    pub results: Vec<ResultEntry>,
+    /// Cells that could not run, and why.
+    pub skipped: Vec<Skipped>,
+    /// Runs that ended in an error (a watchdog report, for instance).
+    pub failures: Vec<Failure>,
+}
+
+/// One result: the whole measurement (backend, workload, timings, verification...) plus the
+/// comparison fields.
+#[derive(Clone, Debug, Serialize)]
+pub struct ResultEntry {
+    /// The workload's topology: `seq` or `P:C`. In JSON: `shape`.
+    #[serde(rename = "shape")]
+    pub topology: Topology,
+    /// Median throughput divided by the baseline's in the same topology, capacity and policy.
+    pub ratio: Option<f64>,
+    /// Everything measured; its fields appear at this level of the JSON object.
+    #[serde(flatten)]
+    pub measurement: Measurement,
+}
+
+/// A cell of a comparison that did not run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    /// The backend.
+    pub backend: String,
+    /// The topology: `seq` or `P:C`. In JSON: `shape`.
+    #[serde(rename = "shape")]
+    pub topology: Topology,
+    /// The capacity.
+    pub capacity: usize,
+    /// The backpressure policy.
+    pub policy: Policy,
+    /// Why it did not run.
+    pub reason: String,
+    /// Whether it did not run because the backend does not offer the policy (shown as
+    /// "unsupported" in tables).
+    pub unsupported: bool,
+}
+
+/// A run that failed with an error instead of a measurement.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Failure {
+    /// The backend.
+    pub backend: String,
+    /// The topology: `seq` or `P:C`. In JSON: `shape`.
+    #[serde(rename = "shape")]
+    pub topology: Topology,
+    /// The capacity.
+    pub capacity: usize,
+    /// The backpressure policy.
+    pub policy: Policy,
+    /// The error, in one line.
+    pub error: String,
+    /// Whether the watchdog ended the run.
+    pub watchdog: bool,
+}
+
+impl Report {
+    /// A report of `harness run` measurements.
+    pub fn from_runs(environment: Environment, measurements: Vec<Measurement>) -> Self {
+        let backends = measurements.iter().map(|m| m.backend.clone()).collect();
+        Self {
+            schema_version: SCHEMA_VERSION,
+            command: Command::Run,
+            environment,
+            baseline: None,
+            backends,
+            results: measurements
+                .into_iter()
+                .map(|m| ResultEntry {
+                    topology: m.workload.get_topology(),
+                    ratio: None,
+                    measurement: m,
+                })
+                .collect(),
+            skipped: Vec::new(),
+            failures: Vec::new(),
+        }
+    }
+
+    /// A report of a comparison.
+    pub fn from_cells(environment: Environment, matrix: &Matrix, cells: &[Cell]) -> Self {
+        let mut report = Self {
+            schema_version: SCHEMA_VERSION,
+            command: Command::Compare,
+            environment,
+            baseline: Some(matrix.baseline.to_owned()),
+            backends: matrix.backends.iter().map(|b| (*b).to_owned()).collect(),
+            results: Vec::new(),
+            skipped: Vec::new(),
+            failures: Vec::new(),
+        };
+        for cell in cells {
+            let topology = cell.topology;
+            match &cell.outcome {
+                CellOutcome::Measured(m) => report.results.push(ResultEntry {
+                    topology,
+                    ratio: ratio(cells, cell, matrix.baseline),
+                    measurement: (**m).clone(),
+                }),
+                CellOutcome::Skipped(reason) => report.skipped.push(Skipped {
+                    backend: cell.backend.to_owned(),
+                    topology,
+                    capacity: cell.capacity,
+                    policy: cell.policy,
+                    reason: reason.clone(),
+                    unsupported: false,
+                }),
+                CellOutcome::Unsupported(reason) => report.skipped.push(Skipped {
+                    backend: cell.backend.to_owned(),
+                    topology,
+                    capacity: cell.capacity,
+                    policy: cell.policy,
+                    reason: reason.clone(),
+                    unsupported: true,
+                }),
+                CellOutcome::Failed(error) => report.failures.push(Failure {
+                    backend: cell.backend.to_owned(),
+                    topology,
+                    capacity: cell.capacity,
+                    policy: cell.policy,
+                    error: error.to_string(),
+                    watchdog: error.is_watchdog(),
+                }),
+            }
+        }
+        report
+    }
+
+    /// Whether every result passed verification.
+    pub fn verified(&self) -> bool {
+        self.results.iter().all(|r| r.measurement.verification.ok)
+    }
+
+    /// Renders the report.
+    pub fn render(&self, format: Format) -> String {
+        match (format, self.command) {
+            (Format::Table, Command::Run) => self.run_table(),
+            (Format::Table, Command::Compare) => self.compare_table(),
+            (Format::Json, _) => self.json(),
+            (Format::Csv, _) => self.csv(),
+            (Format::Markdown, Command::Run) => self.run_markdown(),
+            (Format::Markdown, Command::Compare) => self.compare_markdown(),
+        }
+    }
+
+    /// The environment header, one line each after `prefix`.
+    fn header_lines(&self, prefix: &str) -> String {
+        self.environment
+            .lines()
+            .iter()
+            .map(|line| format!("{prefix}{line}\n"))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::ValueEnum;
+
+    use super::*;
+
+    #[test]
+    fn formats_parse() {
+        let parse = |s: &str| Format::from_str(s, false);
+        assert_eq!(parse("json"), Ok(Format::Json));
+        assert_eq!(parse("md"), Ok(Format::Markdown));
+        assert!(parse("xml").is_err());
+    }
+}

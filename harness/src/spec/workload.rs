@@ -1,0 +1,368 @@
+//! The [`Workload`] builder with its documented defaults, and the check of the values no run
+//! can start with.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::parse::{display_option, nanos};
+use super::{Fault, Payload, Policy, Topology};
+
+/// One producer-consumer workload, identical for every backend it is run against.
+///
+/// Build it with [`Workload::new`] and the chainable setters; every field is public so a report
+/// can show it. The defaults are explained in `docs/method.md`:
+///
+/// | field | default |
+/// | --- | --- |
+/// | `producers`, `consumers` | 4, 4 |
+/// | `capacity` | 1024 |
+/// | `messages` | 1,000,000 (spread over the producers, the remainder to the first ones) |
+/// | `payload` | [`Payload::U64`] |
+/// | `batch` | 1 (no batch calls) |
+/// | `policy` | [`Policy::Block`] |
+/// | `priorities` | 1 (every item has priority 0) |
+/// | `producer_delay`, `consumer_delay` | none |
+/// | `rate` | none (closed loop) |
+/// | `repeats`, `warmup` | 5, 1 |
+/// | `seed` | 1 |
+/// | `fault` | none |
+/// | `sequential` | false |
+/// | `latency_sample_every` | 32 |
+/// | `blocked_time` | true |
+/// | `watchdog` | 10 s |
+///
+/// ```
+/// use harness::spec::{Payload, Workload};
+///
+/// let w = Workload::new().producers(2).consumers(3).capacity(16).messages(10_000).payload(Payload::Bytes64);
+/// assert_eq!(w.share(0) + w.share(1), 10_000);
+/// assert!(w.validate().is_ok());
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Workload {
+    /// Producer threads (`producer-1` ...). Ignored when `sequential`.
+    pub producers: usize,
+    /// Consumer threads (`consumer-1` ...). Ignored when `sequential`.
+    pub consumers: usize,
+    /// Buffer capacity; 0 asks for a rendezvous buffer.
+    pub capacity: usize,
+    /// Messages per repetition, over all producers.
+    pub messages: u64,
+    /// What each message carries besides its `(producer, seq, send time)` header.
+    pub payload: Payload,
+    /// Items per `send_batch`/`recv_batch` call; 1 uses the single-item calls. Producers batch
+    /// only under [`Policy::Block`] (the other policies decide item by item); consumers always
+    /// use `recv_batch` when this is above 1. The `seq` workload uses `min(batch, capacity)`.
+    pub batch: usize,
+    /// What a producer does when the buffer is full.
+    pub policy: Policy,
+    /// How many priority levels items are drawn from, uniformly over `0..priorities` (1 to
+    /// 256). Each item's priority is a pure function of the seed, its producer and its
+    /// sequence number, so runs with one seed offer the same priorities. Only a priority
+    /// backend reads them; with 1, every item has priority 0.
+    pub priorities: u32,
+    /// Simulated work before each send. In JSON: `producer_delay_ns`.
+    #[serde(serialize_with = "nanos", rename = "producer_delay_ns")]
+    pub producer_delay: Duration,
+    /// Simulated work after each receive. In JSON: `consumer_delay_ns`.
+    #[serde(serialize_with = "nanos", rename = "consumer_delay_ns")]
+    pub consumer_delay: Duration,
+    /// Open-loop rate in messages per second over all producers; `None` sends as fast as the
+    /// buffer accepts. In JSON: `rate_per_s`.
+    #[serde(rename = "rate_per_s")]
+    pub rate: Option<f64>,
+    /// Measured repetitions.
+    pub repeats: usize,
+    /// Unmeasured (but verified) repetitions run first.
+    pub warmup: usize,
+    /// Seed for every random choice of the run (the moment of a close storm, for instance).
+    pub seed: u64,
+    /// A fault to inject, if any.
+    #[serde(serialize_with = "display_option")]
+    pub fault: Option<Fault>,
+    /// The `seq` workload: one thread sends `min(capacity, remaining)` items, then receives them,
+    /// and repeats. Measures the uncontended cost.
+    pub sequential: bool,
+    /// Every n-th item of a producer carries a send timestamp for the latency histogram; reading
+    /// the clock for every item would cost more than some backends' whole handoff.
+    pub latency_sample_every: u32,
+    /// Measure the time spent blocked on a full or empty buffer. A worker then tries the
+    /// non-blocking call first and times only the blocking call that follows a failure. That
+    /// costs throughput at small capacities (30-50% at capacity 1 on 2 vCPUs), so comparisons
+    /// turn it off.
+    pub blocked_time: bool,
+    /// A run in which no thread makes progress for this long is stopped and reported. In JSON:
+    /// `watchdog_ns`.
+    #[serde(serialize_with = "nanos", rename = "watchdog_ns")]
+    pub watchdog: Duration,
+}
+
+impl Default for Workload {
+    fn default() -> Self {
+        Self {
+            producers: 4,
+            consumers: 4,
+            capacity: 1024,
+            messages: 1_000_000,
+            payload: Payload::U64,
+            batch: 1,
+            policy: Policy::Block,
+            priorities: 1,
+            producer_delay: Duration::ZERO,
+            consumer_delay: Duration::ZERO,
+            rate: None,
+            repeats: 5,
+            warmup: 1,
+            seed: 1,
+            fault: None,
+            sequential: false,
+            latency_sample_every: 32,
+            blocked_time: true,
+            watchdog: Duration::from_secs(10),
+        }
+    }
+}
+
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident: $ty:ty;)*) => {
+        $(
+            $(#[$doc])*
+            #[must_use]
+            pub fn $name(mut self, $name: $ty) -> Self {
+                self.$name = $name;
+                self
+            }
+        )*
+    };
+}
+
+impl Workload {
+    /// The default workload (see the table on [`Workload`]).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    setters! {
+        /// Sets [`Workload::producers`].
+        producers: usize;
+        /// Sets [`Workload::consumers`].
+        consumers: usize;
+        /// Sets [`Workload::capacity`].
+        capacity: usize;
+        /// Sets [`Workload::messages`].
+        messages: u64;
+        /// Sets [`Workload::payload`].
+        payload: Payload;
+        /// Sets [`Workload::batch`].
+        batch: usize;
+        /// Sets [`Workload::policy`].
+        policy: Policy;
+        /// Sets [`Workload::priorities`].
+        priorities: u32;
+        /// Sets [`Workload::producer_delay`].
+        producer_delay: Duration;
+        /// Sets [`Workload::consumer_delay`].
+        consumer_delay: Duration;
+        /// Sets [`Workload::rate`].
+        rate: Option<f64>;
+        /// Sets [`Workload::repeats`].
+        repeats: usize;
+        /// Sets [`Workload::warmup`].
+        warmup: usize;
+        /// Sets [`Workload::seed`].
+        seed: u64;
+        /// Sets [`Workload::fault`].
+        fault: Option<Fault>;
+        /// Sets [`Workload::sequential`].
+        sequential: bool;
+        /// Sets [`Workload::latency_sample_every`].
+        latency_sample_every: u32;
+        /// Sets [`Workload::blocked_time`].
+        blocked_time: bool;
+        /// Sets [`Workload::watchdog`].
+        watchdog: Duration;
+    }
+
+    /// Sets producers and consumers from a [`Topology`]; `seq` makes the workload sequential.
+    #[must_use]
+    pub fn topology(mut self, topology: Topology) -> Self {
+        match topology {
+            Topology::Seq => {
+                self.sequential = true;
+                self.producers = 1;
+                self.consumers = 1;
+            }
+            Topology::Threads {
+                producers,
+                consumers,
+            } => {
+                self.sequential = false;
+                self.producers = producers;
+                self.consumers = consumers;
+            }
+        }
+        self
+    }
+
+    /// The workload's topology (the getter of [`Workload::topology`]).
+    pub fn get_topology(&self) -> Topology {
+        if self.sequential {
+            Topology::Seq
+        } else {
+            Topology::Threads {
+                producers: self.producers,
+                consumers: self.consumers,
+            }
+        }
+    }
+
+    /// Producer threads actually started: 1 when sequential.
+    pub fn producer_count(&self) -> usize {
+        if self.sequential { 1 } else { self.producers }
+    }
+
+    /// Consumer threads actually started: 1 when sequential (the same thread as the producer).
+    pub fn consumer_count(&self) -> usize {
+        if self.sequential { 1 } else { self.consumers }
+    }
+
+    /// The thread name of producer `index` (0-based): `producer-N`, or `seq-1`.
+    pub(crate) fn producer_name(&self, index: usize) -> String {
+        if self.sequential {
+            "seq-1".to_owned()
+        } else {
+            format!("producer-{}", index + 1)
+        }
+    }
+
+    /// The thread name of consumer `index` (0-based): `consumer-N`, or `seq-1`.
+    pub(crate) fn consumer_name(&self, index: usize) -> String {
+        if self.sequential {
+            "seq-1".to_owned()
+        } else {
+            format!("consumer-{}", index + 1)
+        }
+    }
+
+    /// How many messages producer `index` (0-based) sends: an even split, with the remainder
+    /// going one each to the first producers.
+    pub fn share(&self, index: usize) -> u64 {
+        let producers = self.producer_count() as u64;
+        let index = index as u64;
+        self.messages / producers + u64::from(index < self.messages % producers)
+    }
+
+    /// Every producer's share, in order.
+    pub fn shares(&self) -> Vec<u64> {
+        (0..self.producer_count()).map(|i| self.share(i)).collect()
+    }
+
+    /// Checks the values that no run can start with.
+    ///
+    /// # Errors
+    ///
+    /// The first invalid field, as a [`WorkloadError`].
+    pub fn validate(&self) -> Result<(), WorkloadError> {
+        if !self.sequential && self.producers == 0 {
+            return Err(WorkloadError::ZeroProducers);
+        }
+        if !self.sequential && self.consumers == 0 {
+            return Err(WorkloadError::ZeroConsumers);
+        }
+        if self.producer_count() > u32::MAX as usize {
+            return Err(WorkloadError::TooManyProducers);
+        }
+        if self.batch == 0 {
+            return Err(WorkloadError::ZeroBatch);
+        }
+        if self.repeats == 0 {
+            return Err(WorkloadError::ZeroRepeats);
+        }
+        if self.latency_sample_every == 0 {
+            return Err(WorkloadError::ZeroLatencySampling);
+        }
+        if !(1..=MAX_PRIORITIES).contains(&self.priorities) {
+            return Err(WorkloadError::BadPriorities(self.priorities));
+        }
+        if let Some(rate) = self.rate
+            && !(rate.is_finite() && rate > 0.0)
+        {
+            return Err(WorkloadError::BadRate(rate));
+        }
+        if self.sequential && self.capacity == 0 {
+            return Err(WorkloadError::SequentialRendezvous);
+        }
+        if self.sequential && self.fault.is_some() {
+            return Err(WorkloadError::SequentialFault);
+        }
+        Ok(())
+    }
+}
+
+/// The most priority levels a workload can draw from: an item's priority is one byte.
+pub const MAX_PRIORITIES: u32 = 256;
+
+/// A [`Workload`] no run can start with. `Display` says what is wrong in one line.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum WorkloadError {
+    /// `producers` is 0.
+    ZeroProducers,
+    /// `consumers` is 0.
+    ZeroConsumers,
+    /// More producers than producer ids.
+    TooManyProducers,
+    /// `batch` is 0.
+    ZeroBatch,
+    /// `repeats` is 0.
+    ZeroRepeats,
+    /// `latency_sample_every` is 0.
+    ZeroLatencySampling,
+    /// `rate` is not a positive finite number.
+    BadRate(f64),
+    /// `priorities` is not between 1 and [`MAX_PRIORITIES`].
+    BadPriorities(u32),
+    /// The sequential workload cannot use a rendezvous buffer: one thread cannot meet itself.
+    SequentialRendezvous,
+    /// Faults need separate producer and consumer threads.
+    SequentialFault,
+}
+
+impl fmt::Display for WorkloadError {
+    /// What is wrong, in one line; the command line prefixes the flag it is about.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ZeroProducers => write!(f, "at least one producer is needed"),
+            Self::ZeroConsumers => write!(f, "at least one consumer is needed"),
+            Self::TooManyProducers => write!(f, "at most {} producers", u32::MAX),
+            Self::ZeroBatch => write!(f, "the batch size must be at least 1"),
+            Self::ZeroRepeats => write!(f, "at least one repetition is needed"),
+            Self::ZeroLatencySampling => write!(f, "must be at least 1"),
+            Self::BadRate(rate) => write!(f, "rate {rate} is not a positive number"),
+            Self::BadPriorities(n) => write!(
+                f,
+                "{n} priority levels; choose 1 (all equal) to {MAX_PRIORITIES}"
+            ),
+            Self::SequentialRendezvous => write!(f, "the seq workload needs capacity >= 1"),
+            Self::SequentialFault => write!(f, "faults need producer and consumer threads"),
+        }
+    }
+}
+
+impl std::error::Error for WorkloadError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_spread_the_remainder() {
+        let w = Workload::new().producers(3).messages(10);
+        assert_eq!(w.shares(), vec![4, 3, 3]);
+        let w = Workload::new().producers(4).messages(2);
+        assert_eq!(w.shares(), vec![1, 1, 0, 0]);
+        let w = Workload::new().topology(Topology::Seq).messages(7);
+        assert_eq!(w.shares(), vec![7]);
+    }
+}

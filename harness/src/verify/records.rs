@@ -1,0 +1,251 @@
+//! The records workers keep while they run: cheap enough for the hot path (a few bit
+//! operations per item), merged by the [`Ledger`](super::Ledger) after the threads are joined.
+
+use super::EXAMPLES;
+
+/// A growable bitmap over sequence numbers.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Bitmap {
+    words: Vec<u64>,
+}
+
+impl Bitmap {
+    pub(super) fn with_len(bits: u64) -> Self {
+        Self {
+            words: vec![0; bits.div_ceil(64) as usize],
+        }
+    }
+
+    /// Sets `bit`; returns whether it was already set, or `None` if it is out of range.
+    #[inline]
+    pub(super) fn set(&mut self, bit: u64) -> Option<bool> {
+        let word = self.words.get_mut((bit / 64) as usize)?;
+        let mask = 1 << (bit % 64);
+        let was = *word & mask != 0;
+        *word |= mask;
+        Some(was)
+    }
+
+    /// Sets `bit`, growing the bitmap as needed.
+    fn insert(&mut self, bit: u64) {
+        let word = (bit / 64) as usize;
+        if word >= self.words.len() {
+            self.words.resize(word + 1, 0);
+        }
+        self.words[word] |= 1 << (bit % 64);
+    }
+
+    pub(super) fn word(&self, index: usize) -> u64 {
+        self.words.get(index).copied().unwrap_or(0)
+    }
+}
+
+/// The mask of the bits below `limit` within word `index`.
+pub(super) fn mask_below(index: usize, limit: u64) -> u64 {
+    let start = index as u64 * 64;
+    if limit >= start + 64 {
+        u64::MAX
+    } else if limit <= start {
+        0
+    } else {
+        (1u64 << (limit - start)) - 1
+    }
+}
+
+/// The set bits of `word` (word `index` of a bitmap) as sequence numbers, lowest first.
+pub(super) fn bits_of(index: usize, mut word: u64) -> impl Iterator<Item = u64> {
+    std::iter::from_fn(move || {
+        (word != 0).then(|| {
+            let bit = word.trailing_zeros();
+            word &= word - 1;
+            index as u64 * 64 + u64::from(bit)
+        })
+    })
+}
+
+/// Why a producer's item did not go into the buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// The buffer was disconnected; the send error handed the item back.
+    HandedBack,
+    /// The policy dropped it (`drop-newest` on a full buffer).
+    DroppedByPolicy,
+    /// `send_timeout` timed out and handed it back.
+    TimedOut,
+    /// `force_send` handed the item itself back as the evicted one: nothing was buffered to
+    /// evict and no receiver was waiting (capacity 0). Not to be confused with
+    /// [`ProducerRecord::record_eviction`], a send that got in by evicting an older item.
+    ReturnedAsEvicted,
+}
+
+/// What one producer did, recorded by the producer thread as it goes.
+#[derive(Clone, Debug)]
+pub(crate) struct ProducerRecord {
+    pub(super) offered: u64,
+    pub(super) accepted: u64,
+    pub(super) refused: Bitmap,
+    pub(super) handed_back: u64,
+    pub(super) dropped_by_policy: u64,
+    pub(super) timed_out: u64,
+    /// Items handed back as evicted that were never accepted (see [`Refusal::ReturnedAsEvicted`]).
+    pub(super) returned_as_evicted: u64,
+    /// Accepted items (of any producer) that this producer's `force_send` evicted.
+    pub(super) evictions: Vec<(u32, u64)>,
+    pub(super) in_hand: Option<u64>,
+}
+
+impl ProducerRecord {
+    /// An empty record.
+    pub(crate) fn new() -> Self {
+        Self {
+            offered: 0,
+            accepted: 0,
+            refused: Bitmap::default(),
+            handed_back: 0,
+            dropped_by_policy: 0,
+            timed_out: 0,
+            returned_as_evicted: 0,
+            evictions: Vec::new(),
+            in_hand: None,
+        }
+    }
+
+    /// Items `seq..seq + count` were accepted by the buffer.
+    #[inline]
+    pub(crate) fn accepted(&mut self, seq: u64, count: u64) {
+        self.accepted += count;
+        self.offered = self.offered.max(seq + count);
+    }
+
+    /// Item `seq` was offered and refused.
+    pub(crate) fn refused(&mut self, seq: u64, why: Refusal) {
+        self.refused.insert(seq);
+        self.offered = self.offered.max(seq + 1);
+        match why {
+            Refusal::HandedBack => self.handed_back += 1,
+            Refusal::DroppedByPolicy => self.dropped_by_policy += 1,
+            Refusal::TimedOut => self.timed_out += 1,
+            Refusal::ReturnedAsEvicted => self.returned_as_evicted += 1,
+        }
+    }
+
+    /// A `force_send` of this producer evicted item `seq` of `producer` (accepted earlier, by
+    /// this producer or another) to make room.
+    pub(crate) fn record_eviction(&mut self, producer: u32, seq: u64) {
+        self.evictions.push((producer, seq));
+    }
+
+    /// Items this producer's `force_send` handed back as evicted, its own or others'.
+    pub(crate) fn evicted_count(&self) -> u64 {
+        self.evictions.len() as u64 + self.returned_as_evicted
+    }
+
+    /// Item `seq` was built and still in the producer's hand when it panicked.
+    pub(crate) fn in_hand_at_panic(&mut self, seq: u64) {
+        self.in_hand = Some(seq);
+        self.offered = self.offered.max(seq + 1);
+    }
+
+    /// Items accepted by the buffer.
+    pub(crate) fn accepted_count(&self) -> u64 {
+        self.accepted
+    }
+
+    /// Items offered: accepted, refused, or in hand at a panic.
+    pub(crate) fn offered(&self) -> u64 {
+        self.offered
+    }
+
+    /// Items handed back by a disconnected buffer.
+    pub(crate) fn handed_back(&self) -> u64 {
+        self.handed_back
+    }
+
+    /// Items dropped by the policy.
+    pub(crate) fn dropped_by_policy(&self) -> u64 {
+        self.dropped_by_policy
+    }
+
+    /// Items whose send timed out.
+    pub(crate) fn timed_out(&self) -> u64 {
+        self.timed_out
+    }
+}
+
+/// What one consumer received, recorded by the consumer thread as it goes.
+#[derive(Clone, Debug)]
+pub(crate) struct ConsumerRecord {
+    pub(super) seen: Vec<Bitmap>,
+    /// Per producer: the highest sequence number received plus one, 0 for none.
+    pub(super) next: Vec<u64>,
+    pub(super) check_order: bool,
+    pub(super) received: u64,
+    pub(super) in_hand: u64,
+    pub(super) duplicated: u64,
+    pub(super) duplicates: Vec<(u32, u64)>,
+    pub(super) reordered: u64,
+    pub(super) reorders: Vec<(u32, u64, u64)>,
+    pub(super) unexpected: u64,
+    pub(super) unexpecteds: Vec<(u32, u64)>,
+}
+
+impl ConsumerRecord {
+    /// An empty record for producers that plan `planned[i]` items each, checking
+    /// per-producer order when `check_order`.
+    pub(crate) fn new(planned: &[u64], check_order: bool) -> Self {
+        Self {
+            seen: planned.iter().map(|&n| Bitmap::with_len(n)).collect(),
+            next: vec![0; planned.len()],
+            check_order,
+            received: 0,
+            in_hand: 0,
+            duplicated: 0,
+            duplicates: Vec::new(),
+            reordered: 0,
+            reorders: Vec::new(),
+            unexpected: 0,
+            unexpecteds: Vec::new(),
+        }
+    }
+
+    /// Records one received item. Cheap enough for the hot path: a few bit operations.
+    #[inline]
+    pub(crate) fn record(&mut self, producer: u32, seq: u64) {
+        self.received += 1;
+        let p = producer as usize;
+        match self.seen.get_mut(p).and_then(|bits| bits.set(seq)) {
+            None => {
+                self.unexpected += 1;
+                if self.unexpecteds.len() < EXAMPLES {
+                    self.unexpecteds.push((producer, seq));
+                }
+            }
+            Some(true) => {
+                self.duplicated += 1;
+                if self.duplicates.len() < EXAMPLES {
+                    self.duplicates.push((producer, seq));
+                }
+            }
+            Some(false) => {
+                if self.check_order {
+                    let next = &mut self.next[p];
+                    if seq < *next {
+                        self.reordered += 1;
+                        if self.reorders.len() < EXAMPLES {
+                            self.reorders.push((producer, seq, *next - 1));
+                        }
+                    } else {
+                        *next = seq + 1;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Records an item received just before this consumer panicked: it counts as in hand at a
+    /// panic, not as delivered.
+    pub(crate) fn record_in_hand_at_panic(&mut self, producer: u32, seq: u64) {
+        self.record(producer, seq);
+        self.in_hand += 1;
+    }
+}
