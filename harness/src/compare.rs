@@ -1,17 +1,29 @@
 //! A matrix of workloads (topology x capacity x policy) run against several backends in one
 //! process, so that ratios between backends come from the same machine in the same minute.
 //!
-//! Cells run topology by topology, and within a topology backend after backend, so a slow
-//! phase of a shared host hits every backend of a topology alike. A backend that does not offer a cell's
-//! policy (`drop-oldest` without an atomic evict-and-insert) gets an
-//! [`CellOutcome::Unsupported`] cell, shown as such, and the rest of the comparison runs.
+//! # Paired, interleaved rounds
+//!
+//! The backends of one cell (one topology, capacity and policy) take turns: each round runs
+//! every backend once, with the same workload and the same message count, and the order is
+//! rotated by one backend from round to round. A slow minute of a shared host (a vCPU moved, a
+//! neighbour busy) then falls on every backend of the round alike, and the ratio of a backend
+//! to the baseline is taken round by round (`report` turns those paired ratios into a median
+//! with a confidence interval). The first `warmup` rounds are warm-ups, measured by nobody.
+//!
+//! With a target time, each backend first makes one short verified probe run; the message
+//! count of the cell is the target time times the geometric mean of the probes' rates, so
+//! every backend runs the same count and no backend is far from the target.
+//!
+//! A backend that does not offer a cell's policy or fault (`drop-oldest` without an atomic
+//! evict-and-insert, `close-storm` without `close()`) gets a [`CellOutcome::Unsupported`] cell,
+//! shown as such, and the rest of the comparison runs.
 
 use std::time::Duration;
 
 use buffer_api::{Backend, CapacityError};
 
-use crate::engine::{RunError, run};
-use crate::measure::Measurement;
+use crate::engine::{RunError, Session, run};
+use crate::measure::{Interval, Measurement, median_interval};
 use crate::registry::{self, BackendVisitor};
 use crate::spec::{Policy, Topology, Workload, parse_capacities, parse_duration, parse_topologies};
 
@@ -79,21 +91,6 @@ impl Matrix {
             ),
         }
     }
-
-    /// The cells in the order they run.
-    pub(crate) fn cells(&self) -> Vec<(Topology, usize, Policy, &'static str)> {
-        let mut cells = Vec::new();
-        for &topology in &self.topologies {
-            for &capacity in &self.capacities {
-                for &policy in &self.policies {
-                    for &backend in &self.backends {
-                        cells.push((topology, capacity, policy, backend));
-                    }
-                }
-            }
-        }
-        cells
-    }
 }
 
 /// One cell of a comparison.
@@ -135,87 +132,174 @@ impl Cell {
     }
 }
 
-/// Runs every cell of the matrix, calling `observer` after each.
+/// Runs every cell of the matrix, calling `observer` after each. The backends of one
+/// topology, capacity and policy run in paired rounds (module docs); `observer` sees their
+/// cells once the last round is done.
 pub fn run_matrix(matrix: &Matrix, observer: &mut dyn FnMut(&Cell)) -> Vec<Cell> {
     let mut cells = Vec::new();
-    for (topology, capacity, policy, backend) in matrix.cells() {
-        let started = std::time::Instant::now();
-        let workload = matrix
-            .base
-            .clone()
-            .topology(topology)
-            .capacity(capacity)
-            .policy(policy);
-        let outcome = if capacity == 0 && topology == Topology::Seq {
-            CellOutcome::Skipped("one thread cannot rendezvous with itself".to_owned())
-        } else {
-            let mut cell = RunCell {
-                workload,
-                target_time: matrix.target_time,
-                outcome: None,
-            };
-            match registry::visit_named(backend, &mut cell) {
-                Ok(()) => cell.outcome.unwrap_or_else(|| {
-                    CellOutcome::Skipped("the backend was not visited".to_owned())
-                }),
-                Err(unknown) => CellOutcome::Skipped(unknown.to_string()),
+    for &topology in &matrix.topologies {
+        for &capacity in &matrix.capacities {
+            for &policy in &matrix.policies {
+                let workload = matrix
+                    .base
+                    .clone()
+                    .topology(topology)
+                    .capacity(capacity)
+                    .policy(policy);
+                let started = std::time::Instant::now();
+                let outcomes = run_group(&matrix.backends, &workload, matrix.target_time);
+                for (backend, outcome) in matrix.backends.iter().zip(outcomes) {
+                    let cell = Cell {
+                        backend,
+                        topology,
+                        capacity,
+                        policy,
+                        outcome,
+                    };
+                    observer(&cell);
+                    cells.push(cell);
+                }
+                tracing::info!(
+                    "{topology} cap {capacity} {policy}: {} backends in {:.2}s",
+                    matrix.backends.len(),
+                    started.elapsed().as_secs_f64()
+                );
             }
-        };
-        let cell = Cell {
-            backend,
-            topology,
-            capacity,
-            policy,
-            outcome,
-        };
-        tracing::info!(
-            backend,
-            messages = cell.measurement().map(|m| m.workload.messages),
-            "{topology} cap {capacity} {policy} took {:.2}s",
-            started.elapsed().as_secs_f64()
-        );
-        observer(&cell);
-        cells.push(cell);
+        }
     }
     cells
 }
 
-struct RunCell {
-    workload: Workload,
+/// One backend of a cell, while its rounds go on.
+enum Entry {
+    /// Still running rounds.
+    Running(Session),
+    /// Settled before or during the rounds.
+    Done(CellOutcome),
+}
+
+/// The outcomes of every backend of one cell, in `backends` order.
+fn run_group(
+    backends: &[&'static str],
+    workload: &Workload,
     target_time: Option<Duration>,
-    outcome: Option<CellOutcome>,
-}
-
-impl BackendVisitor for RunCell {
-    fn visit<B: Backend>(&mut self) {
-        self.outcome = Some(run_cell::<B>(&self.workload, self.target_time));
+) -> Vec<CellOutcome> {
+    if workload.capacity == 0 && workload.get_topology() == Topology::Seq {
+        let reason = "one thread cannot rendezvous with itself";
+        return backends
+            .iter()
+            .map(|_| CellOutcome::Skipped(reason.to_owned()))
+            .collect();
     }
-}
-
-fn run_cell<B: Backend>(workload: &Workload, target_time: Option<Duration>) -> CellOutcome {
     let mut workload = workload.clone();
+    let mut entries: Vec<Option<Entry>> = backends.iter().map(|_| None).collect();
     if let Some(target) = target_time {
-        let probe = workload
-            .clone()
-            .messages(workload.messages.min(MIN_CALIBRATED_MESSAGES))
-            .repeats(1)
-            .warmup(0);
-        match run::<B>(&probe) {
-            Ok(m) if !m.verification.ok => return CellOutcome::Measured(Box::new(m)),
-            Ok(m) => {
-                let rate = m.throughput.median.max(1.0);
-                let sized = (rate * target.as_secs_f64()) as u64;
-                workload.messages = sized.clamp(
-                    MIN_CALIBRATED_MESSAGES.min(workload.messages),
-                    workload.messages,
-                );
+        let mut rates = Vec::new();
+        for (entry, backend) in entries.iter_mut().zip(backends) {
+            match visit(backend, Visit::Probe(&workload)) {
+                Ok(VisitResult::Rate(rate)) => rates.push(rate),
+                Ok(VisitResult::Session(_)) => {}
+                Err(outcome) => *entry = Some(Entry::Done(outcome)),
             }
-            Err(e) => return failed(e),
+        }
+        if !rates.is_empty() {
+            let log_mean = rates.iter().map(|r| r.max(1.0).ln()).sum::<f64>() / rates.len() as f64;
+            let sized = (log_mean.exp() * target.as_secs_f64()) as u64;
+            workload.messages = sized.clamp(
+                MIN_CALIBRATED_MESSAGES.min(workload.messages),
+                workload.messages,
+            );
         }
     }
-    match run::<B>(&workload) {
-        Ok(m) => CellOutcome::Measured(Box::new(m)),
-        Err(e) => failed(e),
+    for (entry, backend) in entries.iter_mut().zip(backends) {
+        if entry.is_none() {
+            *entry = Some(match visit(backend, Visit::Start(&workload)) {
+                Ok(VisitResult::Session(session)) => Entry::Running(*session),
+                Ok(VisitResult::Rate(_)) => Entry::Done(CellOutcome::Skipped(
+                    "the backend was not started".to_owned(),
+                )),
+                Err(outcome) => Entry::Done(outcome),
+            });
+        }
+    }
+    let mut entries: Vec<Entry> = entries.into_iter().flatten().collect();
+    let rounds = workload.warmup + workload.repeats;
+    let n = entries.len();
+    for round in 0..rounds {
+        for k in 0..n {
+            let entry = &mut entries[(k + round) % n];
+            if let Entry::Running(session) = entry
+                && let Err(e) = session.run_next()
+            {
+                *entry = Entry::Done(failed(e));
+            }
+        }
+    }
+    entries
+        .into_iter()
+        .map(|entry| match entry {
+            Entry::Running(session) => CellOutcome::Measured(Box::new(session.finish())),
+            Entry::Done(outcome) => outcome,
+        })
+        .collect()
+}
+
+/// What to do with one backend of a cell.
+enum Visit<'a> {
+    /// A short verified run, for its rate.
+    Probe(&'a Workload),
+    /// Prepare the rounds.
+    Start(&'a Workload),
+}
+
+enum VisitResult {
+    Rate(f64),
+    Session(Box<Session>),
+}
+
+/// Does `what` with the backend called `name`: `Err` when the cell is settled without rounds
+/// (unknown backend, unsupported policy, a failed or unverified probe).
+fn visit(name: &str, what: Visit<'_>) -> Result<VisitResult, CellOutcome> {
+    struct Visitor<'a> {
+        what: Option<Visit<'a>>,
+        result: Option<Result<VisitResult, CellOutcome>>,
+    }
+    impl BackendVisitor for Visitor<'_> {
+        fn visit<B: Backend>(&mut self) {
+            self.result = self.what.take().map(|what| match what {
+                Visit::Probe(workload) => probe::<B>(workload),
+                Visit::Start(workload) => Session::start::<B>(workload)
+                    .map(|s| VisitResult::Session(Box::new(s)))
+                    .map_err(failed),
+            });
+        }
+    }
+    let mut visitor = Visitor {
+        what: Some(what),
+        result: None,
+    };
+    match registry::visit_named(name, &mut visitor) {
+        Ok(()) => visitor.result.unwrap_or_else(|| {
+            Err(CellOutcome::Skipped(
+                "the backend was not visited".to_owned(),
+            ))
+        }),
+        Err(unknown) => Err(CellOutcome::Skipped(unknown.to_string())),
+    }
+}
+
+/// A short verified run of `workload` on `B` ([`MIN_CALIBRATED_MESSAGES`] at most): its
+/// median rate, or the cell's outcome if the probe failed or did not verify.
+fn probe<B: Backend>(workload: &Workload) -> Result<VisitResult, CellOutcome> {
+    let probe = workload
+        .clone()
+        .messages(workload.messages.min(MIN_CALIBRATED_MESSAGES))
+        .repeats(1)
+        .warmup(0);
+    match run::<B>(&probe) {
+        Ok(m) if !m.verification.ok => Err(CellOutcome::Measured(Box::new(m))),
+        Ok(m) => Ok(VisitResult::Rate(m.throughput.median)),
+        Err(e) => Err(failed(e)),
     }
 }
 
@@ -229,11 +313,16 @@ fn failed(error: RunError) -> CellOutcome {
     }
 }
 
-/// The throughput ratio of `cell` to the baseline's cell of the same topology, capacity and
-/// policy.
-pub(crate) fn ratio(cells: &[Cell], cell: &Cell, baseline: &str) -> Option<f64> {
-    let mine = cell.measurement()?.throughput.median;
-    let base = cells
+/// The paired throughput ratios of `cell` to the baseline's cell of the same topology,
+/// capacity and policy, round by round (repetition `i` of one against repetition `i` of the
+/// other), as a median with its confidence interval. `None` for the baseline itself, or when
+/// either cell did not run.
+pub(crate) fn ratio(cells: &[Cell], cell: &Cell, baseline: &str) -> Option<Interval> {
+    if cell.backend == baseline {
+        return None;
+    }
+    let mine = &cell.measurement()?.repetitions;
+    let base = &cells
         .iter()
         .find(|c| {
             c.backend == baseline
@@ -242,7 +331,12 @@ pub(crate) fn ratio(cells: &[Cell], cell: &Cell, baseline: &str) -> Option<f64> 
                 && c.policy == cell.policy
         })?
         .measurement()?
-        .throughput
-        .median;
-    (base > 0.0).then(|| mine / base)
+        .repetitions;
+    let paired: Vec<f64> = mine
+        .iter()
+        .zip(base)
+        .filter(|(_, b)| b.msgs_per_s > 0.0)
+        .map(|(m, b)| m.msgs_per_s / b.msgs_per_s)
+        .collect();
+    median_interval(&paired)
 }

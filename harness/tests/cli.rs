@@ -220,7 +220,7 @@ fn run_json_has_the_documented_fields() {
     );
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let json: Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
-    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["schema_version"], 2);
     assert_eq!(json["command"], "run");
     for field in [
         "cpu", "cores", "os", "kernel", "rustc", "commit", "date", "profile",
@@ -335,15 +335,20 @@ fn compare_reports_ratios_and_draws_a_plot() {
         .find(|l| l.starts_with("shape"))
         .expect("a table head");
     assert!(
-        head.find("crossbeam") < head.find("condvar"),
-        "the baseline comes first: {head}"
+        head.split_whitespace()
+            .eq(["shape", "backend", "cap", "0", "cap", "4"]),
+        "one column per capacity: {head}"
     );
-    assert!(text.contains("(1.00x)"), "{text}");
-    assert!(text.contains("verified: all"), "{text}");
+    let seq = text
+        .lines()
+        .find(|l| l.starts_with("seq "))
+        .expect("a seq row");
     assert!(
-        !text.lines().any(|l| l.starts_with("seq    0")),
-        "seq at capacity 0 is skipped"
+        seq.split_whitespace().take(3).eq(["seq", "crossbeam", "-"]),
+        "the baseline comes first, and seq at capacity 0 is skipped: {seq}"
     );
+    assert!(seq.trim_end().ends_with(" base"), "{seq}");
+    assert!(text.contains("verified: all"), "{text}");
     let svg = std::fs::read_to_string(&plot).unwrap();
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
     assert!(
@@ -390,9 +395,13 @@ fn compare_reports_ratios_and_draws_a_plot() {
     assert_eq!(json["baseline"], "flume");
     let results = json["results"].as_array().unwrap();
     assert_eq!(results.len(), 2);
+    assert_eq!(json["rounds"], 1);
     assert_eq!(results[0]["backend"], "flume");
-    assert_eq!(results[0]["ratio"], 1.0);
-    assert!(results[1]["ratio"].is_number());
+    assert!(results[0]["ratio"].is_null(), "the baseline has no ratio");
+    let ratio = &results[1]["ratio"];
+    assert!(ratio["median"].as_f64().unwrap() > 0.0, "{ratio}");
+    assert_eq!(ratio["low"], ratio["median"], "one round: no interval");
+    assert_eq!(ratio["level"], 0.0);
     assert!(
         results[0]["producers"][0]["blocked_s"].is_null(),
         "compare does not measure blocked time unless asked"
@@ -738,4 +747,83 @@ fn compare_puts_policies_side_by_side() {
         text.contains("shed") && text.contains("p99 latency"),
         "{text}"
     );
+}
+
+/// Paired rounds: in a cell, every backend runs once per round, in an order rotated from round
+/// to round, so each round's repetitions all start before any of the next round's; the ratio
+/// of five rounds is the min-max of the paired ratios at 93.75%.
+#[test]
+fn compare_interleaves_rounds_and_reports_an_interval() {
+    let out = harness(&[
+        "compare",
+        "--backends",
+        "crossbeam,condvar,flume",
+        "--topologies",
+        "1:1",
+        "--capacities",
+        "16",
+        "--messages",
+        "2000",
+        "--repeats",
+        "5",
+        "--target-time",
+        "0",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["schema_version"], 2);
+    assert_eq!(json["rounds"], 5);
+    let results = json["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    let started = |r: &Value| -> Vec<f64> {
+        r["repetitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|rep| rep["started_s"].as_f64().unwrap())
+            .collect()
+    };
+    let starts: Vec<Vec<f64>> = results.iter().map(started).collect();
+    for round in 0..4 {
+        let last_of_round = starts.iter().map(|s| s[round]).fold(f64::MIN, f64::max);
+        let first_of_next = starts.iter().map(|s| s[round + 1]).fold(f64::MAX, f64::min);
+        assert!(last_of_round < first_of_next, "round {round}: {starts:?}");
+    }
+    // Round 0 runs the backends in registry order, round 1 rotated by one.
+    assert!(
+        starts[0][0] < starts[1][0] && starts[1][0] < starts[2][0],
+        "{starts:?}"
+    );
+    assert!(
+        starts[1][1] < starts[2][1] && starts[2][1] < starts[0][1],
+        "{starts:?}"
+    );
+    for r in &results[1..] {
+        let rates = |r: &Value| -> Vec<f64> {
+            r["repetitions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|rep| rep["msgs_per_s"].as_f64().unwrap())
+                .collect()
+        };
+        let mut paired: Vec<f64> = rates(r)
+            .iter()
+            .zip(rates(&results[0]))
+            .map(|(m, b)| m / b)
+            .collect();
+        paired.sort_by(f64::total_cmp);
+        let ratio = &r["ratio"];
+        // The JSON rounds each rate, so the ratios recomputed from it agree to 1e-12.
+        let same = |key: &str, want: f64| {
+            let got = ratio[key].as_f64().unwrap();
+            assert!((got - want).abs() <= 1e-12 * want, "{key}: {ratio} against {want}");
+        };
+        assert_eq!(ratio["level"], 0.9375, "{ratio}");
+        same("low", paired[0]);
+        same("median", paired[2]);
+        same("high", paired[4]);
+    }
 }

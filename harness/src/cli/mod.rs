@@ -30,6 +30,8 @@ use self::output::Output;
 /// one-line error on failure, and returns the exit code (0 success, 1 I/O or internal
 /// error, 2 usage error, 3 correctness violation, 4 watchdog).
 pub fn main() -> ExitCode {
+    // Starts the clock that every repetition's `started_s` is read from.
+    crate::measure::since_start();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {

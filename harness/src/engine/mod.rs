@@ -49,6 +49,8 @@ mod shared;
 mod watchdog;
 mod worker;
 
+use std::marker::PhantomData;
+
 use buffer_api::Backend;
 
 pub(crate) use error::check_capacity;
@@ -58,7 +60,7 @@ pub use watchdog::{ThreadReport, WatchdogReport, WorkerState};
 
 use self::item::Body;
 use self::once::run_once;
-use crate::measure::{FaultOutcome, Measurement, summarise};
+use crate::measure::{FaultOutcome, Measurement, RunSample, summarise};
 use crate::spec::{Payload, Workload};
 use crate::verify::Verification;
 
@@ -89,36 +91,111 @@ pub fn run_observed<B: Backend>(
     workload: &Workload,
     observer: &mut dyn FnMut(Progress),
 ) -> Result<Measurement, RunError> {
-    workload.validate().map_err(RunError::Workload)?;
-    if let Some(e) = Unsupported::check(B::NAME, &B::CAPABILITIES, workload) {
-        return Err(RunError::Unsupported(e));
+    let mut session = Session::start::<B>(workload)?;
+    while !session.is_done() {
+        observer(session.run_next()?);
     }
-    match workload.payload {
-        Payload::U64 => run_typed::<B, u64>(workload, observer),
-        Payload::Bytes64 => run_typed::<B, [u8; 64]>(workload, observer),
-        Payload::Boxed4K => run_typed::<B, Box<[u8; 4096]>>(workload, observer),
+    Ok(session.finish())
+}
+
+/// One backend's runs of one workload, made one at a time, so that several backends can take
+/// turns run by run: the paired rounds of a comparison. [`run`] is a session run to its end.
+pub struct Session {
+    runs: Box<dyn Runs>,
+}
+
+/// A session's runs, with the backend and payload types erased.
+trait Runs {
+    fn progress(&self) -> Progress;
+    fn run_next(&mut self) -> Result<Progress, RunError>;
+    fn finish(self: Box<Self>) -> Measurement;
+}
+
+impl Session {
+    /// Checks `workload` against `B` and prepares its runs; nothing runs yet.
+    ///
+    /// # Errors
+    ///
+    /// [`RunError::Workload`] or [`RunError::Unsupported`].
+    pub fn start<B: Backend>(workload: &Workload) -> Result<Self, RunError> {
+        workload.validate().map_err(RunError::Workload)?;
+        if let Some(e) = Unsupported::check(B::NAME, &B::CAPABILITIES, workload) {
+            return Err(RunError::Unsupported(e));
+        }
+        let runs: Box<dyn Runs> = match workload.payload {
+            Payload::U64 => Box::new(Typed::<B, u64>::new(workload)),
+            Payload::Bytes64 => Box::new(Typed::<B, [u8; 64]>::new(workload)),
+            Payload::Boxed4K => Box::new(Typed::<B, Box<[u8; 4096]>>::new(workload)),
+        };
+        Ok(Self { runs })
+    }
+
+    /// Whether every run, warm-ups included, has been made.
+    pub fn is_done(&self) -> bool {
+        let p = self.runs.progress();
+        p.done >= p.total
+    }
+
+    /// Makes the next run: a warm-up while any are left, then a measured repetition.
+    ///
+    /// # Errors
+    ///
+    /// [`RunError::Capacity`], [`RunError::Spawn`] or [`RunError::Watchdog`]; the session
+    /// should then be dropped.
+    pub fn run_next(&mut self) -> Result<Progress, RunError> {
+        self.runs.run_next()
+    }
+
+    /// The measurement over the measured repetitions made so far.
+    pub fn finish(self) -> Measurement {
+        self.runs.finish()
     }
 }
 
-fn run_typed<B: Backend, P: Body>(
-    workload: &Workload,
-    observer: &mut dyn FnMut(Progress),
-) -> Result<Measurement, RunError> {
-    let total = workload.warmup + workload.repeats;
-    let mut verification = Verification::default();
-    let mut measured = Vec::with_capacity(workload.repeats);
-    let mut fault = workload.fault.map(|f| FaultOutcome {
-        fault: f.to_string(),
-        ..FaultOutcome::default()
-    });
-    for index in 0..total {
-        let warmup = index < workload.warmup;
+/// The runs of backend `B` with payload `P`.
+struct Typed<B, P> {
+    workload: Workload,
+    done: usize,
+    verification: Verification,
+    measured: Vec<RunSample>,
+    fault: Option<FaultOutcome>,
+    types: PhantomData<fn() -> (B, P)>,
+}
+
+impl<B: Backend, P: Body> Typed<B, P> {
+    fn new(workload: &Workload) -> Self {
+        Self {
+            workload: workload.clone(),
+            done: 0,
+            verification: Verification::default(),
+            measured: Vec::new(),
+            fault: workload.fault.map(|f| FaultOutcome {
+                fault: f.to_string(),
+                ..FaultOutcome::default()
+            }),
+            types: PhantomData,
+        }
+    }
+}
+
+impl<B: Backend, P: Body> Runs for Typed<B, P> {
+    fn progress(&self) -> Progress {
+        Progress {
+            done: self.done,
+            total: self.workload.warmup + self.workload.repeats,
+        }
+    }
+
+    fn run_next(&mut self) -> Result<Progress, RunError> {
+        let index = self.done;
+        let warmup = index < self.workload.warmup;
         let label = if warmup {
             format!("warm-up {}", index + 1)
         } else {
-            format!("repetition {}", index - workload.warmup + 1)
+            format!("repetition {}", index - self.workload.warmup + 1)
         };
-        let outcome = run_once::<B, P>(workload, index)?;
+        let started_s = crate::measure::since_start();
+        let outcome = run_once::<B, P>(&self.workload, index)?;
         tracing::debug!(
             backend = B::NAME,
             run = %label,
@@ -126,20 +203,29 @@ fn run_typed<B: Backend, P: Body>(
             ok = outcome.verification.ok,
             "run finished"
         );
-        verification.absorb(outcome.verification.clone(), &label);
-        if let Some(fault) = &mut fault {
+        self.verification
+            .absorb(outcome.verification.clone(), &label);
+        if let Some(fault) = &mut self.fault {
             fault.runs += 1;
             fault.triggered_runs += u64::from(outcome.fault_fired);
         }
         if !warmup {
-            measured.push(outcome.into_sample());
+            self.measured.push(outcome.into_sample(started_s));
         }
-        observer(Progress {
-            done: index + 1,
-            total,
-        });
+        self.done += 1;
+        Ok(self.progress())
     }
-    Ok(summarise(B::NAME, workload, measured, verification, fault))
+
+    fn finish(self: Box<Self>) -> Measurement {
+        let this = *self;
+        summarise(
+            B::NAME,
+            &this.workload,
+            this.measured,
+            this.verification,
+            this.fault,
+        )
+    }
 }
 
 #[cfg(test)]

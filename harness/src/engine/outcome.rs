@@ -163,8 +163,9 @@ impl RunOutcome {
     }
 
     /// What the statistics over repetitions need of this run.
-    pub(super) fn into_sample(self) -> RunSample {
+    pub(super) fn into_sample(self, started_s: f64) -> RunSample {
         RunSample {
+            started_s,
             wall_ns: self.wall_ns,
             send_ns: self.send_ns,
             cpu: self.cpu,

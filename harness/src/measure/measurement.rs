@@ -45,6 +45,9 @@ pub struct Measurement {
 /// One measured repetition.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Repetition {
+    /// When the repetition started, in seconds since the process started, so that the order in
+    /// which a comparison interleaved its backends, and any drift, can be seen.
+    pub started_s: f64,
     /// Wall time in seconds.
     pub wall_s: f64,
     /// Process user CPU time in seconds.
@@ -300,6 +303,7 @@ mod tests {
     #[test]
     fn load_sums_sheds_and_judges_keeping_up() {
         let rep = |offered, shed, timed_out| Repetition {
+            started_s: 0.0,
             wall_s: 0.5,
             user_s: 0.0,
             sys_s: 0.0,

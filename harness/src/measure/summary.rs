@@ -13,6 +13,10 @@ use crate::verify::Verification;
 
 /// What one measured run (one repetition) contributes.
 pub(crate) struct RunSample {
+    /// When the run started, in seconds since the process started ([`since_start`]).
+    ///
+    /// [`since_start`]: super::since_start
+    pub(crate) started_s: f64,
     /// `max(worker end) - min(worker start)`.
     pub(crate) wall_ns: u64,
     /// From the first producer's start to the last producer's end: how long offering took.
@@ -151,6 +155,7 @@ fn repetition(run: &RunSample, cpu: &mut CpuSummary) -> Repetition {
     let v = &run.verification;
     let send_s = run.send_ns as f64 / 1e9;
     Repetition {
+        started_s: run.started_s,
         wall_s,
         user_s,
         sys_s,

@@ -1,10 +1,8 @@
 //! The comparison grid as text cells, shared by the table and Markdown renderers: one column
 //! per backend, or one row per cell when the comparison is about load.
 
-use std::fmt::Write as _;
-
-use super::grid::Slot;
-use super::text::{nanos, percent, rate, yes_no};
+use super::grid::{Row, Slot};
+use super::text::{nanos, percent, rate, ratio_text, yes_no};
 use super::{Report, ResultEntry};
 use crate::spec::Topology;
 
@@ -12,38 +10,71 @@ use crate::spec::Topology;
 pub(super) type Cells = (Vec<String>, Vec<Vec<String>>, usize);
 
 impl Report {
-    /// The comparison table: its header, its rows, and how many leading columns are text.
+    /// The comparison table: one row per topology and backend (the baseline first), one
+    /// column per capacity; each cell the median throughput and the ratio to the baseline
+    /// with its interval. Its header, its rows, and how many leading columns are text.
     pub(super) fn compare_cells(&self) -> Cells {
         if self.about_load() {
             return self.load_cells();
         }
-        let columns = self.columns();
-        let mut head = vec!["shape".to_owned(), "cap".to_owned()];
-        head.extend(columns.iter().map(|c| format!("{c} msg/s")));
-        let mut body = Vec::new();
-        for row in self.rows() {
-            let mut line = vec![row.topology.to_string(), row.capacity.to_string()];
-            for backend in &columns {
-                line.push(match self.slot(backend, row) {
-                    Slot::Result(r) => {
-                        let mut text = rate(r.measurement.throughput.median);
-                        if let Some(ratio) = r.ratio {
-                            let _ = write!(text, " ({ratio:.2}x)");
-                        }
-                        if !r.measurement.verification.ok {
-                            text.push_str(" FAILED");
-                        }
-                        text
-                    }
-                    Slot::Failed(f) if f.watchdog => "HUNG".to_owned(),
-                    Slot::Failed(_) => "error".to_owned(),
-                    Slot::Unsupported => "unsupported".to_owned(),
-                    Slot::Empty => "-".to_owned(),
-                });
+        let rows = self.rows();
+        let mut capacities: Vec<usize> = Vec::new();
+        let mut topologies: Vec<Topology> = Vec::new();
+        for row in &rows {
+            if !capacities.contains(&row.capacity) {
+                capacities.push(row.capacity);
             }
-            body.push(line);
+            if !topologies.contains(&row.topology) {
+                topologies.push(row.topology);
+            }
+        }
+        capacities.sort_unstable();
+        let mut head = vec!["shape".to_owned(), "backend".to_owned()];
+        head.extend(capacities.iter().map(|c| format!("cap {c}")));
+        let mut body = Vec::new();
+        for topology in topologies {
+            for (i, backend) in self.columns().into_iter().enumerate() {
+                let shape = if i == 0 {
+                    topology.to_string()
+                } else {
+                    String::new()
+                };
+                let mut line = vec![shape, backend.to_owned()];
+                for &capacity in &capacities {
+                    let row = rows
+                        .iter()
+                        .find(|r| r.topology == topology && r.capacity == capacity)
+                        .copied();
+                    line.push(
+                        row.map_or_else(|| "-".to_owned(), |row| self.cell_text(backend, row)),
+                    );
+                }
+                body.push(line);
+            }
         }
         (head, body, 2)
+    }
+
+    /// One cell of the comparison table.
+    fn cell_text(&self, backend: &str, row: Row) -> String {
+        match self.slot(backend, row) {
+            Slot::Result(r) => {
+                let baseline = self.baseline.as_deref() == Some(backend);
+                let mut text = format!(
+                    "{} {}",
+                    rate(r.measurement.throughput.median),
+                    ratio_text(r.ratio, baseline)
+                );
+                if !r.measurement.verification.ok {
+                    text.push_str(" FAILED");
+                }
+                text
+            }
+            Slot::Failed(f) if f.watchdog => "HUNG".to_owned(),
+            Slot::Failed(_) => "error".to_owned(),
+            Slot::Unsupported => "unsupported".to_owned(),
+            Slot::Empty => "-".to_owned(),
+        }
     }
 
     /// One row per cell: topology, capacity, policy, backend, then throughput with its ratio,
@@ -88,8 +119,7 @@ impl Report {
                         }
                         let mut rest = vec![
                             throughput,
-                            r.ratio
-                                .map_or_else(|| "-".to_owned(), |x| format!("{x:.2}x")),
+                            ratio_text(r.ratio, self.baseline.as_deref() == Some(backend)),
                             percent(m.load.shed_fraction),
                             percent(m.load.timed_out_fraction),
                             m.latency
@@ -132,17 +162,24 @@ impl Report {
             .filter(|r| !r.measurement.verification.ok)
             .collect();
         if let Some(base) = &self.baseline {
-            let same = if self.about_load() {
-                "shape, capacity and policy"
-            } else {
-                "row"
-            };
+            let rounds = self.rounds.unwrap_or(0);
+            let level = self
+                .results
+                .iter()
+                .find_map(|r| r.ratio.map(|i| i.level))
+                .unwrap_or(0.0);
             lines.push(format!(
-                "median of {} repetitions per cell; ratio = throughput / {base}'s in the same {same}",
-                self.results
-                    .first()
-                    .map_or(0, |r| r.measurement.workload.repeats)
+                "msg/s: median of {rounds} paired {}, every backend of a cell once per round, in \
+                 an order rotated each round",
+                if rounds == 1 { "round" } else { "rounds" }
             ));
+            if level > 0.0 {
+                lines.push(format!(
+                    "ratio: median of the round-by-round ratios to {base} [its {:.1}% distribution-free \
+                     interval]; ≈: the interval contains 1, no measurable difference",
+                    level * 100.0
+                ));
+            }
         }
         if failed.is_empty() {
             lines.push(format!(

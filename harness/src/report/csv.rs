@@ -40,6 +40,12 @@ struct Row<'a> {
     msgs_per_s_max: f64,
     #[serde(serialize_with = "shown")]
     ratio: Option<f64>,
+    #[serde(serialize_with = "shown")]
+    ratio_low: Option<f64>,
+    #[serde(serialize_with = "shown")]
+    ratio_high: Option<f64>,
+    #[serde(serialize_with = "shown")]
+    ratio_level: Option<f64>,
     #[serde(serialize_with = "plain")]
     cpu_user_s: f64,
     #[serde(serialize_with = "plain")]
@@ -99,7 +105,10 @@ impl<'a> Row<'a> {
             msgs_per_s_median: m.throughput.median,
             msgs_per_s_min: m.throughput.min,
             msgs_per_s_max: m.throughput.max,
-            ratio: r.ratio,
+            ratio: r.ratio.map(|i| i.median),
+            ratio_low: r.ratio.map(|i| i.low),
+            ratio_high: r.ratio.map(|i| i.high),
+            ratio_level: r.ratio.map(|i| i.level),
             cpu_user_s: m.cpu.user_s,
             cpu_sys_s: m.cpu.sys_s,
             cpu_ns_per_msg: m.cpu.ns_per_message,
@@ -194,9 +203,9 @@ mod tests {
     #[test]
     fn the_header_has_every_column_once() {
         let header = header().unwrap();
-        assert_eq!(header.len(), 42);
+        assert_eq!(header.len(), 45);
         assert_eq!(header[0], "backend");
-        assert_eq!(header[41], "kept_up");
+        assert_eq!(header[44], "kept_up");
         let mut unique = header.clone();
         unique.sort();
         unique.dedup();

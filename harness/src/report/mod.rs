@@ -29,11 +29,13 @@ use serde::Serialize;
 pub use env::Environment;
 
 use crate::compare::{Cell, CellOutcome, Matrix, ratio};
-use crate::measure::Measurement;
+use crate::measure::{Interval, Measurement};
 use crate::spec::{Policy, Topology};
 
-/// The version of the JSON layout. It changes when a field is renamed or removed.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The version of the JSON layout. It changes when a field is renamed or removed. Version 2:
+/// `ratio` is an object (`median`, `low`, `high`, `level`) from paired rounds, the report has
+/// `rounds`, and each repetition a `started_s`.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// An output format.
 ///
@@ -89,6 +91,9 @@ pub struct Report {
     pub environment: Environment,
     /// The backend ratios are computed against (compare only).
     pub baseline: Option<String>,
+    /// The measured rounds of a comparison: in each, every backend of a cell ran once, in an
+    /// order rotated from round to round (compare only).
+    pub rounds: Option<usize>,
     /// Backend names in column order.
     pub backends: Vec<String>,
     /// One entry per workload and backend that ran.
@@ -106,8 +111,10 @@ pub struct ResultEntry {
     /// The workload's topology: `seq` or `P:C`. In JSON: `shape`.
     #[serde(rename = "shape")]
     pub topology: Topology,
-    /// Median throughput divided by the baseline's in the same topology, capacity and policy.
-    pub ratio: Option<f64>,
+    /// Throughput against the baseline's in the same topology, capacity and policy: the median
+    /// of the round-by-round ratios with its distribution-free confidence interval and level.
+    /// `null` for the baseline itself and for `run`.
+    pub ratio: Option<Interval>,
     /// Everything measured; its fields appear at this level of the JSON object.
     #[serde(flatten)]
     pub measurement: Measurement,
@@ -159,6 +166,7 @@ impl Report {
             command: Command::Run,
             environment,
             baseline: None,
+            rounds: None,
             backends,
             results: measurements
                 .into_iter()
@@ -180,6 +188,7 @@ impl Report {
             command: Command::Compare,
             environment,
             baseline: Some(matrix.baseline.to_owned()),
+            rounds: Some(matrix.base.repeats),
             backends: matrix.backends.iter().map(|b| (*b).to_owned()).collect(),
             results: Vec::new(),
             skipped: Vec::new(),

@@ -166,7 +166,7 @@ impl Report {
                 row.capacity,
                 rate(v)
             );
-            if let Some(ratio) = r.ratio {
+            if let Some(ratio) = r.ratio.map(|i| i.median) {
                 let _ = writeln!(
                     s,
                     r#"<text x="{:.1}" y="{:.1}" font-size="8" text-anchor="middle">{ratio:.2}</text>"#,

@@ -1,6 +1,7 @@
 //! The words and numbers every text renderer shares: human units, percentages, the one-line
 //! descriptions of a measurement's parts, and the two table layouts.
 
+use crate::measure::Interval;
 use std::fmt::Write as _;
 
 use crate::measure::{CpuSummary, Measurement};
@@ -159,6 +160,24 @@ pub(super) fn rate(v: f64) -> String {
         format!("{:.1} k", v / 1e3)
     } else {
         format!("{v:.0}")
+    }
+}
+
+/// A ratio to the baseline as the tables show it: the median of the paired ratios and its
+/// interval, `≈` in front when the interval contains 1 (no measurable difference); `base` for
+/// the baseline's own cell.
+pub(super) fn ratio_text(ratio: Option<Interval>, baseline: bool) -> String {
+    match ratio {
+        _ if baseline => "base".to_owned(),
+        None => "-".to_owned(),
+        Some(i) if i.level == 0.0 => format!("{:.2}x", i.median),
+        Some(i) => format!(
+            "{}{:.2}x [{:.2}-{:.2}]",
+            if i.contains(1.0) { "≈" } else { "" },
+            i.median,
+            i.low,
+            i.high
+        ),
     }
 }
 
