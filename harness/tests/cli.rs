@@ -819,11 +819,97 @@ fn compare_interleaves_rounds_and_reports_an_interval() {
         // The JSON rounds each rate, so the ratios recomputed from it agree to 1e-12.
         let same = |key: &str, want: f64| {
             let got = ratio[key].as_f64().unwrap();
-            assert!((got - want).abs() <= 1e-12 * want, "{key}: {ratio} against {want}");
+            assert!(
+                (got - want).abs() <= 1e-12 * want,
+                "{key}: {ratio} against {want}"
+            );
         };
         assert_eq!(ratio["level"], 0.9375, "{ratio}");
         same("low", paired[0]);
         same("median", paired[2]);
         same("high", paired[4]);
     }
+}
+
+/// `diff` of a report against itself finds only noise (exit 0); against a copy with every
+/// rate of one backend halved it finds that backend slower, a regression with `--fail-above`
+/// (exit 5); a missing file or a bad threshold is a usage error.
+#[test]
+fn diff_flags_a_regression_beyond_the_noise() {
+    let old = temp_path("diff-old.json");
+    let out = harness(&[
+        "compare",
+        "--backends",
+        "crossbeam,condvar",
+        "--topologies",
+        "1:1",
+        "--capacities",
+        "16",
+        "--messages",
+        "2000",
+        "--repeats",
+        "5",
+        "--target-time",
+        "0",
+        "--format",
+        "json",
+        "--output",
+        old.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let same = harness(&["diff", old.to_str().unwrap(), old.to_str().unwrap()]);
+    assert_eq!(code(&same), 0, "{}", stderr(&same));
+    let text = stdout(&same);
+    assert_eq!(
+        text.lines().filter(|l| l.ends_with(" noise")).count(),
+        2,
+        "{text}"
+    );
+
+    // Known rates, so that the intervals are known: condvar's halved in the new report.
+    let mut report: Value = serde_json::from_str(&std::fs::read_to_string(&old).unwrap()).unwrap();
+    let set_rates = |report: &mut Value, condvar_scale: f64| {
+        for result in report["results"].as_array_mut().unwrap() {
+            let scale = if result["backend"] == "condvar" {
+                condvar_scale
+            } else {
+                1.0
+            };
+            let reps = result["repetitions"].as_array_mut().unwrap();
+            for (rep, rate) in reps.iter_mut().zip([100.0, 101.0, 99.0, 100.5, 99.5]) {
+                rep["msgs_per_s"] = (rate * scale).into();
+            }
+        }
+    };
+    set_rates(&mut report, 1.0);
+    std::fs::write(&old, report.to_string()).unwrap();
+    set_rates(&mut report, 0.5);
+    let new = temp_path("diff-new.json");
+    std::fs::write(&new, report.to_string()).unwrap();
+    let (old, new) = (old.to_str().unwrap(), new.to_str().unwrap());
+    let slower = harness(&["diff", old, new]);
+    assert_eq!(
+        code(&slower),
+        0,
+        "no threshold, no failure: {}",
+        stderr(&slower)
+    );
+    let text = stdout(&slower);
+    let line = text.lines().find(|l| l.contains(" condvar ")).unwrap();
+    // Every new/old pair lies in 49.5/101 ..= 50.5/99; the interval drops the extreme ranks.
+    assert!(
+        line.contains(" 0.500x [0.493-0.508]") && line.ends_with("slower"),
+        "{line}"
+    );
+    let failed = harness(&["diff", old, new, "--fail-above", "5%", "--format", "json"]);
+    assert_eq!(code(&failed), 5, "{}", stderr(&failed));
+    let json: Value = serde_json::from_slice(&failed.stdout).unwrap();
+    let cells = json["cells"].as_array().unwrap();
+    let condvar = cells.iter().find(|c| c["backend"] == "condvar").unwrap();
+    assert_eq!(condvar["verdict"], "regression");
+    let crossbeam = cells.iter().find(|c| c["backend"] == "crossbeam").unwrap();
+    assert_eq!(crossbeam["verdict"], "noise");
+
+    assert_usage_error(&["diff", "/nonexistent/a.json", new], "/nonexistent/a.json");
+    assert_usage_error(&["diff", old, new, "--fail-above", "150%"], "--fail-above");
 }

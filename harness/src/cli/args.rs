@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 use super::compare::CompareRequest;
 use super::demo::DemoRequest;
+use super::diff::DiffRequest;
 use super::exit::EXIT_CODES;
 use super::output::Output;
 use super::run::RunRequest;
@@ -55,6 +56,49 @@ pub(super) enum Command {
     /// thread's name and the buffer's fill; the receive order is printed at the end.
     #[command(after_help = EXIT_CODES)]
     Demo(DemoArgs),
+    /// Compare two JSON reports (`compare --json` or `--format json`): per cell, how much each
+    /// backend moved, with an interval from both runs' repetitions.
+    #[command(after_help = EXIT_CODES)]
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Args)]
+pub(super) struct DiffArgs {
+    /// The earlier report.
+    old: PathBuf,
+    /// The later report.
+    new: PathBuf,
+    /// Exit 5 when a cell's whole interval is below 1 minus this fraction (`5%` or `0.05`).
+    #[arg(long, value_name = "FRACTION", value_parser = parse_fraction)]
+    fail_above: Option<f64>,
+    /// Output format: json, or a table for any other.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+impl DiffArgs {
+    pub(super) fn request(&self) -> DiffRequest {
+        DiffRequest {
+            old: self.old.clone(),
+            new: self.new.clone(),
+            fail_above: self.fail_above,
+            format: self.format,
+        }
+    }
+}
+
+/// A fraction in 0..1, as `5%` or `0.05`.
+fn parse_fraction(text: &str) -> Result<f64, String> {
+    let value = match text.strip_suffix('%') {
+        Some(percent) => percent.trim().parse::<f64>().map(|p| p / 100.0),
+        None => text.trim().parse::<f64>(),
+    }
+    .map_err(|_| format!("{text:?} is not a fraction (5% or 0.05)"))?;
+    if value > 0.0 && value < 1.0 {
+        Ok(value)
+    } else {
+        Err(format!("{text:?} must be between 0% and 100%, exclusive"))
+    }
 }
 
 #[derive(Debug, Args)]

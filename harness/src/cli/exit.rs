@@ -18,6 +18,8 @@ pub(super) enum Exit {
     Violation,
     /// 4: the watchdog found a run making no progress.
     Watchdog,
+    /// 5: `diff --fail-above` found a cell slower beyond the threshold.
+    Regression,
 }
 
 impl Exit {
@@ -29,6 +31,7 @@ impl Exit {
             Self::Usage => 2,
             Self::Violation => 3,
             Self::Watchdog => 4,
+            Self::Regression => 5,
         }
     }
 }
@@ -40,7 +43,8 @@ Exit codes:
   1  I/O or internal error
   2  usage error (bad value, unknown backend, capacity 0 without rendezvous, capacity too large)
   3  correctness violation (an item lost, duplicated or reordered, a payload not dropped once)
-  4  the watchdog fired: a run made no progress (the report names what each thread was doing)";
+  4  the watchdog fired: a run made no progress (the report names what each thread was doing)
+  5  diff --fail-above: a cell slowed down beyond the threshold, its whole interval below it";
 
 /// A command that could not complete: the status and a one-line message for stderr.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -7,11 +7,12 @@
 //! | `args.rs` | clap's derive structs, their defaults and the requests they build |
 //! | `exit.rs` | the exit codes, the one-line failure, and errors mapped to flag names |
 //! | `output.rs` | where reports go, logging, progress bars |
-//! | `list.rs`, `run.rs`, `compare.rs`, `demo.rs` | one subcommand each |
+//! | `list.rs`, `run.rs`, `compare.rs`, `demo.rs`, `diff.rs` | one subcommand each |
 
 mod args;
 mod compare;
 mod demo;
+mod diff;
 mod exit;
 mod list;
 mod output;
@@ -28,7 +29,7 @@ use self::output::Output;
 
 /// The `harness` binary: parses the arguments, runs the command, prints its report and a
 /// one-line error on failure, and returns the exit code (0 success, 1 I/O or internal
-/// error, 2 usage error, 3 correctness violation, 4 watchdog).
+/// error, 2 usage error, 3 correctness violation, 4 watchdog, 5 a regression found by `diff`).
 pub fn main() -> ExitCode {
     // Starts the clock that every repetition's `started_s` is read from.
     crate::measure::since_start();
@@ -58,6 +59,7 @@ pub fn main() -> ExitCode {
             Some(Command::Run(args)) => run::run(&args.request()),
             Some(Command::Compare(args)) => compare::compare(&args.request()),
             Some(Command::Demo(args)) => demo::run_demo(&args.request()),
+            Some(Command::Diff(args)) => diff::diff(&args.request()),
         }
     });
     match result {
