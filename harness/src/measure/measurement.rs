@@ -54,6 +54,10 @@ pub struct Repetition {
     pub user_s: f64,
     /// Process system CPU time in seconds.
     pub sys_s: f64,
+    /// Voluntary context switches of the process during the repetition.
+    pub voluntary_switches: u64,
+    /// Involuntary context switches of the process during the repetition.
+    pub involuntary_switches: u64,
     /// Items delivered.
     pub delivered: u64,
     /// `delivered / wall_s`.
@@ -185,11 +189,18 @@ pub struct CpuSummary {
     pub utilisation: f64,
     /// CPU nanoseconds per delivered message; `None` when nothing was delivered.
     pub ns_per_message: Option<f64>,
-    /// Whether CPU time could be read (`/proc/self/stat`).
+    /// Whether CPU time could be read (`getrusage`).
     pub available: bool,
-    /// The clock tick CPU time is counted in, in seconds (usually 0.01): totals below it read
-    /// as zero.
+    /// The resolution CPU time is counted in, in seconds (1e-6 from `getrusage`): totals below
+    /// it read as zero.
     pub tick_s: f64,
+    /// Voluntary context switches (a thread blocked) summed over the measured repetitions.
+    pub voluntary_switches: u64,
+    /// Involuntary context switches (a time slice ran out) summed likewise.
+    pub involuntary_switches: u64,
+    /// `(voluntary + involuntary) / delivered`: how often a message cost a trip through the
+    /// scheduler; `None` when nothing was delivered.
+    pub switches_per_message: Option<f64>,
 }
 
 /// Send-to-receive latency percentiles, in nanoseconds.
@@ -304,6 +315,8 @@ mod tests {
     fn load_sums_sheds_and_judges_keeping_up() {
         let rep = |offered, shed, timed_out| Repetition {
             started_s: 0.0,
+            voluntary_switches: 0,
+            involuntary_switches: 0,
             wall_s: 0.5,
             user_s: 0.0,
             sys_s: 0.0,

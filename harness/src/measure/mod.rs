@@ -3,8 +3,8 @@
 //! sampled queue-depth histogram), the statistics that sum the repetitions into it, and the
 //! distribution-free intervals that comparisons report (`interval.rs`).
 //!
-//! CPU time is the process's user and system time from `/proc/self/stat`, in clock ticks (see
-//! `cpu.rs`); nothing here starts a thread or touches a buffer.
+//! CPU time and context switches are the process's, from `getrusage` at microsecond resolution
+//! (see `cpu.rs`); nothing here starts a thread or touches a buffer.
 
 mod cpu;
 mod depth;

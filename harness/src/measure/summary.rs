@@ -3,7 +3,7 @@
 
 use hdrhistogram::Histogram;
 
-use super::cpu::{CpuTime, clock_ticks_per_second};
+use super::cpu::{CpuTime, RESOLUTION_S};
 use super::{
     ConsumerStats, CpuSummary, DepthHistogram, FaultOutcome, Latency, Load, Measurement,
     ProducerStats, Repetition, Spread, latency_histogram,
@@ -62,7 +62,7 @@ pub(crate) fn summarise(
     let mut threads = Threads::new(workload);
     let mut cpu = CpuSummary {
         available: true,
-        tick_s: 1.0 / clock_ticks_per_second() as f64,
+        tick_s: RESOLUTION_S,
         ..CpuSummary::default()
     };
     let mut repetitions = Vec::with_capacity(runs.len());
@@ -143,15 +143,15 @@ impl Threads {
 /// One run as a repetition, adding its CPU time to `cpu`.
 fn repetition(run: &RunSample, cpu: &mut CpuSummary) -> Repetition {
     let wall_s = run.wall_ns as f64 / 1e9;
-    let (user_s, sys_s) = match run.cpu {
-        Some(t) => (t.user.as_secs_f64(), t.system.as_secs_f64()),
-        None => {
-            cpu.available = false;
-            (0.0, 0.0)
-        }
-    };
+    let account = run.cpu.unwrap_or_else(|| {
+        cpu.available = false;
+        CpuTime::default()
+    });
+    let (user_s, sys_s) = (account.user.as_secs_f64(), account.system.as_secs_f64());
     cpu.user_s += user_s;
     cpu.sys_s += sys_s;
+    cpu.voluntary_switches += account.voluntary;
+    cpu.involuntary_switches += account.involuntary;
     let v = &run.verification;
     let send_s = run.send_ns as f64 / 1e9;
     Repetition {
@@ -159,6 +159,8 @@ fn repetition(run: &RunSample, cpu: &mut CpuSummary) -> Repetition {
         wall_s,
         user_s,
         sys_s,
+        voluntary_switches: account.voluntary,
+        involuntary_switches: account.involuntary,
         delivered: v.delivered,
         msgs_per_s: if wall_s > 0.0 {
             v.delivered as f64 / wall_s
@@ -188,6 +190,9 @@ fn finish_cpu(cpu: &mut CpuSummary, repetitions: &[Repetition]) {
     };
     cpu.ns_per_message = (cpu.available && delivered_total > 0 && busy > 0.0)
         .then(|| busy * 1e9 / delivered_total as f64);
+    cpu.switches_per_message = (cpu.available && delivered_total > 0).then(|| {
+        (cpu.voluntary_switches + cpu.involuntary_switches) as f64 / delivered_total as f64
+    });
 }
 
 fn add_blocked(total: Option<f64>, ns: Option<u64>) -> Option<f64> {

@@ -101,7 +101,7 @@ pub(super) fn describe_cpu(cpu: &CpuSummary, repetitions: usize) -> String {
     }
     if cpu.user_s + cpu.sys_s == 0.0 {
         return format!(
-            "below the {} tick of /proc/self/stat over {} repetitions",
+            "below the {} resolution of getrusage over {} repetitions",
             seconds(cpu.tick_s),
             repetitions
         );
@@ -128,6 +128,13 @@ pub(super) fn describe_cpu(cpu: &CpuSummary, repetitions: usize) -> String {
     );
     if let Some(ns) = cpu.ns_per_message {
         let _ = write!(text, "; {ns:.0} ns/msg");
+    }
+    if let Some(switches) = cpu.switches_per_message {
+        let _ = write!(
+            text,
+            "; {switches:.3} context switches/msg ({} voluntary, {} involuntary)",
+            cpu.voluntary_switches, cpu.involuntary_switches
+        );
     }
     text
 }
@@ -267,6 +274,9 @@ mod tests {
             ns_per_message: Some(1000.0),
             available: true,
             tick_s: 0.01,
+            voluntary_switches: 0,
+            involuntary_switches: 0,
+            switches_per_message: None,
         };
         assert_eq!(
             describe_cpu(&tick, 1),
@@ -278,11 +288,15 @@ mod tests {
             sys_s: 0.01,
             utilisation: 1.5,
             ns_per_message: Some(250.0),
+            voluntary_switches: 30,
+            involuntary_switches: 10,
+            switches_per_message: Some(0.004),
             ..tick
         };
         assert_eq!(
             describe_cpu(&enough, 5),
-            "user 90.00 ms + sys 10.00 ms over 5 repetitions; 1.50 cores busy; 250 ns/msg"
+            "user 90.00 ms + sys 10.00 ms over 5 repetitions; 1.50 cores busy; 250 ns/msg; \
+             0.004 context switches/msg (30 voluntary, 10 involuntary)"
         );
         assert_eq!(
             describe_cpu(
@@ -292,7 +306,7 @@ mod tests {
                 },
                 2
             ),
-            "below the 10.00 ms tick of /proc/self/stat over 2 repetitions"
+            "below the 10.00 ms resolution of getrusage over 2 repetitions"
         );
     }
 
