@@ -913,3 +913,59 @@ fn diff_flags_a_regression_beyond_the_noise() {
     assert_usage_error(&["diff", "/nonexistent/a.json", new], "/nonexistent/a.json");
     assert_usage_error(&["diff", old, new, "--fail-above", "150%"], "--fail-above");
 }
+
+/// `calibrate` alternates the bare loop with the harness's run of raw crossbeam and reports the
+/// harness's fraction of the bare loop's throughput per cell, with an interval; `seq` skips
+/// capacity 0.
+#[test]
+fn calibrate_reports_the_harness_fraction_of_a_bare_loop() {
+    let out = harness(&[
+        "calibrate",
+        "--topologies",
+        "seq,1:1",
+        "--capacities",
+        "4,0",
+        "--messages",
+        "2000",
+        "--rounds",
+        "3",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["command"], "calibrate");
+    assert_eq!(json["rounds"], 3);
+    let cells = json["cells"].as_array().unwrap();
+    let keys: Vec<(String, u64)> = cells
+        .iter()
+        .map(|c| {
+            (
+                c["shape"].as_str().unwrap().to_owned(),
+                c["capacity"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("seq".to_owned(), 4),
+            ("1:1".to_owned(), 4),
+            ("1:1".to_owned(), 0)
+        ]
+    );
+    for cell in cells {
+        let f = &cell["fraction"];
+        assert_eq!(f["level"], 0.75, "3 rounds: the min-max at 1 - 2/8");
+        let (low, median, high) = (
+            f["low"].as_f64().unwrap(),
+            f["median"].as_f64().unwrap(),
+            f["high"].as_f64().unwrap(),
+        );
+        assert!(0.0 < low && low <= median && median <= high, "{cell}");
+        assert!(cell["bare_msgs_per_s"].as_f64().unwrap() > 0.0);
+        assert!(cell["harness_msgs_per_s"].as_f64().unwrap() > 0.0);
+    }
+    assert_usage_error(&["calibrate", "--rounds", "0"], "--rounds");
+    assert_usage_error(&["calibrate", "--capacities", "x"], "--capacities");
+}

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use super::calibrate::CalibrateRequest;
 use super::compare::CompareRequest;
 use super::demo::DemoRequest;
 use super::diff::DiffRequest;
@@ -60,6 +61,55 @@ pub(super) enum Command {
     /// backend moved, with an interval from both runs' repetitions.
     #[command(after_help = EXIT_CODES)]
     Diff(DiffArgs),
+    /// Measure the harness's own cost: rounds alternating a bare loop over raw
+    /// crossbeam-channel with the harness's run of the raw crossbeam backend, per cell.
+    #[command(after_help = EXIT_CODES)]
+    Calibrate(CalibrateArgs),
+}
+
+#[derive(Debug, Args)]
+pub(super) struct CalibrateArgs {
+    /// Topologies, comma-separated.
+    #[arg(long, default_value = "seq,1:1,4:4")]
+    topologies: String,
+    /// Capacities, comma-separated (`seq` skips 0).
+    #[arg(long, default_value = "1024,1,0")]
+    capacities: String,
+    /// Messages per run.
+    #[arg(long, short, default_value_t = 500_000)]
+    messages: u64,
+    /// Rounds per cell: one bare run and one harness run each.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    rounds: u64,
+    /// Output format: json, or a table for any other.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Write the report to this file instead of stdout.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+}
+
+impl CalibrateArgs {
+    pub(super) fn request(&self) -> Result<CalibrateRequest, super::exit::Failure> {
+        use super::exit::Failure;
+        let topologies = parse_topologies(&self.topologies)
+            .map_err(|e| Failure::usage(format!("--topologies: {e}")))?;
+        let capacities = parse_capacities(&self.capacities)
+            .map_err(|e| Failure::usage(format!("--capacities: {e}")))?;
+        if self.messages == 0 {
+            return Err(Failure::usage("--messages: must be at least 1"));
+        }
+        Ok(CalibrateRequest {
+            topologies,
+            capacities,
+            messages: self.messages,
+            rounds: usize::try_from(self.rounds).unwrap_or(1),
+            output: Output {
+                format: self.format,
+                path: self.output.clone(),
+            },
+        })
+    }
 }
 
 #[derive(Debug, Args)]

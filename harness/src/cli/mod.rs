@@ -7,9 +7,10 @@
 //! | `args.rs` | clap's derive structs, their defaults and the requests they build |
 //! | `exit.rs` | the exit codes, the one-line failure, and errors mapped to flag names |
 //! | `output.rs` | where reports go, logging, progress bars |
-//! | `list.rs`, `run.rs`, `compare.rs`, `demo.rs`, `diff.rs` | one subcommand each |
+//! | `list.rs`, `run.rs`, `compare.rs`, `demo.rs`, `diff.rs`, `calibrate.rs` | one subcommand each |
 
 mod args;
+mod calibrate;
 mod compare;
 mod demo;
 mod diff;
@@ -60,6 +61,7 @@ pub fn main() -> ExitCode {
             Some(Command::Compare(args)) => compare::compare(&args.request()),
             Some(Command::Demo(args)) => demo::run_demo(&args.request()),
             Some(Command::Diff(args)) => diff::diff(&args.request()),
+            Some(Command::Calibrate(args)) => args.request().and_then(|r| calibrate::calibrate(&r)),
         }
     });
     match result {

@@ -36,6 +36,7 @@
 //! | `fault.rs` | the rules each fault follows |
 //! | `watchdog.rs` | the board the workers publish on, and turning a hang into a report |
 
+mod bare;
 mod closer;
 mod consumer;
 mod error;
@@ -53,6 +54,7 @@ use std::marker::PhantomData;
 
 use buffer_api::Backend;
 
+pub(crate) use bare::crossbeam_rate as bare_crossbeam_rate;
 pub(crate) use error::check_capacity;
 pub use error::{Needs, RunError, Unsupported};
 pub use item::ItemPriority;
