@@ -207,7 +207,19 @@ fn run_accepts_the_aliases_and_every_workload_flag() {
         assert_eq!(code(&out), 0, "{policy}: {}", stderr(&out));
         assert!(stdout(&out).contains("verified    ok"), "{policy}");
     }
-    let out = tiny_run("flume", &["--sequential", "--capacity", "16"]);
+    // Not tiny_run: --sequential refuses its -p and -c.
+    let out = harness(&[
+        "run",
+        "--backend",
+        "flume",
+        "--sequential",
+        "--capacity",
+        "16",
+        "--messages",
+        "3001",
+        "--repeats",
+        "2",
+    ]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(stdout(&out).contains("workload    seq, capacity 16"));
 }
@@ -737,5 +749,124 @@ fn compare_puts_policies_side_by_side() {
     assert!(
         text.contains("shed") && text.contains("p99 latency"),
         "{text}"
+    );
+}
+
+/// A usage error whose one line is exactly `line`.
+fn assert_usage_line(args: &[&str], line: &str) {
+    assert_usage_error(args, line);
+    assert_eq!(stderr(&harness(args)).trim_end(), line, "{args:?}");
+}
+
+#[test]
+fn runs_whose_bookkeeping_cannot_fit_in_memory_are_refused_before_running() {
+    let out = harness(&[
+        "run",
+        "-b",
+        "condvar",
+        "-m",
+        "18446744073709551615",
+        "--repeats",
+        "1",
+    ]);
+    let err = stderr(&out);
+    assert_eq!(code(&out), 2, "{err}");
+    assert!(
+        err.starts_with(
+            "error: --messages: the run needs 13835058055282163712 bytes (12.0 EiB) for the \
+             ledger's per-item bookkeeping and "
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("available (MemAvailable in /proc/meminfo"),
+        "{err}"
+    );
+    assert!(err.ends_with("so it is refused before any run\n"), "{err}");
+    let many = ["run", "-b", "condvar", "--repeats", "100000000", "-m", "1"];
+    assert_usage_error(
+        &many,
+        "error: --repeats: the run needs 6 bytes (6.0 B) for the ledger's per-item bookkeeping \
+         and ",
+    );
+    // The samples' size follows the measurement types; only its order of magnitude is fixed.
+    assert!(stderr(&harness(&many)).contains(" GiB) for the repetitions' samples, more than"));
+    assert_usage_error(
+        &["compare", "--repeats", "100000000", "-m", "1"],
+        "error: --repeats: the run needs",
+    );
+}
+
+#[test]
+fn runs_that_cannot_finish_in_reason_are_refused() {
+    assert_usage_line(
+        &[
+            "run",
+            "-b",
+            "condvar",
+            "--producer-delay",
+            "1000000000min",
+            "-m",
+            "100",
+        ],
+        "error: --producer-delay: the run plans 2500000000 hours of producer delays over all its \
+         runs, more than the 24 hours a run may plan (the watchdog sees a delaying thread as \
+         busy, so nothing would stop it)",
+    );
+    assert_usage_error(
+        &["run", "--consumer-delay", "60min", "-m", "100"],
+        "error: --consumer-delay: the run plans 150 hours of consumer delays",
+    );
+    assert_usage_error(
+        &[
+            "compare",
+            "--rate",
+            "1",
+            "-m",
+            "1000000",
+            "--target-time",
+            "0",
+        ],
+        "error: --rate: the run plans 1389 hours of pacing to the rate",
+    );
+}
+
+#[test]
+fn a_zero_watchdog_is_a_usage_error() {
+    for command in ["run", "compare"] {
+        assert_usage_line(
+            &[command, "--watchdog", "0s"],
+            "error: --watchdog: must be longer than 0, or it fires before any thread starts",
+        );
+    }
+}
+
+#[test]
+fn sequential_conflicts_with_producers_and_consumers() {
+    assert_usage_line(
+        &["run", "--sequential", "-p", "4", "-c", "2"],
+        "error: --sequential: cannot be used with --producers, --consumers",
+    );
+    assert_usage_line(
+        &["run", "-c", "2", "--sequential"],
+        "error: --consumers: cannot be used with --sequential",
+    );
+}
+
+#[test]
+fn more_threads_than_the_cap_are_refused_before_running() {
+    assert_usage_line(
+        &["run", "-p", "100000"],
+        "error: --producers: 100000 producers and 4 consumers are 100004 threads, more than the \
+         4096 a run may start (a fixed cap: past it, spawning fails partway)",
+    );
+    assert_usage_line(
+        &["run", "-c", "5000"],
+        "error: --consumers: 4 producers and 5000 consumers are 5004 threads, more than the 4096 \
+         a run may start (a fixed cap: past it, spawning fails partway)",
+    );
+    assert_usage_error(
+        &["compare", "--topologies", "1:1,5000:1"],
+        "error: --topologies: 5000:1: 5000 producers and 1 consumers are 5001 threads",
     );
 }

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar};
 
-use super::exit::{Exit, Failure, invalid_workload};
+use super::exit::{Exit, Failure, invalid_workload, over_budget};
 use super::output::{Output, check_writable, draw_target, progress_bar};
 use crate::compare::{Cell, CellOutcome, Matrix, run_matrix};
-use crate::engine::check_capacity;
+use crate::engine::{MemoryBound, check_budget, check_capacity};
 use crate::registry;
 use crate::report::{Environment, Format, Report};
 use crate::spec::{Policy, Topology, Workload};
@@ -114,6 +114,14 @@ fn matrix(request: &CompareRequest) -> Result<Matrix, Failure> {
         workload.validate().map_err(|e| invalid_workload(&e))?;
         check_capacity(&workload.capacity(capacity))
             .map_err(|e| Failure::usage(format!("--capacities: {e}")))?;
+    }
+    let memory = MemoryBound::detect();
+    for &topology in &request.topologies {
+        let workload = request.base.clone().topology(topology).capacity(1);
+        workload
+            .validate()
+            .map_err(|e| Failure::usage(format!("--topologies: {topology}: {e}")))?;
+        check_budget(&workload, memory).map_err(|e| over_budget(&e))?;
     }
     let policies = if request.policies.is_empty() {
         vec![request.base.policy]

@@ -2,7 +2,7 @@
 //! below mapped to the flags they are about.
 
 use crate::demo::{DemoError, Side};
-use crate::engine::{Needs, RunError, Unsupported};
+use crate::engine::{BudgetError, Needs, Pace, RunError, Unsupported};
 use crate::spec::WorkloadError;
 
 /// The exit statuses of the `harness` binary.
@@ -73,6 +73,12 @@ pub(super) fn workload_flag(error: &WorkloadError) -> &'static str {
     match error {
         WorkloadError::ZeroProducers | WorkloadError::TooManyProducers => "--producers",
         WorkloadError::ZeroConsumers => "--consumers",
+        WorkloadError::TooManyThreads {
+            producers,
+            consumers,
+        } if consumers > producers => "--consumers",
+        WorkloadError::TooManyThreads { .. } => "--producers",
+        WorkloadError::ZeroWatchdog => "--watchdog",
         WorkloadError::ZeroBatch => "--batch",
         WorkloadError::ZeroRepeats => "--repeats",
         WorkloadError::ZeroLatencySampling => "--latency-sample-every",
@@ -122,6 +128,21 @@ pub(super) fn demo_error(error: &DemoError) -> Failure {
             Failure::usage(format!("{flag}: {error}"))
         }
     }
+}
+
+/// A usage error for a workload past its memory or time budget, naming the flag that
+/// dominates it.
+pub(super) fn over_budget(error: &BudgetError) -> Failure {
+    let flag = match error {
+        BudgetError::Memory { .. } if error.is_samples() => "--repeats",
+        BudgetError::Memory { .. } => "--messages",
+        BudgetError::Planned { pace, .. } => match pace {
+            Pace::ProducerDelay => "--producer-delay",
+            Pace::ConsumerDelay => "--consumer-delay",
+            Pace::Rate => "--rate",
+        },
+    };
+    Failure::usage(format!("{flag}: {error}"))
 }
 
 /// The flag whose value a backend cannot run.

@@ -70,7 +70,23 @@ pub fn main() -> ExitCode {
 /// A parse error in one line naming the flag, with the values a closed set accepts and
 /// clap's near miss, if any; clap's usage hint would only repeat `--help`.
 fn usage_line(error: &clap::Error) -> String {
-    use clap::error::{ContextKind, ContextValue};
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if error.kind() == ErrorKind::ArgumentConflict
+        && let Some(ContextValue::String(arg)) = error.get(ContextKind::InvalidArg)
+    {
+        // clap spreads a conflict over several lines; one names both flags.
+        let flag = |s: &str| s.split_whitespace().next().unwrap_or_default().to_owned();
+        let others = match error.get(ContextKind::PriorArg) {
+            Some(ContextValue::String(other)) => flag(other),
+            Some(ContextValue::Strings(others)) => others
+                .iter()
+                .map(|o| flag(o))
+                .collect::<Vec<_>>()
+                .join(", "),
+            _ => "another flag".to_owned(),
+        };
+        return format!("error: {}: cannot be used with {others}", flag(arg));
+    }
     let text = error.render().to_string();
     let mut line = text
         .lines()

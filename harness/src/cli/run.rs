@@ -3,9 +3,11 @@
 use buffer_api::{Backend, CapacityError};
 use indicatif::{MultiProgress, ProgressBar};
 
-use super::exit::{Exit, Failure, invalid_workload, run_error, unsupported_flag};
+use super::exit::{Exit, Failure, invalid_workload, over_budget, run_error, unsupported_flag};
 use super::output::{Output, check_writable, draw_target, progress_bar};
-use crate::engine::{Progress, RunError, Unsupported, check_capacity, run_observed};
+use crate::engine::{
+    MemoryBound, Progress, RunError, Unsupported, check_budget, check_capacity, run_observed,
+};
 use crate::measure::Measurement;
 use crate::registry::{self, BackendInfo, BackendVisitor};
 use crate::report::{Environment, Failure as ReportFailure, Report};
@@ -25,6 +27,7 @@ pub(super) struct RunRequest {
 /// Checks the things that would make every run fail at once, before anything runs.
 fn preflight(backends: &[BackendInfo], workload: &Workload) -> Result<(), Failure> {
     workload.validate().map_err(|e| invalid_workload(&e))?;
+    check_budget(workload, MemoryBound::detect()).map_err(|e| over_budget(&e))?;
     for info in backends {
         if let Some(e) = Unsupported::check(info.name, &info.capabilities, workload) {
             return Err(Failure::usage(format!("{}: {e}", unsupported_flag(&e))));

@@ -27,6 +27,7 @@
 //! | --- | --- |
 //! | `mod.rs` | [`run()`]: validation, payload dispatch, warm-ups and repetitions |
 //! | `error.rs` | [`RunError`], [`Unsupported`], the capacity check made before any backend runs |
+//! | `budget.rs` | [`check_budget`]: the memory and the planned time a workload needs, refused up front past their bounds |
 //! | `once.rs` | one run: build, spawn, release, wait (watching), join |
 //! | `shared.rs` | the state every thread of a run shares, the start gate, delays and pacing |
 //! | `producer.rs`, `consumer.rs`, `seq.rs`, `closer.rs` | one loop each |
@@ -36,6 +37,7 @@
 //! | `fault.rs` | the rules each fault follows |
 //! | `watchdog.rs` | the board the workers publish on, and turning a hang into a report |
 
+mod budget;
 mod closer;
 mod consumer;
 mod error;
@@ -51,6 +53,7 @@ mod worker;
 
 use buffer_api::Backend;
 
+pub use budget::{BudgetError, FALLBACK_MEMORY, MAX_PLANNED, MemoryBound, Pace, check_budget};
 pub(crate) use error::check_capacity;
 pub use error::{Needs, RunError, Unsupported};
 pub use item::ItemPriority;

@@ -274,6 +274,13 @@ impl Workload {
         if self.producer_count() > u32::MAX as usize {
             return Err(WorkloadError::TooManyProducers);
         }
+        let (producers, consumers) = (self.producer_count(), self.consumer_count());
+        if producers.saturating_add(consumers) > MAX_THREADS {
+            return Err(WorkloadError::TooManyThreads {
+                producers,
+                consumers,
+            });
+        }
         if self.batch == 0 {
             return Err(WorkloadError::ZeroBatch);
         }
@@ -291,6 +298,9 @@ impl Workload {
         {
             return Err(WorkloadError::BadRate(rate));
         }
+        if self.watchdog.is_zero() {
+            return Err(WorkloadError::ZeroWatchdog);
+        }
         if self.sequential && self.capacity == 0 {
             return Err(WorkloadError::SequentialRendezvous);
         }
@@ -304,6 +314,12 @@ impl Workload {
 /// The most priority levels a workload can draw from: an item's priority is one byte.
 pub const MAX_PRIORITIES: u32 = 256;
 
+/// The most producer and consumer threads one run starts: a fixed cap, so that a run the
+/// system could not spawn is refused before it starts instead of failing after the build-up
+/// (Linux's `kernel.threads-max` and `ulimit -u` are often far lower than `u32::MAX`, and
+/// every thread reserves a stack).
+pub const MAX_THREADS: usize = 4096;
+
 /// A [`Workload`] no run can start with. `Display` says what is wrong in one line.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum WorkloadError {
@@ -313,6 +329,13 @@ pub enum WorkloadError {
     ZeroConsumers,
     /// More producers than producer ids.
     TooManyProducers,
+    /// More than [`MAX_THREADS`] producer and consumer threads together.
+    TooManyThreads {
+        /// Producers asked for.
+        producers: usize,
+        /// Consumers asked for.
+        consumers: usize,
+    },
     /// `batch` is 0.
     ZeroBatch,
     /// `repeats` is 0.
@@ -323,6 +346,8 @@ pub enum WorkloadError {
     BadRate(f64),
     /// `priorities` is not between 1 and [`MAX_PRIORITIES`].
     BadPriorities(u32),
+    /// `watchdog` is zero: it would fire before any thread could start.
+    ZeroWatchdog,
     /// The sequential workload cannot use a rendezvous buffer: one thread cannot meet itself.
     SequentialRendezvous,
     /// Faults need separate producer and consumer threads.
@@ -336,6 +361,19 @@ impl fmt::Display for WorkloadError {
             Self::ZeroProducers => write!(f, "at least one producer is needed"),
             Self::ZeroConsumers => write!(f, "at least one consumer is needed"),
             Self::TooManyProducers => write!(f, "at most {} producers", u32::MAX),
+            Self::TooManyThreads {
+                producers,
+                consumers,
+            } => write!(
+                f,
+                "{producers} producers and {consumers} consumers are {} threads, more than the \
+                 {MAX_THREADS} a run may start (a fixed cap: past it, spawning fails partway)",
+                producers.saturating_add(*consumers)
+            ),
+            Self::ZeroWatchdog => write!(
+                f,
+                "must be longer than 0, or it fires before any thread starts"
+            ),
             Self::ZeroBatch => write!(f, "the batch size must be at least 1"),
             Self::ZeroRepeats => write!(f, "at least one repetition is needed"),
             Self::ZeroLatencySampling => write!(f, "must be at least 1"),
