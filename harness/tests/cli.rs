@@ -870,3 +870,38 @@ fn more_threads_than_the_cap_are_refused_before_running() {
         "error: --topologies: 5000:1: 5000 producers and 1 consumers are 5001 threads",
     );
 }
+
+#[test]
+fn a_comparison_with_nothing_to_run_is_a_usage_error() {
+    assert_usage_line(
+        &["compare", "--topologies", "seq", "--capacities", "0"],
+        "error: --capacities: nothing to run: every one of its 8 cells would be skipped: seq at \
+         capacity 0: one thread cannot rendezvous with itself",
+    );
+    assert_usage_line(
+        &[
+            "compare",
+            "--policies",
+            "drop-oldest",
+            "--backends",
+            "crossbeam,flume",
+        ],
+        "error: --policies: nothing to run: every one of its 36 cells would be skipped: \
+         crossbeam cannot evict and insert atomically, so it does not offer drop-oldest; flume \
+         cannot evict and insert atomically, so it does not offer drop-oldest; seq at capacity \
+         0: one thread cannot rendezvous with itself",
+    );
+    assert_usage_line(
+        &[
+            "compare",
+            "--policy",
+            "drop-oldest",
+            "--backends",
+            "crossbeam",
+            "--topologies",
+            "1:1",
+        ],
+        "error: --policy: nothing to run: every one of its 3 cells would be skipped: crossbeam \
+         cannot evict and insert atomically, so it does not offer drop-oldest",
+    );
+}
