@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use buffer_api::{Backend, CapacityError};
 
-use crate::engine::{RunError, run};
+use crate::engine::{RunError, interrupted, run};
 use crate::measure::Measurement;
 use crate::registry::{self, BackendVisitor};
 use crate::spec::{Policy, Topology, Workload, parse_capacities, parse_duration, parse_topologies};
@@ -135,7 +135,13 @@ impl Cell {
     }
 }
 
-/// Runs every cell of the matrix, calling `observer` after each.
+/// The reason of a cell skipped because the process was interrupted (see
+/// [`interrupt`](crate::engine::interrupt)).
+pub const NOT_RUN: &str = "not run: interrupted";
+
+/// Runs every cell of the matrix, calling `observer` after each. After
+/// [`interrupt`](crate::engine::interrupt), the cell in progress keeps the repetitions it
+/// finished, and every later cell is skipped as [`NOT_RUN`].
 pub fn run_matrix(matrix: &Matrix, observer: &mut dyn FnMut(&Cell)) -> Vec<Cell> {
     let mut cells = Vec::new();
     for (topology, capacity, policy, backend) in matrix.cells() {
@@ -146,7 +152,9 @@ pub fn run_matrix(matrix: &Matrix, observer: &mut dyn FnMut(&Cell)) -> Vec<Cell>
             .topology(topology)
             .capacity(capacity)
             .policy(policy);
-        let outcome = if capacity == 0 && topology == Topology::Seq {
+        let outcome = if interrupted() {
+            CellOutcome::Skipped(NOT_RUN.to_owned())
+        } else if capacity == 0 && topology == Topology::Seq {
             CellOutcome::Skipped("one thread cannot rendezvous with itself".to_owned())
         } else {
             let mut cell = RunCell {
@@ -225,6 +233,7 @@ fn failed(error: RunError) -> CellOutcome {
             CellOutcome::Skipped("no rendezvous (capacity 0)".to_owned())
         }
         RunError::Unsupported(e) => CellOutcome::Unsupported(e.to_string()),
+        RunError::Interrupted => CellOutcome::Skipped(NOT_RUN.to_owned()),
         other => CellOutcome::Failed(other),
     }
 }

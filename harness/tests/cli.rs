@@ -1,8 +1,10 @@
 //! Drives the built `harness` binary at small sizes: every subcommand, every exit code, every
 //! fault, and the documented JSON fields.
 
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
 
 use harness::registry;
 use serde_json::Value;
@@ -904,4 +906,120 @@ fn a_comparison_with_nothing_to_run_is_a_usage_error() {
         "error: --policy: nothing to run: every one of its 3 cells would be skipped: crossbeam \
          cannot evict and insert atomically, so it does not offer drop-oldest",
     );
+}
+
+/// Starts the harness with `args`, waits until a line of its stderr contains `line` (the
+/// harness has got that far), sends it SIGINT, and returns its exit code, stdout and stderr.
+fn interrupt_after(args: &[&str], line: &str) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the harness binary starts");
+    let err = child.stderr.take().expect("stderr is piped");
+    std::thread::scope(|s| {
+        let (seen_tx, seen_rx) = mpsc::channel();
+        let reader = s.spawn(move || {
+            let mut all = String::new();
+            let mut seen = Some(seen_tx);
+            for text in BufReader::new(err).lines().map_while(Result::ok) {
+                if text.contains(line)
+                    && let Some(tx) = seen.take()
+                {
+                    let _ = tx.send(());
+                }
+                all.push_str(&text);
+                all.push('\n');
+            }
+            all
+        });
+        // Err: stderr closed (the harness ended) before the line appeared.
+        let reached = seen_rx.recv().is_ok();
+        if reached {
+            let status = Command::new("kill")
+                .args(["-INT", &child.id().to_string()])
+                .status()
+                .expect("kill runs");
+            assert!(status.success());
+        }
+        let out = child.wait_with_output().expect("the harness ends");
+        let err = reader.join().expect("the reader does not panic");
+        assert!(reached, "{args:?} ended before printing {line:?}: {err}");
+        (code(&out), stdout(&out), err)
+    })
+}
+
+#[test]
+fn ctrl_c_during_run_reports_what_was_measured_and_exits_130() {
+    // 100,000 repetitions would take minutes: the signal comes after the first one.
+    let (code, out, err) = interrupt_after(
+        &[
+            "run",
+            "-b",
+            "condvar,crossbeam",
+            "-m",
+            "1000",
+            "--repeats",
+            "100000",
+            "--warmup",
+            "0",
+            "--log-level",
+            "harness=debug",
+        ],
+        "run finished",
+    );
+    assert_eq!(code, 130, "{err}");
+    assert_eq!(
+        err.lines().last(),
+        Some("error: interrupted: 1 of 2 backends measured, the rest not run"),
+        "{err}"
+    );
+    assert!(out.contains("\ncondvar\n  workload    4:4"), "{out}");
+    assert!(out.contains("  verified    ok: "), "{out}");
+    assert!(out.contains("\ncrossbeam: not run: interrupted\n"), "{out}");
+}
+
+#[test]
+fn ctrl_c_during_compare_reports_the_cells_so_far_and_exits_130() {
+    let (code, out, err) = interrupt_after(
+        &[
+            "compare",
+            "--backends",
+            "condvar,crossbeam",
+            "--baseline",
+            "condvar",
+            "--topologies",
+            "1:1",
+            "--capacities",
+            "1,2",
+            "--target-time",
+            "0",
+            "-m",
+            "1000",
+            "--repeats",
+            "100000",
+            "--log-level",
+            "harness=debug",
+        ],
+        "run finished",
+    );
+    assert_eq!(code, 130, "{err}");
+    assert_eq!(
+        err.lines().last(),
+        Some("error: interrupted: 1 of 4 cells measured, the rest not run"),
+        "{err}"
+    );
+    assert!(out.contains("verified: all "), "{out}");
+    for cell in [
+        "crossbeam at capacity 1",
+        "condvar at capacity 2",
+        "crossbeam at capacity 2",
+    ] {
+        assert!(
+            out.contains(&format!("skipped: {cell}: not run: interrupted\n")),
+            "{cell}: {out}"
+        );
+    }
 }

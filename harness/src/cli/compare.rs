@@ -9,7 +9,7 @@ use indicatif::{MultiProgress, ProgressBar};
 use super::exit::{Exit, Failure, invalid_workload, over_budget};
 use super::output::{Output, check_writable, draw_target, progress_bar};
 use crate::compare::{Cell, CellOutcome, Matrix, run_matrix};
-use crate::engine::{MemoryBound, Unsupported, check_budget, check_capacity};
+use crate::engine::{MemoryBound, Unsupported, check_budget, check_capacity, interrupted};
 use crate::registry;
 use crate::report::{Environment, Format, Report};
 use crate::spec::{Policy, Topology, Workload};
@@ -84,6 +84,16 @@ pub(super) fn compare(request: &CompareRequest) -> Result<Exit, Failure> {
         std::fs::write(json, report.render(Format::Json)).map_err(|e| {
             Failure::internal(format!("--json: cannot write {}: {e}", json.display()))
         })?;
+    }
+    if interrupted() {
+        let measured = cells.iter().filter(|c| c.measurement().is_some()).count();
+        return Err(Failure {
+            exit: Exit::Interrupted,
+            message: format!(
+                "interrupted: {measured} of {} cells measured, the rest not run",
+                cells.len()
+            ),
+        });
     }
     let exit = if report.failures.iter().any(|f| f.watchdog) {
         Exit::Watchdog

@@ -18,6 +18,8 @@ pub(super) enum Exit {
     Violation,
     /// 4: the watchdog found a run making no progress.
     Watchdog,
+    /// 130: interrupted (Ctrl-C, SIGINT), as shells report it (128 + 2).
+    Interrupted,
 }
 
 impl Exit {
@@ -29,6 +31,7 @@ impl Exit {
             Self::Usage => 2,
             Self::Violation => 3,
             Self::Watchdog => 4,
+            Self::Interrupted => 130,
         }
     }
 }
@@ -40,7 +43,8 @@ Exit codes:
   1  I/O or internal error
   2  usage error (bad value, unknown backend, capacity 0 without rendezvous, capacity too large)
   3  correctness violation (an item lost, duplicated or reordered, a payload not dropped once)
-  4  the watchdog fired: a run made no progress (the report names what each thread was doing)";
+  4  the watchdog fired: a run made no progress (the report names what each thread was doing)
+  130  interrupted (Ctrl-C): the report shows what was measured and verified, the rest not run";
 
 /// A command that could not complete: the status and a one-line message for stderr.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -105,6 +109,7 @@ pub(super) fn run_error(error: &RunError) -> Failure {
         RunError::Workload(_) | RunError::Capacity(_) | RunError::Unsupported(_) => Exit::Usage,
         RunError::Spawn(_) => Exit::Internal,
         RunError::Watchdog(_) => Exit::Watchdog,
+        RunError::Interrupted => Exit::Interrupted,
     };
     let message = match error {
         RunError::Workload(e) => workload_message(e),
@@ -166,9 +171,10 @@ mod tests {
             Exit::Usage,
             Exit::Violation,
             Exit::Watchdog,
+            Exit::Interrupted,
         ];
         let codes: Vec<u8> = all.iter().map(|e| e.code()).collect();
-        assert_eq!(codes, vec![0, 1, 2, 3, 4]);
+        assert_eq!(codes, vec![0, 1, 2, 3, 4, 130]);
         for (exit, code) in all.iter().zip(codes) {
             assert!(EXIT_CODES.contains(&format!("{code}  ")), "{exit:?}");
         }

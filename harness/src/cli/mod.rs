@@ -28,7 +28,7 @@ use self::output::Output;
 
 /// The `harness` binary: parses the arguments, runs the command, prints its report and a
 /// one-line error on failure, and returns the exit code (0 success, 1 I/O or internal
-/// error, 2 usage error, 3 correctness violation, 4 watchdog).
+/// error, 2 usage error, 3 correctness violation, 4 watchdog, 130 interrupted).
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -47,6 +47,9 @@ pub fn main() -> ExitCode {
         _ => "warn",
     };
     let result = output::init_logging(cli.log_level.as_deref(), default_level).and_then(|()| {
+        if !matches!(cli.command, Some(Command::List { .. } | Command::Demo(_))) {
+            stop_on_ctrl_c();
+        }
         match &cli.command {
             None => compare::compare(&CompareRequest::quick()),
             Some(Command::List { format }) => list::list(&Output {
@@ -64,6 +67,20 @@ pub fn main() -> ExitCode {
             eprintln!("error: {message}");
             ExitCode::from(exit.code())
         }
+    }
+}
+
+/// Ctrl-C (SIGINT) asks the runs to stop, so the report shows what was measured and the
+/// command exits 130; a second Ctrl-C exits at once.
+fn stop_on_ctrl_c() {
+    let installed = ctrlc::set_handler(|| {
+        if crate::engine::interrupted() {
+            std::process::exit(i32::from(Exit::Interrupted.code()));
+        }
+        crate::engine::interrupt();
+    });
+    if let Err(e) = installed {
+        tracing::warn!("Ctrl-C will end the process without a report: {e}");
     }
 }
 

@@ -36,12 +36,14 @@
 //! | `item.rs` | the message, its drop counter, [`ItemPriority`] |
 //! | `fault.rs` | the rules each fault follows |
 //! | `watchdog.rs` | the board the workers publish on, and turning a hang into a report |
+//! | `interrupt.rs` | [`interrupt`]: the process-wide request to stop (Ctrl-C) |
 
 mod budget;
 mod closer;
 mod consumer;
 mod error;
 mod fault;
+mod interrupt;
 mod item;
 mod once;
 mod outcome;
@@ -56,6 +58,7 @@ use buffer_api::Backend;
 pub use budget::{BudgetError, FALLBACK_MEMORY, MAX_PLANNED, MemoryBound, Pace, check_budget};
 pub(crate) use error::check_capacity;
 pub use error::{Needs, RunError, Unsupported};
+pub use interrupt::{interrupt, interrupted};
 pub use item::ItemPriority;
 pub use watchdog::{ThreadReport, WatchdogReport, WorkerState};
 
@@ -84,6 +87,10 @@ pub fn run<B: Backend>(workload: &Workload) -> Result<Measurement, RunError> {
 }
 
 /// As [`run`], calling `observer` after every run (warm-ups included).
+///
+/// After [`interrupt`], the run in progress is aborted and the measurement holds the
+/// repetitions finished so far (its workload's `repeats` and `warmup` say how many); with
+/// none finished, the error is [`RunError::Interrupted`].
 ///
 /// # Errors
 ///
@@ -121,7 +128,13 @@ fn run_typed<B: Backend, P: Body>(
         } else {
             format!("repetition {}", index - workload.warmup + 1)
         };
-        let outcome = run_once::<B, P>(workload, index)?;
+        if interrupted() {
+            break;
+        }
+        let outcome = match run_once::<B, P>(workload, index) {
+            Err(RunError::Interrupted) => break,
+            other => other?,
+        };
         tracing::debug!(
             backend = B::NAME,
             run = %label,
@@ -141,6 +154,14 @@ fn run_typed<B: Backend, P: Body>(
             done: index + 1,
             total,
         });
+    }
+    if measured.len() < workload.repeats {
+        // Interrupted: report what was measured, as what it is.
+        if measured.is_empty() {
+            return Err(RunError::Interrupted);
+        }
+        let done = workload.clone().repeats(measured.len());
+        return Ok(summarise(B::NAME, &done, measured, verification, fault));
     }
     Ok(summarise(B::NAME, workload, measured, verification, fault))
 }
