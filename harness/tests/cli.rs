@@ -838,9 +838,14 @@ fn a_zero_watchdog_is_a_usage_error() {
     for command in ["run", "compare"] {
         assert_usage_line(
             &[command, "--watchdog", "0s"],
-            "error: --watchdog: must be longer than 0, or it fires before any thread starts",
+            "error: --watchdog: 0 is too short: at least 100ms (it looks every 50ms, so a \
+             shorter one fires before the threads have started)",
         );
     }
+    assert_usage_error(
+        &["run", "--watchdog", "1ns"],
+        "error: --watchdog: 1ns is too short: at least 100ms",
+    );
 }
 
 #[test]
@@ -1022,4 +1027,44 @@ fn ctrl_c_during_compare_reports_the_cells_so_far_and_exits_130() {
             "{cell}: {out}"
         );
     }
+}
+
+#[test]
+fn numbers_at_their_extremes_are_refused_in_one_line() {
+    let max = "18446744073709551615";
+    assert_usage_line(
+        &["run", "--warmup", max],
+        "error: --warmup: warm-ups and repetitions together overflow a count",
+    );
+    assert_usage_line(
+        &["run", "--batch", "65537"],
+        "error: --batch: batch 65537 is more than 65536: every thread keeps a buffer of that \
+         many items",
+    );
+    assert_usage_error(&["run", "--batch", max], "error: --batch: batch ");
+    assert_usage_error(
+        &["run", "--producer-delay", &format!("{max}s")],
+        "is too long a duration",
+    );
+    assert_usage_line(
+        &["demo", "-p", "100000"],
+        "error: --producers: 100000 producers is more than the 4096 a run may start",
+    );
+    assert_usage_line(
+        &["demo", "-m", max],
+        "error: --messages: 18446744073709551615 items is more than the 100000 a demo narrates; \
+         use `harness run`",
+    );
+    assert_usage_line(
+        &["demo", "--consumer-delay", "1000000000min"],
+        "error: --consumer-delay: one of the consumers plans 100000000 hours of delays, more \
+         than the 24 hours a run may plan",
+    );
+    for list in ["--topologies", "--capacities", "--policies"] {
+        assert_usage_error(&["compare", list, ""], "the list is empty");
+    }
+    assert_usage_error(
+        &["run", "--backend", ""],
+        "error: --backend: unknown backend ``",
+    );
 }

@@ -82,8 +82,9 @@ pub(super) fn workload_flag(error: &WorkloadError) -> &'static str {
             consumers,
         } if consumers > producers => "--consumers",
         WorkloadError::TooManyThreads { .. } => "--producers",
-        WorkloadError::ZeroWatchdog => "--watchdog",
-        WorkloadError::ZeroBatch => "--batch",
+        WorkloadError::WatchdogTooShort(_) => "--watchdog",
+        WorkloadError::TooManyRuns => "--warmup",
+        WorkloadError::ZeroBatch | WorkloadError::BatchTooLarge(_) => "--batch",
         WorkloadError::ZeroRepeats => "--repeats",
         WorkloadError::ZeroLatencySampling => "--latency-sample-every",
         WorkloadError::BadRate(_) => "--rate",
@@ -125,10 +126,18 @@ pub(super) fn demo_error(error: &DemoError) -> Failure {
     match error {
         DemoError::Spawn(_) => Failure::internal(error.to_string()),
         DemoError::Capacity(e) => Failure::usage(format!("--capacity: {e}")),
-        DemoError::NoThreads(side) => {
+        DemoError::TooManyItems(_) => Failure::usage(format!("--messages: {error}")),
+        DemoError::NoThreads(side) | DemoError::TooManyThreads(side, _) => {
             let flag = match side {
                 Side::Producers => "--producers",
                 Side::Consumers => "--consumers",
+            };
+            Failure::usage(format!("{flag}: {error}"))
+        }
+        DemoError::TooSlow(side, _) => {
+            let flag = match side {
+                Side::Producers => "--producer-delay",
+                Side::Consumers => "--consumer-delay",
             };
             Failure::usage(format!("{flag}: {error}"))
         }
