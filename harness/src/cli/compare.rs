@@ -9,7 +9,9 @@ use indicatif::{MultiProgress, ProgressBar};
 use super::exit::{Exit, Failure, invalid_workload, over_budget};
 use super::output::{Output, check_writable, draw_target, progress_bar};
 use crate::compare::{Cell, CellOutcome, Matrix, run_matrix};
-use crate::engine::{MemoryBound, Unsupported, check_budget, check_capacity, interrupted};
+use crate::engine::{
+    MemoryBound, Unsupported, check_budget, check_capacity, interrupted, logs_order,
+};
 use crate::registry;
 use crate::report::{Environment, Format, Report};
 use crate::spec::{Policy, Topology, Workload};
@@ -131,7 +133,11 @@ fn matrix(request: &CompareRequest) -> Result<Matrix, Failure> {
         workload
             .validate()
             .map_err(|e| Failure::usage(format!("--topologies: {topology}: {e}")))?;
-        check_budget(&workload, memory).map_err(|e| over_budget(&e))?;
+        let order_log = backends
+            .iter()
+            .filter_map(|b| registry::find(b))
+            .any(|b| logs_order(&b.capabilities, &workload));
+        check_budget(&workload, memory, order_log).map_err(|e| over_budget(&e))?;
     }
     let policies = if request.policies.is_empty() {
         vec![request.base.policy]

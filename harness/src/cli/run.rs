@@ -8,7 +8,7 @@ use super::output::{Output, check_writable, draw_target, progress_bar};
 use crate::compare::NOT_RUN;
 use crate::engine::{
     MemoryBound, Progress, RunError, Unsupported, check_budget, check_capacity, interrupted,
-    run_observed,
+    logs_order, run_observed,
 };
 use crate::measure::Measurement;
 use crate::registry::{self, BackendInfo, BackendVisitor};
@@ -29,7 +29,10 @@ pub(super) struct RunRequest {
 /// Checks the things that would make every run fail at once, before anything runs.
 fn preflight(backends: &[BackendInfo], workload: &Workload) -> Result<(), Failure> {
     workload.validate().map_err(|e| invalid_workload(&e))?;
-    check_budget(workload, MemoryBound::detect()).map_err(|e| over_budget(&e))?;
+    let order_log = backends
+        .iter()
+        .any(|b| logs_order(&b.capabilities, workload));
+    check_budget(workload, MemoryBound::detect(), order_log).map_err(|e| over_budget(&e))?;
     for info in backends {
         if let Some(e) = Unsupported::check(info.name, &info.capabilities, workload) {
             return Err(Failure::usage(format!("{}: {e}", unsupported_flag(&e))));

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use crate::measure::{ConsumerSample, ProducerSample, RunSample};
 use crate::spec::Workload;
+use crate::verify::Receipt;
 
 /// The memory bound used where `/proc/meminfo` has no `MemAvailable` (not Linux, or no
 /// `/proc`): 16 GiB.
@@ -154,16 +155,34 @@ impl fmt::Display for Bytes {
 }
 
 /// The bytes the ledger and the samples of `workload` need, at least: one bit per message in
-/// each consumer's record, in the eviction map and in the refusal maps, and one sample per
-/// measured repetition (the order logs of LIFO and priority backends come on top).
-pub(crate) fn memory_needed(workload: &Workload) -> (u128, u128) {
+/// each consumer's record, in the eviction map and in the refusal maps, with `order_log` a
+/// send time and a receipt per message (the LIFO and priority checks), and one sample per
+/// measured repetition.
+pub(crate) fn memory_needed(workload: &Workload, order_log: bool) -> (u128, u128) {
     let bits_per_message = workload.consumer_count() as u128 + 2;
-    let ledger = u128::from(workload.messages.div_ceil(8)).saturating_mul(bits_per_message);
+    let mut ledger = u128::from(workload.messages.div_ceil(8)).saturating_mul(bits_per_message);
+    if order_log {
+        let per_message = (size_of::<u64>() + size_of::<Receipt>()) as u128;
+        ledger = ledger.saturating_add(u128::from(workload.messages).saturating_mul(per_message));
+    }
     let per_sample = size_of::<RunSample>()
         + workload.producer_count() * size_of::<ProducerSample>()
         + workload.consumer_count() * size_of::<ConsumerSample>();
     let samples = (workload.repeats as u128).saturating_mul(per_sample as u128);
     (ledger, samples)
+}
+
+/// Whether a backend with `capabilities` logs every send and receipt of `workload` for its
+/// order check (LIFO with one producer and one consumer, priority with one consumer).
+pub fn logs_order(capabilities: &buffer_api::Capabilities, workload: &Workload) -> bool {
+    crate::verify::OrderChecks::for_run(
+        capabilities,
+        workload.producer_count(),
+        workload.consumer_count(),
+        workload.priorities,
+    )
+    .logged
+    .is_some()
 }
 
 /// Seconds of simulated work the slowest thread of `workload` plans over all runs, and what
@@ -195,13 +214,18 @@ fn planned(workload: &Workload) -> (Pace, f64) {
 }
 
 /// Checks that `workload`'s bookkeeping fits in `bound` and that its simulated work is within
-/// [`MAX_PLANNED`]. Call it after [`Workload::validate`].
+/// [`MAX_PLANNED`]. `order_log`: a backend the workload runs on logs every send and receipt
+/// for its order check (see [`logs_order`]). Call it after [`Workload::validate`].
 ///
 /// # Errors
 ///
 /// The first bound exceeded, as a [`BudgetError`].
-pub fn check_budget(workload: &Workload, bound: MemoryBound) -> Result<(), BudgetError> {
-    let (ledger, samples) = memory_needed(workload);
+pub fn check_budget(
+    workload: &Workload,
+    bound: MemoryBound,
+    order_log: bool,
+) -> Result<(), BudgetError> {
+    let (ledger, samples) = memory_needed(workload, order_log);
     if ledger.saturating_add(samples) > u128::from(bound.bytes()) {
         return Err(BudgetError::Memory {
             ledger,
@@ -230,19 +254,23 @@ mod tests {
     #[test]
     fn the_default_workload_fits_and_the_extremes_do_not() {
         let bound = MemoryBound::Available(1 << 30);
-        assert_eq!(check_budget(&Workload::new(), bound), Ok(()));
+        assert_eq!(check_budget(&Workload::new(), bound, true), Ok(()));
         let huge = Workload::new().messages(u64::MAX);
         assert!(matches!(
-            check_budget(&huge, bound),
+            check_budget(&huge, bound, false),
             Err(e @ BudgetError::Memory { .. }) if !e.is_samples()
         ));
         let many = Workload::new().messages(1).repeats(100_000_000);
-        assert!(matches!(check_budget(&many, bound), Err(e) if e.is_samples()));
+        assert!(matches!(check_budget(&many, bound, false), Err(e) if e.is_samples()));
+        // 10^8 messages fit in the ledger, not with an order log.
+        let logged = Workload::new().messages(100_000_000).repeats(1);
+        assert_eq!(check_budget(&logged, bound, false), Ok(()));
+        assert!(check_budget(&logged, bound, true).is_err());
         let slow = Workload::new()
             .messages(100)
             .producer_delay(Duration::from_secs(3600));
         assert!(matches!(
-            check_budget(&slow, bound),
+            check_budget(&slow, bound, false),
             Err(BudgetError::Planned {
                 pace: Pace::ProducerDelay,
                 ..

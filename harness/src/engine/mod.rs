@@ -55,7 +55,9 @@ mod worker;
 
 use buffer_api::Backend;
 
-pub use budget::{BudgetError, FALLBACK_MEMORY, MAX_PLANNED, MemoryBound, Pace, check_budget};
+pub use budget::{
+    BudgetError, FALLBACK_MEMORY, MAX_PLANNED, MemoryBound, Pace, check_budget, logs_order,
+};
 pub(crate) use error::check_capacity;
 pub use error::{Needs, RunError, Unsupported};
 pub use interrupt::{interrupt, interrupted};
