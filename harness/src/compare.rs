@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use buffer_api::{Backend, CapacityError};
 
-use crate::engine::{RunError, Session, run};
+use crate::engine::{RunError, Session, interrupted, run};
 use crate::measure::{Interval, Measurement, median_interval};
 use crate::registry::{self, BackendVisitor};
 use crate::spec::{Policy, Topology, Workload, parse_capacities, parse_duration, parse_topologies};
@@ -91,6 +91,21 @@ impl Matrix {
             ),
         }
     }
+
+    /// Every cell, as (topology, capacity, policy, backend), in the order they are reported.
+    pub(crate) fn cells(&self) -> Vec<(Topology, usize, Policy, &'static str)> {
+        let mut cells = Vec::new();
+        for &topology in &self.topologies {
+            for &capacity in &self.capacities {
+                for &policy in &self.policies {
+                    for &backend in &self.backends {
+                        cells.push((topology, capacity, policy, backend));
+                    }
+                }
+            }
+        }
+        cells
+    }
 }
 
 /// One cell of a comparison.
@@ -132,9 +147,15 @@ impl Cell {
     }
 }
 
+/// The reason of a cell skipped because the process was interrupted (see
+/// [`interrupt`](crate::engine::interrupt)).
+pub const NOT_RUN: &str = "not run: interrupted";
+
 /// Runs every cell of the matrix, calling `observer` after each. The backends of one
 /// topology, capacity and policy run in paired rounds (module docs); `observer` sees their
-/// cells once the last round is done.
+/// cells once the last round is done. After [`interrupt`](crate::engine::interrupt), the
+/// cell in progress keeps the rounds it finished, and every later cell is skipped as
+/// [`NOT_RUN`].
 pub fn run_matrix(matrix: &Matrix, observer: &mut dyn FnMut(&Cell)) -> Vec<Cell> {
     let mut cells = Vec::new();
     for &topology in &matrix.topologies {
@@ -147,7 +168,13 @@ pub fn run_matrix(matrix: &Matrix, observer: &mut dyn FnMut(&Cell)) -> Vec<Cell>
                     .capacity(capacity)
                     .policy(policy);
                 let started = std::time::Instant::now();
-                let outcomes = run_group(&matrix.backends, &workload, matrix.target_time);
+                let outcomes = if interrupted() {
+                    (0..matrix.backends.len())
+                        .map(|_| CellOutcome::Skipped(NOT_RUN.to_owned()))
+                        .collect()
+                } else {
+                    run_group(&matrix.backends, &workload, matrix.target_time)
+                };
                 for (backend, outcome) in matrix.backends.iter().zip(outcomes) {
                     let cell = Cell {
                         backend,
@@ -225,20 +252,26 @@ fn run_group(
     let mut entries: Vec<Entry> = entries.into_iter().flatten().collect();
     let rounds = workload.warmup + workload.repeats;
     let n = entries.len();
-    for round in 0..rounds {
+    'rounds: for round in 0..rounds {
         for k in 0..n {
             let entry = &mut entries[(k + round) % n];
-            if let Entry::Running(session) = entry
-                && let Err(e) = session.run_next()
-            {
-                *entry = Entry::Done(failed(e));
+            if let Entry::Running(session) = entry {
+                match session.run_next() {
+                    Ok(_) => {}
+                    // Every backend keeps the rounds it finished.
+                    Err(RunError::Interrupted) => break 'rounds,
+                    Err(e) => *entry = Entry::Done(failed(e)),
+                }
             }
         }
     }
     entries
         .into_iter()
         .map(|entry| match entry {
-            Entry::Running(session) => CellOutcome::Measured(Box::new(session.finish())),
+            Entry::Running(session) => match session.finish() {
+                Ok(m) => CellOutcome::Measured(Box::new(m)),
+                Err(e) => failed(e),
+            },
             Entry::Done(outcome) => outcome,
         })
         .collect()
@@ -309,6 +342,7 @@ fn failed(error: RunError) -> CellOutcome {
             CellOutcome::Skipped("no rendezvous (capacity 0)".to_owned())
         }
         RunError::Unsupported(e) => CellOutcome::Unsupported(e.to_string()),
+        RunError::Interrupted => CellOutcome::Skipped(NOT_RUN.to_owned()),
         other => CellOutcome::Failed(other),
     }
 }

@@ -15,6 +15,8 @@ use std::time::Duration;
 use buffer_api::{Backend, Consumer, Handle, Producer, RecvError, TryRecvError, TrySendError};
 use tracing::{info, warn};
 
+use crate::engine::MAX_PLANNED;
+use crate::spec::MAX_THREADS;
 use crate::verify::{ConsumerRecord, Ledger, ProducerRecord, Refusal, RunFacts, Verification};
 
 /// What to narrate.
@@ -84,7 +86,16 @@ pub(crate) enum DemoError {
     NoThreads(Side),
     /// A thread could not be spawned.
     Spawn(std::io::Error),
+    /// More than [`MAX_THREADS`] threads on one side (the count asked for).
+    TooManyThreads(Side, usize),
+    /// More than [`MAX_DEMO_ITEMS`] items (the count asked for).
+    TooManyItems(u64),
+    /// One side's thread plans more than [`MAX_PLANNED`] of delays (hours planned).
+    TooSlow(Side, f64),
 }
+
+/// The most items a demo narrates: each is a few log lines.
+pub(crate) const MAX_DEMO_ITEMS: u64 = 100_000;
 
 impl fmt::Display for DemoError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -92,6 +103,22 @@ impl fmt::Display for DemoError {
             Self::Capacity(e) => e.fmt(f),
             Self::NoThreads(_) => write!(f, "at least one thread is needed"),
             Self::Spawn(e) => write!(f, "could not spawn a thread: {e}"),
+            Self::TooManyThreads(side, n) => {
+                write!(
+                    f,
+                    "{n} {side} is more than the {MAX_THREADS} a run may start"
+                )
+            }
+            Self::TooManyItems(n) => write!(
+                f,
+                "{n} items is more than the {MAX_DEMO_ITEMS} a demo narrates; use `harness run`"
+            ),
+            Self::TooSlow(side, hours) => write!(
+                f,
+                "one of the {side} plans {hours:.0} hours of delays, more than the {} hours a run \
+                 may plan",
+                MAX_PLANNED.as_secs() / 3600
+            ),
         }
     }
 }
@@ -127,6 +154,26 @@ pub(crate) fn demo<B: Backend>(demo: &Demo) -> Result<DemoOutcome, DemoError> {
     }
     if demo.consumers == 0 {
         return Err(DemoError::NoThreads(Side::Consumers));
+    }
+    for (side, n) in [
+        (Side::Producers, demo.producers),
+        (Side::Consumers, demo.consumers),
+    ] {
+        if n > MAX_THREADS {
+            return Err(DemoError::TooManyThreads(side, n));
+        }
+    }
+    if demo.items > MAX_DEMO_ITEMS {
+        return Err(DemoError::TooManyItems(demo.items));
+    }
+    for (side, n, delay) in [
+        (Side::Producers, demo.producers, demo.producer_delay),
+        (Side::Consumers, demo.consumers, demo.consumer_delay),
+    ] {
+        let hours = demo.items.div_ceil(n as u64) as f64 * delay.as_secs_f64() / 3600.0;
+        if hours * 3600.0 > MAX_PLANNED.as_secs_f64() {
+            return Err(DemoError::TooSlow(side, hours));
+        }
     }
     let (tx, rx) = B::bounded::<DemoItem>(demo.capacity).map_err(DemoError::Capacity)?;
     let shares: Vec<u64> = (0..demo.producers as u64)

@@ -1,8 +1,10 @@
 //! Drives the built `harness` binary at small sizes: every subcommand, every exit code, every
 //! fault, and the documented JSON fields.
 
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
 
 use harness::registry;
 use serde_json::Value;
@@ -207,7 +209,19 @@ fn run_accepts_the_aliases_and_every_workload_flag() {
         assert_eq!(code(&out), 0, "{policy}: {}", stderr(&out));
         assert!(stdout(&out).contains("verified    ok"), "{policy}");
     }
-    let out = tiny_run("flume", &["--sequential", "--capacity", "16"]);
+    // Not tiny_run: --sequential refuses its -p and -c.
+    let out = harness(&[
+        "run",
+        "--backend",
+        "flume",
+        "--sequential",
+        "--capacity",
+        "16",
+        "--messages",
+        "3001",
+        "--repeats",
+        "2",
+    ]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(stdout(&out).contains("workload    seq, capacity 16"));
 }
@@ -968,4 +982,319 @@ fn calibrate_reports_the_harness_fraction_of_a_bare_loop() {
     }
     assert_usage_error(&["calibrate", "--rounds", "0"], "--rounds");
     assert_usage_error(&["calibrate", "--capacities", "x"], "--capacities");
+}
+
+/// A usage error whose one line is exactly `line`.
+fn assert_usage_line(args: &[&str], line: &str) {
+    assert_usage_error(args, line);
+    assert_eq!(stderr(&harness(args)).trim_end(), line, "{args:?}");
+}
+
+#[test]
+fn runs_whose_bookkeeping_cannot_fit_in_memory_are_refused_before_running() {
+    let out = harness(&[
+        "run",
+        "-b",
+        "condvar",
+        "-m",
+        "18446744073709551615",
+        "--repeats",
+        "1",
+    ]);
+    let err = stderr(&out);
+    assert_eq!(code(&out), 2, "{err}");
+    assert!(
+        err.starts_with(
+            "error: --messages: the run needs 13835058055282163712 bytes (12.0 EiB) for the \
+             ledger's per-item bookkeeping and "
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("available (MemAvailable in /proc/meminfo"),
+        "{err}"
+    );
+    assert!(err.ends_with("so it is refused before any run\n"), "{err}");
+    let many = ["run", "-b", "condvar", "--repeats", "100000000", "-m", "1"];
+    assert_usage_error(
+        &many,
+        "error: --repeats: the run needs 6 bytes (6.0 B) for the ledger's per-item bookkeeping \
+         and ",
+    );
+    // The samples' size follows the measurement types; only its order of magnitude is fixed.
+    assert!(stderr(&harness(&many)).contains(" GiB) for the repetitions' samples, more than"));
+    assert_usage_error(
+        &["compare", "--repeats", "100000000", "-m", "1"],
+        "error: --repeats: the run needs",
+    );
+}
+
+#[test]
+fn runs_that_cannot_finish_in_reason_are_refused() {
+    assert_usage_line(
+        &[
+            "run",
+            "-b",
+            "condvar",
+            "--producer-delay",
+            "1000000000min",
+            "-m",
+            "100",
+        ],
+        "error: --producer-delay: the run plans 2500000000 hours of producer delays over all its \
+         runs, more than the 24 hours a run may plan (the watchdog sees a delaying thread as \
+         busy, so nothing would stop it)",
+    );
+    assert_usage_error(
+        &["run", "--consumer-delay", "60min", "-m", "100"],
+        "error: --consumer-delay: the run plans 150 hours of consumer delays",
+    );
+    assert_usage_error(
+        &[
+            "compare",
+            "--rate",
+            "1",
+            "-m",
+            "1000000",
+            "--target-time",
+            "0",
+        ],
+        "error: --rate: the run plans 1389 hours of pacing to the rate",
+    );
+}
+
+#[test]
+fn a_zero_watchdog_is_a_usage_error() {
+    for command in ["run", "compare"] {
+        assert_usage_line(
+            &[command, "--watchdog", "0s"],
+            "error: --watchdog: 0 is too short: at least 100ms (it looks every 50ms, so a \
+             shorter one fires before the threads have started)",
+        );
+    }
+    assert_usage_error(
+        &["run", "--watchdog", "1ns"],
+        "error: --watchdog: 1ns is too short: at least 100ms",
+    );
+}
+
+#[test]
+fn sequential_conflicts_with_producers_and_consumers() {
+    assert_usage_line(
+        &["run", "--sequential", "-p", "4", "-c", "2"],
+        "error: --sequential: cannot be used with --producers, --consumers",
+    );
+    assert_usage_line(
+        &["run", "-c", "2", "--sequential"],
+        "error: --consumers: cannot be used with --sequential",
+    );
+}
+
+#[test]
+fn more_threads_than_the_cap_are_refused_before_running() {
+    assert_usage_line(
+        &["run", "-p", "100000"],
+        "error: --producers: 100000 producers and 4 consumers are 100004 threads, more than the \
+         4096 a run may start (a fixed cap: past it, spawning fails partway)",
+    );
+    assert_usage_line(
+        &["run", "-c", "5000"],
+        "error: --consumers: 4 producers and 5000 consumers are 5004 threads, more than the 4096 \
+         a run may start (a fixed cap: past it, spawning fails partway)",
+    );
+    assert_usage_error(
+        &["compare", "--topologies", "1:1,5000:1"],
+        "error: --topologies: 5000:1: 5000 producers and 1 consumers are 5001 threads",
+    );
+}
+
+#[test]
+fn a_comparison_with_nothing_to_run_is_a_usage_error() {
+    assert_usage_line(
+        &["compare", "--topologies", "seq", "--capacities", "0"],
+        "error: --capacities: nothing to run: every one of its 8 cells would be skipped: seq at \
+         capacity 0: one thread cannot rendezvous with itself",
+    );
+    assert_usage_line(
+        &[
+            "compare",
+            "--policies",
+            "drop-oldest",
+            "--backends",
+            "crossbeam,flume",
+        ],
+        "error: --policies: nothing to run: every one of its 36 cells would be skipped: \
+         crossbeam cannot evict and insert atomically, so it does not offer drop-oldest; flume \
+         cannot evict and insert atomically, so it does not offer drop-oldest; seq at capacity \
+         0: one thread cannot rendezvous with itself",
+    );
+    assert_usage_line(
+        &[
+            "compare",
+            "--policy",
+            "drop-oldest",
+            "--backends",
+            "crossbeam",
+            "--topologies",
+            "1:1",
+        ],
+        "error: --policy: nothing to run: every one of its 3 cells would be skipped: crossbeam \
+         cannot evict and insert atomically, so it does not offer drop-oldest",
+    );
+}
+
+/// Starts the harness with `args`, waits until a line of its stderr contains `line` (the
+/// harness has got that far), sends it SIGINT, and returns its exit code, stdout and stderr.
+fn interrupt_after(args: &[&str], line: &str) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the harness binary starts");
+    let err = child.stderr.take().expect("stderr is piped");
+    std::thread::scope(|s| {
+        let (seen_tx, seen_rx) = mpsc::channel();
+        let reader = s.spawn(move || {
+            let mut all = String::new();
+            let mut seen = Some(seen_tx);
+            for text in BufReader::new(err).lines().map_while(Result::ok) {
+                if text.contains(line)
+                    && let Some(tx) = seen.take()
+                {
+                    let _ = tx.send(());
+                }
+                all.push_str(&text);
+                all.push('\n');
+            }
+            all
+        });
+        // Err: stderr closed (the harness ended) before the line appeared.
+        let reached = seen_rx.recv().is_ok();
+        if reached {
+            let status = Command::new("kill")
+                .args(["-INT", &child.id().to_string()])
+                .status()
+                .expect("kill runs");
+            assert!(status.success());
+        }
+        let out = child.wait_with_output().expect("the harness ends");
+        let err = reader.join().expect("the reader does not panic");
+        assert!(reached, "{args:?} ended before printing {line:?}: {err}");
+        (code(&out), stdout(&out), err)
+    })
+}
+
+#[test]
+fn ctrl_c_during_run_reports_what_was_measured_and_exits_130() {
+    // 100,000 repetitions would take minutes: the signal comes after the first one.
+    let (code, out, err) = interrupt_after(
+        &[
+            "run",
+            "-b",
+            "condvar,crossbeam",
+            "-m",
+            "1000",
+            "--repeats",
+            "100000",
+            "--warmup",
+            "0",
+            "--log-level",
+            "harness=debug",
+        ],
+        "run finished",
+    );
+    assert_eq!(code, 130, "{err}");
+    assert_eq!(
+        err.lines().last(),
+        Some("error: interrupted: 1 of 2 backends measured, the rest not run"),
+        "{err}"
+    );
+    assert!(out.contains("\ncondvar\n  workload    4:4"), "{out}");
+    assert!(out.contains("  verified    ok: "), "{out}");
+    assert!(out.contains("\ncrossbeam: not run: interrupted\n"), "{out}");
+}
+
+#[test]
+fn ctrl_c_during_compare_reports_the_cells_so_far_and_exits_130() {
+    let (code, out, err) = interrupt_after(
+        &[
+            "compare",
+            "--backends",
+            "condvar,crossbeam",
+            "--baseline",
+            "condvar",
+            "--topologies",
+            "1:1",
+            "--capacities",
+            "1,2",
+            "--target-time",
+            "0",
+            "-m",
+            "1000",
+            "--repeats",
+            "100000",
+            "--log-level",
+            "harness=debug",
+        ],
+        "run finished",
+    );
+    assert_eq!(code, 130, "{err}");
+    assert_eq!(
+        err.lines().last(),
+        Some("error: interrupted: 1 of 4 cells measured, the rest not run"),
+        "{err}"
+    );
+    assert!(out.contains("verified: all "), "{out}");
+    for cell in [
+        "crossbeam at capacity 1",
+        "condvar at capacity 2",
+        "crossbeam at capacity 2",
+    ] {
+        assert!(
+            out.contains(&format!("skipped: {cell}: not run: interrupted\n")),
+            "{cell}: {out}"
+        );
+    }
+}
+
+#[test]
+fn numbers_at_their_extremes_are_refused_in_one_line() {
+    let max = "18446744073709551615";
+    assert_usage_line(
+        &["run", "--warmup", max],
+        "error: --warmup: warm-ups and repetitions together overflow a count",
+    );
+    assert_usage_line(
+        &["run", "--batch", "65537"],
+        "error: --batch: batch 65537 is more than 65536: every thread keeps a buffer of that \
+         many items",
+    );
+    assert_usage_error(&["run", "--batch", max], "error: --batch: batch ");
+    assert_usage_error(
+        &["run", "--producer-delay", &format!("{max}s")],
+        "is too long a duration",
+    );
+    assert_usage_line(
+        &["demo", "-p", "100000"],
+        "error: --producers: 100000 producers is more than the 4096 a run may start",
+    );
+    assert_usage_line(
+        &["demo", "-m", max],
+        "error: --messages: 18446744073709551615 items is more than the 100000 a demo narrates; \
+         use `harness run`",
+    );
+    assert_usage_line(
+        &["demo", "--consumer-delay", "1000000000min"],
+        "error: --consumer-delay: one of the consumers plans 100000000 hours of delays, more \
+         than the 24 hours a run may plan",
+    );
+    for list in ["--topologies", "--capacities", "--policies"] {
+        assert_usage_error(&["compare", list, ""], "the list is empty");
+    }
+    assert_usage_error(
+        &["run", "--backend", ""],
+        "error: --backend: unknown backend ``",
+    );
 }

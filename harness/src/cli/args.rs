@@ -166,7 +166,7 @@ pub(super) struct RunArgs {
     #[arg(long, default_value_t = Workload::default().capacity)]
     capacity: usize,
     /// Run the `seq` workload instead: one thread fills the buffer, then drains it.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["producers", "consumers"])]
     sequential: bool,
     /// Messages per repetition over all producers (the remainder of an uneven split goes to
     /// the first producers).

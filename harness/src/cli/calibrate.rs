@@ -104,7 +104,7 @@ fn calibrate_cell(
             bare.push(bare_crossbeam_rate(shape, capacity, request.messages));
         }
     }
-    let measured = session.finish();
+    let measured = session.finish().map_err(|e| run_error(&e))?;
     if !measured.verification.ok {
         return Err(Failure {
             exit: Exit::Violation,

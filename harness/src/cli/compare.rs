@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar};
 
-use super::exit::{Exit, Failure, invalid_workload};
+use super::exit::{Exit, Failure, invalid_workload, over_budget};
 use super::output::{Output, check_writable, draw_target, progress_bar};
 use crate::compare::{Cell, CellOutcome, Matrix, run_matrix};
-use crate::engine::check_capacity;
+use crate::engine::{
+    MemoryBound, Needs, Unsupported, check_budget, check_capacity, interrupted, logs_order,
+};
 use crate::registry;
 use crate::report::{Environment, Format, Report};
 use crate::spec::{Policy, Topology, Workload};
@@ -85,6 +87,16 @@ pub(super) fn compare(request: &CompareRequest) -> Result<Exit, Failure> {
             Failure::internal(format!("--json: cannot write {}: {e}", json.display()))
         })?;
     }
+    if interrupted() {
+        let measured = cells.iter().filter(|c| c.measurement().is_some()).count();
+        return Err(Failure {
+            exit: Exit::Interrupted,
+            message: format!(
+                "interrupted: {measured} of {} cells measured, the rest not run",
+                cells.len()
+            ),
+        });
+    }
     let exit = if report.failures.iter().any(|f| f.watchdog) {
         Exit::Watchdog
     } else if !report.verified() {
@@ -115,12 +127,24 @@ fn matrix(request: &CompareRequest) -> Result<Matrix, Failure> {
         check_capacity(&workload.capacity(capacity))
             .map_err(|e| Failure::usage(format!("--capacities: {e}")))?;
     }
+    let memory = MemoryBound::detect();
+    for &topology in &request.topologies {
+        let workload = request.base.clone().topology(topology).capacity(1);
+        workload
+            .validate()
+            .map_err(|e| Failure::usage(format!("--topologies: {topology}: {e}")))?;
+        let order_log = backends
+            .iter()
+            .filter_map(|b| registry::find(b))
+            .any(|b| logs_order(&b.capabilities, &workload));
+        check_budget(&workload, memory, order_log).map_err(|e| over_budget(&e))?;
+    }
     let policies = if request.policies.is_empty() {
         vec![request.base.policy]
     } else {
         request.policies.clone()
     };
-    Ok(Matrix {
+    let matrix = Matrix {
         backends,
         topologies: request.topologies.clone(),
         capacities: request.capacities.clone(),
@@ -128,7 +152,70 @@ fn matrix(request: &CompareRequest) -> Result<Matrix, Failure> {
         base: request.base.clone(),
         baseline,
         target_time: request.target_time,
-    })
+    };
+    check_something_runs(&matrix, request)?;
+    Ok(matrix)
+}
+
+/// Refuses a matrix in which every cell would be skipped or unsupported: an empty table
+/// that "verified all 0 runs" would read as a pass.
+fn check_something_runs(matrix: &Matrix, request: &CompareRequest) -> Result<(), Failure> {
+    let policy_flag = if request.policies.is_empty() {
+        "--policy"
+    } else {
+        "--policies"
+    };
+    // Each reason with the flag it is about and how many cells it skips.
+    let mut reasons: Vec<(&str, String, usize)> = Vec::new();
+    let cells = matrix.cells();
+    for &(topology, capacity, policy, backend) in &cells {
+        let Some(info) = registry::find(backend) else {
+            return Ok(());
+        };
+        let workload = matrix
+            .base
+            .clone()
+            .topology(topology)
+            .capacity(capacity)
+            .policy(policy);
+        let (flag, why) = if topology == Topology::Seq && capacity == 0 {
+            (
+                "--capacities",
+                "seq at capacity 0: one thread cannot rendezvous with itself".to_owned(),
+            )
+        } else if capacity == 0 && !info.capabilities.rendezvous {
+            (
+                "--capacities",
+                format!("{backend} has no rendezvous (capacity 0)"),
+            )
+        } else if let Some(e) = Unsupported::check(backend, &info.capabilities, &workload) {
+            let flag = match e.needs {
+                Needs::Close => "--fault",
+                Needs::DropOldest => policy_flag,
+            };
+            (flag, e.to_string())
+        } else {
+            return Ok(());
+        };
+        match reasons.iter_mut().find(|(_, w, _)| *w == why) {
+            Some((_, _, count)) => *count += 1,
+            None => reasons.push((flag, why, 1)),
+        }
+    }
+    // The reason that skips the most cells comes first and names the flag.
+    reasons.sort_by_key(|(_, _, count)| std::cmp::Reverse(*count));
+    let flag = reasons.first().map_or("--topologies", |(flag, _, _)| flag);
+    let why: Vec<&str> = reasons.iter().map(|(_, why, _)| why.as_str()).collect();
+    let why = if why.is_empty() {
+        "the matrix has no cells".to_owned()
+    } else {
+        format!(
+            "every one of its {} cells would be skipped: {}",
+            cells.len(),
+            why.join("; ")
+        )
+    };
+    Err(Failure::usage(format!("{flag}: nothing to run: {why}")))
 }
 
 /// Runs the matrix with one progress bar per backend.

@@ -2,7 +2,7 @@
 //! below mapped to the flags they are about.
 
 use crate::demo::{DemoError, Side};
-use crate::engine::{Needs, RunError, Unsupported};
+use crate::engine::{BudgetError, Needs, Pace, RunError, Unsupported};
 use crate::spec::WorkloadError;
 
 /// The exit statuses of the `harness` binary.
@@ -20,6 +20,8 @@ pub(super) enum Exit {
     Watchdog,
     /// 5: `diff --fail-above` found a cell slower beyond the threshold.
     Regression,
+    /// 130: interrupted (Ctrl-C, SIGINT), as shells report it (128 + 2).
+    Interrupted,
 }
 
 impl Exit {
@@ -32,6 +34,7 @@ impl Exit {
             Self::Violation => 3,
             Self::Watchdog => 4,
             Self::Regression => 5,
+            Self::Interrupted => 130,
         }
     }
 }
@@ -44,7 +47,8 @@ Exit codes:
   2  usage error (bad value, unknown backend, capacity 0 without rendezvous, capacity too large)
   3  correctness violation (an item lost, duplicated or reordered, a payload not dropped once)
   4  the watchdog fired: a run made no progress (the report names what each thread was doing)
-  5  diff --fail-above: a cell slowed down beyond the threshold, its whole interval below it";
+  5  diff --fail-above: a cell slowed down beyond the threshold, its whole interval below it
+  130  interrupted (Ctrl-C): the report shows what was measured and verified, the rest not run";
 
 /// A command that could not complete: the status and a one-line message for stderr.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,7 +81,14 @@ pub(super) fn workload_flag(error: &WorkloadError) -> &'static str {
     match error {
         WorkloadError::ZeroProducers | WorkloadError::TooManyProducers => "--producers",
         WorkloadError::ZeroConsumers => "--consumers",
-        WorkloadError::ZeroBatch => "--batch",
+        WorkloadError::TooManyThreads {
+            producers,
+            consumers,
+        } if consumers > producers => "--consumers",
+        WorkloadError::TooManyThreads { .. } => "--producers",
+        WorkloadError::WatchdogTooShort(_) => "--watchdog",
+        WorkloadError::TooManyRuns => "--warmup",
+        WorkloadError::ZeroBatch | WorkloadError::BatchTooLarge(_) => "--batch",
         WorkloadError::ZeroRepeats => "--repeats",
         WorkloadError::ZeroLatencySampling => "--latency-sample-every",
         WorkloadError::BadRate(_) => "--rate",
@@ -103,6 +114,7 @@ pub(super) fn run_error(error: &RunError) -> Failure {
         RunError::Workload(_) | RunError::Capacity(_) | RunError::Unsupported(_) => Exit::Usage,
         RunError::Spawn(_) => Exit::Internal,
         RunError::Watchdog(_) => Exit::Watchdog,
+        RunError::Interrupted => Exit::Interrupted,
     };
     let message = match error {
         RunError::Workload(e) => workload_message(e),
@@ -118,14 +130,37 @@ pub(super) fn demo_error(error: &DemoError) -> Failure {
     match error {
         DemoError::Spawn(_) => Failure::internal(error.to_string()),
         DemoError::Capacity(e) => Failure::usage(format!("--capacity: {e}")),
-        DemoError::NoThreads(side) => {
+        DemoError::TooManyItems(_) => Failure::usage(format!("--messages: {error}")),
+        DemoError::NoThreads(side) | DemoError::TooManyThreads(side, _) => {
             let flag = match side {
                 Side::Producers => "--producers",
                 Side::Consumers => "--consumers",
             };
             Failure::usage(format!("{flag}: {error}"))
         }
+        DemoError::TooSlow(side, _) => {
+            let flag = match side {
+                Side::Producers => "--producer-delay",
+                Side::Consumers => "--consumer-delay",
+            };
+            Failure::usage(format!("{flag}: {error}"))
+        }
     }
+}
+
+/// A usage error for a workload past its memory or time budget, naming the flag that
+/// dominates it.
+pub(super) fn over_budget(error: &BudgetError) -> Failure {
+    let flag = match error {
+        BudgetError::Memory { .. } if error.is_samples() => "--repeats",
+        BudgetError::Memory { .. } => "--messages",
+        BudgetError::Planned { pace, .. } => match pace {
+            Pace::ProducerDelay => "--producer-delay",
+            Pace::ConsumerDelay => "--consumer-delay",
+            Pace::Rate => "--rate",
+        },
+    };
+    Failure::usage(format!("{flag}: {error}"))
 }
 
 /// The flag whose value a backend cannot run.
@@ -149,9 +184,10 @@ mod tests {
             Exit::Usage,
             Exit::Violation,
             Exit::Watchdog,
+            Exit::Interrupted,
         ];
         let codes: Vec<u8> = all.iter().map(|e| e.code()).collect();
-        assert_eq!(codes, vec![0, 1, 2, 3, 4]);
+        assert_eq!(codes, vec![0, 1, 2, 3, 4, 130]);
         for (exit, code) in all.iter().zip(codes) {
             assert!(EXIT_CODES.contains(&format!("{code}  ")), "{exit:?}");
         }

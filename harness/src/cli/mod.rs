@@ -30,7 +30,8 @@ use self::output::Output;
 
 /// The `harness` binary: parses the arguments, runs the command, prints its report and a
 /// one-line error on failure, and returns the exit code (0 success, 1 I/O or internal
-/// error, 2 usage error, 3 correctness violation, 4 watchdog, 5 a regression found by `diff`).
+/// error, 2 usage error, 3 correctness violation, 4 watchdog, 5 a regression found by `diff`,
+/// 130 interrupted).
 pub fn main() -> ExitCode {
     // Starts the clock that every repetition's `started_s` is read from.
     crate::measure::since_start();
@@ -51,6 +52,9 @@ pub fn main() -> ExitCode {
         _ => "warn",
     };
     let result = output::init_logging(cli.log_level.as_deref(), default_level).and_then(|()| {
+        if !matches!(cli.command, Some(Command::List { .. } | Command::Demo(_))) {
+            stop_on_ctrl_c();
+        }
         match &cli.command {
             None => compare::compare(&CompareRequest::quick()),
             Some(Command::List { format }) => list::list(&Output {
@@ -73,10 +77,40 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Ctrl-C (SIGINT) asks the runs to stop, so the report shows what was measured and the
+/// command exits 130; a second Ctrl-C exits at once.
+fn stop_on_ctrl_c() {
+    let installed = ctrlc::set_handler(|| {
+        if crate::engine::interrupted() {
+            std::process::exit(i32::from(Exit::Interrupted.code()));
+        }
+        crate::engine::interrupt();
+    });
+    if let Err(e) = installed {
+        tracing::warn!("Ctrl-C will end the process without a report: {e}");
+    }
+}
+
 /// A parse error in one line naming the flag, with the values a closed set accepts and
 /// clap's near miss, if any; clap's usage hint would only repeat `--help`.
 fn usage_line(error: &clap::Error) -> String {
-    use clap::error::{ContextKind, ContextValue};
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if error.kind() == ErrorKind::ArgumentConflict
+        && let Some(ContextValue::String(arg)) = error.get(ContextKind::InvalidArg)
+    {
+        // clap spreads a conflict over several lines; one names both flags.
+        let flag = |s: &str| s.split_whitespace().next().unwrap_or_default().to_owned();
+        let others = match error.get(ContextKind::PriorArg) {
+            Some(ContextValue::String(other)) => flag(other),
+            Some(ContextValue::Strings(others)) => others
+                .iter()
+                .map(|o| flag(o))
+                .collect::<Vec<_>>()
+                .join(", "),
+            _ => "another flag".to_owned(),
+        };
+        return format!("error: {}: cannot be used with {others}", flag(arg));
+    }
     let text = error.render().to_string();
     let mut line = text
         .lines()

@@ -3,9 +3,13 @@
 use buffer_api::{Backend, CapacityError};
 use indicatif::{MultiProgress, ProgressBar};
 
-use super::exit::{Exit, Failure, invalid_workload, run_error, unsupported_flag};
+use super::exit::{Exit, Failure, invalid_workload, over_budget, run_error, unsupported_flag};
 use super::output::{Output, check_writable, draw_target, progress_bar};
-use crate::engine::{Progress, RunError, Unsupported, check_capacity, run_observed};
+use crate::compare::NOT_RUN;
+use crate::engine::{
+    MemoryBound, Progress, RunError, Unsupported, check_budget, check_capacity, interrupted,
+    logs_order, run_observed,
+};
 use crate::measure::Measurement;
 use crate::registry::{self, BackendInfo, BackendVisitor};
 use crate::report::{Environment, Failure as ReportFailure, Report};
@@ -25,6 +29,10 @@ pub(super) struct RunRequest {
 /// Checks the things that would make every run fail at once, before anything runs.
 fn preflight(backends: &[BackendInfo], workload: &Workload) -> Result<(), Failure> {
     workload.validate().map_err(|e| invalid_workload(&e))?;
+    let order_log = backends
+        .iter()
+        .any(|b| logs_order(&b.capabilities, workload));
+    check_budget(workload, MemoryBound::detect(), order_log).map_err(|e| over_budget(&e))?;
     for info in backends {
         if let Some(e) = Unsupported::check(info.name, &info.capabilities, workload) {
             return Err(Failure::usage(format!("{}: {e}", unsupported_flag(&e))));
@@ -66,12 +74,19 @@ pub(super) fn run(request: &RunRequest) -> Result<Exit, Failure> {
         bar.finish_and_clear();
         match visit.result {
             Some(Ok(m)) => measurements.push(m),
+            Some(Err(RunError::Interrupted)) => break,
             Some(Err(e)) => {
                 failure = Some((*name, run_error(&e)));
                 break;
             }
             None => return Err(Failure::internal(format!("backend {name} was not visited"))),
         }
+        if interrupted() {
+            break;
+        }
+    }
+    if failure.is_none() && interrupted() {
+        return report_interrupted(request, &backends, measurements);
     }
     let verified = measurements.iter().all(|m| m.verification.ok);
     let mut report = Report::from_runs(Environment::detect(), measurements);
@@ -98,6 +113,37 @@ pub(super) fn run(request: &RunRequest) -> Result<Exit, Failure> {
         None if !verified => Ok(Exit::Violation),
         None => Ok(Exit::Success),
     }
+}
+
+/// After Ctrl-C: the report of the backends measured so far (the last one perhaps with fewer
+/// repetitions than asked), the rest marked not run; exit 130.
+fn report_interrupted(
+    request: &RunRequest,
+    backends: &[&str],
+    measurements: Vec<Measurement>,
+) -> Result<Exit, Failure> {
+    let measured = measurements.len();
+    let mut report = Report::from_runs(Environment::detect(), measurements);
+    for backend in &backends[measured..] {
+        report.failures.push(ReportFailure {
+            backend: (*backend).to_owned(),
+            topology: request.workload.get_topology(),
+            capacity: request.workload.capacity,
+            policy: request.workload.policy,
+            error: NOT_RUN.to_owned(),
+            watchdog: false,
+        });
+    }
+    request
+        .output
+        .write(&report.render(request.output.format))?;
+    Err(Failure {
+        exit: Exit::Interrupted,
+        message: format!(
+            "interrupted: {measured} of {} backends measured, the rest not run",
+            backends.len()
+        ),
+    })
 }
 
 struct RunOne<'a> {

@@ -22,6 +22,8 @@ pub enum RunError {
     /// The backend does not offer what the workload needs (`drop-oldest` needs
     /// `Capabilities::drop_oldest`, `close-storm` needs a `close()`).
     Unsupported(Unsupported),
+    /// [`interrupt`](super::interrupt) stopped the run before any repetition finished.
+    Interrupted,
 }
 
 impl RunError {
@@ -41,6 +43,7 @@ impl std::fmt::Display for RunError {
             Self::Spawn(e) => write!(f, "could not spawn a thread: {e}"),
             Self::Watchdog(report) => write!(f, "watchdog fired: {report}"),
             Self::Unsupported(e) => e.fmt(f),
+            Self::Interrupted => write!(f, "interrupted before any repetition finished"),
         }
     }
 }

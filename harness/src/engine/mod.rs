@@ -27,6 +27,7 @@
 //! | --- | --- |
 //! | `mod.rs` | [`run()`]: validation, payload dispatch, warm-ups and repetitions |
 //! | `error.rs` | [`RunError`], [`Unsupported`], the capacity check made before any backend runs |
+//! | `budget.rs` | [`check_budget`]: the memory and the planned time a workload needs, refused up front past their bounds |
 //! | `once.rs` | one run: build, spawn, release, wait (watching), join |
 //! | `shared.rs` | the state every thread of a run shares, the start gate, delays and pacing |
 //! | `producer.rs`, `consumer.rs`, `seq.rs`, `closer.rs` | one loop each |
@@ -35,12 +36,15 @@
 //! | `item.rs` | the message, its drop counter, [`ItemPriority`] |
 //! | `fault.rs` | the rules each fault follows |
 //! | `watchdog.rs` | the board the workers publish on, and turning a hang into a report |
+//! | `interrupt.rs` | [`interrupt`]: the process-wide request to stop (Ctrl-C) |
 
 mod bare;
+mod budget;
 mod closer;
 mod consumer;
 mod error;
 mod fault;
+mod interrupt;
 mod item;
 mod once;
 mod outcome;
@@ -55,8 +59,12 @@ use std::marker::PhantomData;
 use buffer_api::Backend;
 
 pub(crate) use bare::crossbeam_rate as bare_crossbeam_rate;
+pub use budget::{
+    BudgetError, FALLBACK_MEMORY, MAX_PLANNED, MemoryBound, Pace, check_budget, logs_order,
+};
 pub(crate) use error::check_capacity;
 pub use error::{Needs, RunError, Unsupported};
+pub use interrupt::{interrupt, interrupted};
 pub use item::ItemPriority;
 pub use watchdog::{ThreadReport, WatchdogReport, WorkerState};
 
@@ -86,6 +94,10 @@ pub fn run<B: Backend>(workload: &Workload) -> Result<Measurement, RunError> {
 
 /// As [`run`], calling `observer` after every run (warm-ups included).
 ///
+/// After [`interrupt`], the run in progress is aborted and the measurement holds the
+/// repetitions finished so far (its workload's `repeats` and `warmup` say how many); with
+/// none finished, the error is [`RunError::Interrupted`].
+///
 /// # Errors
 ///
 /// See [`RunError`].
@@ -95,9 +107,14 @@ pub fn run_observed<B: Backend>(
 ) -> Result<Measurement, RunError> {
     let mut session = Session::start::<B>(workload)?;
     while !session.is_done() {
-        observer(session.run_next()?);
+        match session.run_next() {
+            Ok(progress) => observer(progress),
+            // Interrupted: report what was measured, as what it is.
+            Err(RunError::Interrupted) => break,
+            Err(e) => return Err(e),
+        }
     }
-    Ok(session.finish())
+    session.finish()
 }
 
 /// One backend's runs of one workload, made one at a time, so that several backends can take
@@ -110,7 +127,7 @@ pub struct Session {
 trait Runs {
     fn progress(&self) -> Progress;
     fn run_next(&mut self) -> Result<Progress, RunError>;
-    fn finish(self: Box<Self>) -> Measurement;
+    fn finish(self: Box<Self>) -> Result<Measurement, RunError>;
 }
 
 impl Session {
@@ -144,12 +161,23 @@ impl Session {
     ///
     /// [`RunError::Capacity`], [`RunError::Spawn`] or [`RunError::Watchdog`]; the session
     /// should then be dropped.
+    ///
+    /// After [`interrupt`], it runs nothing and returns [`RunError::Interrupted`]; the
+    /// repetitions made so far still [`finish`](Self::finish).
     pub fn run_next(&mut self) -> Result<Progress, RunError> {
+        if interrupted() {
+            return Err(RunError::Interrupted);
+        }
         self.runs.run_next()
     }
 
-    /// The measurement over the measured repetitions made so far.
-    pub fn finish(self) -> Measurement {
+    /// The measurement over the measured repetitions made so far: all of them, or, after an
+    /// interruption, the ones finished (its workload's `repeats` says how many).
+    ///
+    /// # Errors
+    ///
+    /// [`RunError::Interrupted`] when an interruption came before any measured repetition.
+    pub fn finish(self) -> Result<Measurement, RunError> {
         self.runs.finish()
     }
 }
@@ -218,15 +246,22 @@ impl<B: Backend, P: Body> Runs for Typed<B, P> {
         Ok(self.progress())
     }
 
-    fn finish(self: Box<Self>) -> Measurement {
+    fn finish(self: Box<Self>) -> Result<Measurement, RunError> {
         let this = *self;
-        summarise(
+        let mut workload = this.workload;
+        if this.measured.len() < workload.repeats {
+            if this.measured.is_empty() {
+                return Err(RunError::Interrupted);
+            }
+            workload = workload.repeats(this.measured.len());
+        }
+        Ok(summarise(
             B::NAME,
-            &this.workload,
+            &workload,
             this.measured,
             this.verification,
             this.fault,
-        )
+        ))
     }
 }
 

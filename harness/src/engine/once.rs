@@ -11,6 +11,7 @@ use super::RunError;
 use super::closer::close_storm;
 use super::consumer::{ConsumerLog, consume};
 use super::fault::FaultPlan;
+use super::interrupt::interrupted;
 use super::item::{self, Body, Item};
 use super::outcome::RunOutcome;
 use super::producer::{ProducerLog, produce};
@@ -182,7 +183,7 @@ fn spawn_closer<H: buffer_api::Handle>(
 }
 
 /// Collects the workers' reports, looking at the board every [`TICK`]; joins the workers.
-/// When the watchdog fires, the run is aborted and the workers that do not notice within
+/// When the watchdog fires or the process is interrupted, the run is aborted and the workers that do not notice within
 /// [`ABORT_GRACE`] are left behind, detached.
 fn wait(
     shared: &Shared,
@@ -198,23 +199,26 @@ fn wait(
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
-        if let Some(report) = watchdog.check(&shared.board) {
-            shared.abort();
-            let deadline = Instant::now() + ABORT_GRACE;
-            while reports.len() < threads {
-                let left = deadline.saturating_duration_since(Instant::now());
-                match report_rx.recv_timeout(left) {
-                    Ok(report) => reports.push(report),
-                    Err(_) => break,
-                }
+        let stop = match watchdog.check(&shared.board) {
+            Some(report) => RunError::Watchdog(report),
+            None if interrupted() => RunError::Interrupted,
+            None => continue,
+        };
+        shared.abort();
+        let deadline = Instant::now() + ABORT_GRACE;
+        while reports.len() < threads {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match report_rx.recv_timeout(left) {
+                Ok(report) => reports.push(report),
+                Err(_) => break,
             }
-            for handle in handles {
-                if handle.is_finished() {
-                    let _ = handle.join();
-                }
-            }
-            return Err(RunError::Watchdog(report));
         }
+        for handle in handles {
+            if handle.is_finished() {
+                let _ = handle.join();
+            }
+        }
+        return Err(stop);
     }
     for handle in handles {
         // Workers catch their own panics, so joining cannot fail.

@@ -17,4 +17,4 @@ pub(crate) use parse::{parse_capacities, parse_list, parse_topologies};
 pub use payload::Payload;
 pub use policy::Policy;
 pub use topology::Topology;
-pub use workload::{MAX_PRIORITIES, Workload, WorkloadError};
+pub use workload::{MAX_BATCH, MAX_PRIORITIES, MAX_THREADS, MIN_WATCHDOG, Workload, WorkloadError};

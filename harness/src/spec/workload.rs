@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::parse::{display_option, nanos};
+use super::parse::{DisplayDuration, display_option, nanos};
 use super::{Fault, Payload, Policy, Topology};
 
 /// One producer-consumer workload, identical for every backend it is run against.
@@ -274,11 +274,24 @@ impl Workload {
         if self.producer_count() > u32::MAX as usize {
             return Err(WorkloadError::TooManyProducers);
         }
+        let (producers, consumers) = (self.producer_count(), self.consumer_count());
+        if producers.saturating_add(consumers) > MAX_THREADS {
+            return Err(WorkloadError::TooManyThreads {
+                producers,
+                consumers,
+            });
+        }
         if self.batch == 0 {
             return Err(WorkloadError::ZeroBatch);
         }
+        if self.batch > MAX_BATCH {
+            return Err(WorkloadError::BatchTooLarge(self.batch));
+        }
         if self.repeats == 0 {
             return Err(WorkloadError::ZeroRepeats);
+        }
+        if self.warmup.checked_add(self.repeats).is_none() {
+            return Err(WorkloadError::TooManyRuns);
         }
         if self.latency_sample_every == 0 {
             return Err(WorkloadError::ZeroLatencySampling);
@@ -290,6 +303,9 @@ impl Workload {
             && !(rate.is_finite() && rate > 0.0)
         {
             return Err(WorkloadError::BadRate(rate));
+        }
+        if self.watchdog < MIN_WATCHDOG {
+            return Err(WorkloadError::WatchdogTooShort(self.watchdog));
         }
         if self.sequential && self.capacity == 0 {
             return Err(WorkloadError::SequentialRendezvous);
@@ -304,6 +320,19 @@ impl Workload {
 /// The most priority levels a workload can draw from: an item's priority is one byte.
 pub const MAX_PRIORITIES: u32 = 256;
 
+/// The most producer and consumer threads one run starts: a fixed cap, so that a run the
+/// system could not spawn is refused before it starts instead of failing after the build-up
+/// (Linux's `kernel.threads-max` and `ulimit -u` are often far lower than `u32::MAX`, and
+/// every thread reserves a stack).
+pub const MAX_THREADS: usize = 4096;
+
+/// The largest batch: every worker keeps a buffer of this many items.
+pub const MAX_BATCH: usize = 65_536;
+
+/// The shortest watchdog: it looks at the workers every 50 ms, so anything shorter fires on
+/// the first look, before a busy machine has started every thread.
+pub const MIN_WATCHDOG: Duration = Duration::from_millis(100);
+
 /// A [`Workload`] no run can start with. `Display` says what is wrong in one line.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum WorkloadError {
@@ -313,6 +342,13 @@ pub enum WorkloadError {
     ZeroConsumers,
     /// More producers than producer ids.
     TooManyProducers,
+    /// More than [`MAX_THREADS`] producer and consumer threads together.
+    TooManyThreads {
+        /// Producers asked for.
+        producers: usize,
+        /// Consumers asked for.
+        consumers: usize,
+    },
     /// `batch` is 0.
     ZeroBatch,
     /// `repeats` is 0.
@@ -323,6 +359,12 @@ pub enum WorkloadError {
     BadRate(f64),
     /// `priorities` is not between 1 and [`MAX_PRIORITIES`].
     BadPriorities(u32),
+    /// `watchdog` is shorter than [`MIN_WATCHDOG`] (the value asked for).
+    WatchdogTooShort(Duration),
+    /// `batch` is more than [`MAX_BATCH`].
+    BatchTooLarge(usize),
+    /// `warmup + repeats` overflows.
+    TooManyRuns,
     /// The sequential workload cannot use a rendezvous buffer: one thread cannot meet itself.
     SequentialRendezvous,
     /// Faults need separate producer and consumer threads.
@@ -336,6 +378,27 @@ impl fmt::Display for WorkloadError {
             Self::ZeroProducers => write!(f, "at least one producer is needed"),
             Self::ZeroConsumers => write!(f, "at least one consumer is needed"),
             Self::TooManyProducers => write!(f, "at most {} producers", u32::MAX),
+            Self::TooManyThreads {
+                producers,
+                consumers,
+            } => write!(
+                f,
+                "{producers} producers and {consumers} consumers are {} threads, more than the \
+                 {MAX_THREADS} a run may start (a fixed cap: past it, spawning fails partway)",
+                producers.saturating_add(*consumers)
+            ),
+            Self::WatchdogTooShort(d) => write!(
+                f,
+                "{} is too short: at least {} (it looks every 50ms, so a shorter one fires \
+                 before the threads have started)",
+                DisplayDuration(*d),
+                DisplayDuration(MIN_WATCHDOG)
+            ),
+            Self::BatchTooLarge(n) => write!(
+                f,
+                "batch {n} is more than {MAX_BATCH}: every thread keeps a buffer of that many items"
+            ),
+            Self::TooManyRuns => write!(f, "warm-ups and repetitions together overflow a count"),
             Self::ZeroBatch => write!(f, "the batch size must be at least 1"),
             Self::ZeroRepeats => write!(f, "at least one repetition is needed"),
             Self::ZeroLatencySampling => write!(f, "must be at least 1"),
