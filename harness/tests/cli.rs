@@ -58,7 +58,7 @@ fn temp_path(name: &str) -> PathBuf {
     dir.join(name)
 }
 
-/// A usage error: exit code 2, one line on stderr naming `needle`, no panic.
+/// A usage error the harness finds: exit code 2, one line on stderr naming `needle`, no panic.
 fn assert_usage_error(args: &[&str], needle: &str) {
     let out = harness(args);
     let err = stderr(&out);
@@ -74,6 +74,28 @@ fn assert_usage_error(args: &[&str], needle: &str) {
     );
     assert!(!err.contains("panicked"), "{args:?}: {err}");
     assert!(stdout(&out).is_empty(), "{args:?}");
+}
+
+/// A usage error clap finds: exit code 2 and clap's whole message, whose first line names
+/// `needle` and which ends with its pointer to `--help` (tips and usage may come between).
+/// Returns stderr.
+fn assert_clap_error(args: &[&str], needle: &str) -> String {
+    let out = harness(args);
+    let err = stderr(&out);
+    assert_eq!(code(&out), 2, "{args:?}: {err}");
+    let lines: Vec<&str> = err.trim_end().lines().collect();
+    assert!(
+        lines[0].starts_with("error: ") && lines[0].contains(needle),
+        "{args:?}: the first line of {err} does not name {needle}"
+    );
+    assert_eq!(
+        lines.last(),
+        Some(&"For more information, try '--help'."),
+        "{args:?}: {err}"
+    );
+    assert!(!err.contains("panicked"), "{args:?}: {err}");
+    assert!(stdout(&out).is_empty(), "{args:?}");
+    err
 }
 
 #[test]
@@ -506,9 +528,9 @@ fn exit_code_2_for_usage_errors() {
     assert_usage_error(&["run", "--producers", "0"], "--producers");
     assert_usage_error(&["run", "--consumers", "0"], "--consumers");
     assert_usage_error(&["demo", "--consumers", "0"], "--consumers");
-    assert_usage_error(&["run", "--producer-delay", "-5ms"], "--producer-delay");
-    assert_usage_error(&["run", "--consumer-delay", "soon"], "--consumer-delay");
-    assert_usage_error(&["run", "--watchdog", "10"], "--watchdog");
+    assert_clap_error(&["run", "--producer-delay", "-5ms"], "--producer-delay");
+    assert_clap_error(&["run", "--consumer-delay", "soon"], "--consumer-delay");
+    assert_clap_error(&["run", "--watchdog", "10"], "--watchdog");
     assert_usage_error(&["run", "--capacity", "18446744073709551615"], "--capacity");
     assert_usage_error(
         &["compare", "--capacities", "1,18446744073709551615"],
@@ -519,13 +541,28 @@ fn exit_code_2_for_usage_errors() {
         "error: --policy: crossbeam cannot evict and insert atomically, so it does not offer \
          drop-oldest",
     );
-    assert_usage_error(&["run", "--fault", "meteor"], "--fault");
-    assert_usage_error(&["run", "--rate", "0"], "--rate");
-    assert_usage_error(&["compare", "--topologies", "4"], "--topologies");
-    assert_usage_error(&["run", "--format", "xml"], "--format");
+    assert_clap_error(&["run", "--fault", "meteor"], "--fault");
+    assert_clap_error(&["run", "--rate", "0"], "--rate");
+    assert_clap_error(&["compare", "--topologies", "4"], "--topologies");
+    let err = assert_clap_error(&["run", "--format", "xml"], "--format");
+    assert!(
+        err.contains("[possible values: table, json, csv, markdown]"),
+        "{err}"
+    );
     assert_usage_error(&["run", "--sequential", "--capacity", "0"], "--capacity");
     assert_usage_error(&["run", "--log-level", "[["], "--log-level");
-    assert_usage_error(&["frobnicate"], "frobnicate");
+    assert_clap_error(&["frobnicate"], "frobnicate");
+    // Clap's tips for a near miss are kept.
+    let err = assert_clap_error(&["run", "--formt", "json"], "--formt");
+    assert!(
+        err.contains("tip: a similar argument exists: '--format'"),
+        "{err}"
+    );
+    let err = assert_clap_error(&["lst"], "'lst'");
+    assert!(
+        err.contains("tip: a similar subcommand exists: 'list'"),
+        "{err}"
+    );
     // Output paths that could not be written are refused before anything runs.
     assert_usage_error(
         &["run", "--output", "/nonexistent-dir/report.txt"],
@@ -652,27 +689,42 @@ fn drop_oldest_on_condvar_verifies_with_the_ledger_whole() {
 
 #[test]
 fn bad_priorities_and_rates_are_usage_errors() {
-    for (flag, value, needle) in [
+    // Values that do not parse are clap's errors; values that parse but cannot run are the
+    // harness's.
+    for (flag, value, needle, by_clap) in [
         (
             "--priorities",
             "0",
             "--priorities: 0 priority levels; choose 1 (all equal) to 256",
+            false,
         ),
-        ("--priorities", "257", "--priorities: 257 priority levels"),
-        ("--priorities", "many", "--priorities"),
-        ("--priorities", "-3", "--priorities"),
-        ("--rate", "0", "--rate"),
-        ("--rate", "-5k/s", "--rate"),
+        (
+            "--priorities",
+            "257",
+            "--priorities: 257 priority levels",
+            false,
+        ),
+        ("--priorities", "many", "--priorities", true),
+        ("--priorities", "-3", "--priorities", true),
+        ("--rate", "0", "--rate", true),
+        ("--rate", "-5k/s", "--rate", true),
         (
             "--rate",
             "fast",
             "is not a positive rate in messages per second",
+            true,
         ),
     ] {
-        assert_usage_error(&["run", flag, value], needle);
-        assert_usage_error(&["compare", flag, value], needle);
+        for command in ["run", "compare"] {
+            let args = [command, flag, value];
+            if by_clap {
+                assert_clap_error(&args, needle);
+            } else {
+                assert_usage_error(&args, needle);
+            }
+        }
     }
-    assert_usage_error(&["compare", "--policies", "block,shove"], "--policies");
+    assert_clap_error(&["compare", "--policies", "block,shove"], "--policies");
 }
 
 #[test]

@@ -27,7 +27,7 @@ use self::exit::{Exit, Failure};
 use self::output::Output;
 
 /// The `harness` binary: parses the arguments, runs the command, prints its report and a
-/// one-line error on failure, and returns the exit code (0 success, 1 I/O or internal
+/// one-line error on failure (clap's whole message, tips included, for what clap refuses), and returns the exit code (0 success, 1 I/O or internal
 /// error, 2 usage error, 3 correctness violation, 4 watchdog).
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -38,7 +38,9 @@ pub fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Err(e) => {
-            eprintln!("{}", usage_line(&e));
+            // Clap's whole message: its tips ("a similar argument exists") are the help a
+            // typo needs. Clap colours it only where stderr is a terminal and NO_COLOR is unset.
+            let _ = e.print();
             return ExitCode::from(Exit::Usage.code());
         }
     };
@@ -65,23 +67,4 @@ pub fn main() -> ExitCode {
             ExitCode::from(exit.code())
         }
     }
-}
-
-/// A parse error in one line naming the flag, with the values a closed set accepts and
-/// clap's near miss, if any; clap's usage hint would only repeat `--help`.
-fn usage_line(error: &clap::Error) -> String {
-    use clap::error::{ContextKind, ContextValue};
-    let text = error.render().to_string();
-    let mut line = text
-        .lines()
-        .next()
-        .unwrap_or("error: bad arguments")
-        .to_owned();
-    if let Some(ContextValue::Strings(values)) = error.get(ContextKind::ValidValue) {
-        line.push_str(&format!(" (possible values: {})", values.join(", ")));
-    }
-    if let Some(ContextValue::String(near)) = error.get(ContextKind::SuggestedValue) {
-        line.push_str(&format!("; did you mean '{near}'?"));
-    }
-    line
 }
