@@ -83,13 +83,22 @@ pub(super) fn init_logging(level: Option<&str>, default: &str) -> Result<(), Fai
     // A second initialisation (tests) keeps the first subscriber.
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
+        .with_ansi(colour(
+            std::io::stderr().is_terminal(),
+            std::env::var_os("NO_COLOR").as_deref(),
+        ))
         .with_thread_names(true)
         .with_target(false)
         .with_timer(tracing_subscriber::fmt::time::uptime())
         .with_env_filter(filter)
         .try_init();
     Ok(())
+}
+
+/// Whether logs are coloured: only on a terminal, and never where `NO_COLOR` is set to a
+/// non-empty value (<https://no-color.org>).
+fn colour(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
 pub(super) fn progress_bar(len: u64, prefix: &str) -> ProgressBar {
@@ -108,5 +117,20 @@ pub(super) fn draw_target() -> ProgressDrawTarget {
         ProgressDrawTarget::stderr()
     } else {
         ProgressDrawTarget::hidden()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsStr;
+
+    use super::*;
+
+    #[test]
+    fn no_color_turns_colour_off_on_a_terminal() {
+        assert!(colour(true, None));
+        assert!(colour(true, Some(OsStr::new(""))));
+        assert!(!colour(true, Some(OsStr::new("1"))));
+        assert!(!colour(false, None));
     }
 }
