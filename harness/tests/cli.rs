@@ -152,6 +152,73 @@ fn list_shows_every_backend_with_capabilities() {
 }
 
 #[test]
+fn list_prints_every_format() {
+    let names = registry::names();
+    let head = "backend,rendezvous,close,batch,discipline,drop-oldest,buffered items dropped";
+    let out = harness(&["list", "--format", "csv"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], head);
+    assert_eq!(lines.len(), names.len() + 1, "{text}");
+    assert_eq!(
+        lines[1],
+        "condvar,yes,native,native,fifo,yes,on last consumer"
+    );
+    let first_fields: Vec<&str> = lines[1..]
+        .iter()
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(first_fields, names);
+
+    for format in ["markdown", "md"] {
+        let out = harness(&["list", "--format", format]);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        let text = stdout(&out);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "| backend | rendezvous | close | batch | discipline | drop-oldest | buffered items \
+             dropped |"
+        );
+        assert_eq!(lines[1], "| --- | --- | --- | --- | --- | --- | --- |");
+        assert_eq!(lines.len(), names.len() + 2, "{text}");
+    }
+}
+
+#[test]
+fn every_format_of_every_command_works() {
+    for format in ["table", "json", "csv", "markdown"] {
+        let out = tiny_run("crossbeam", &["--format", format]);
+        assert_eq!(code(&out), 0, "run --format {format}: {}", stderr(&out));
+        assert!(!stdout(&out).is_empty(), "run --format {format}");
+        let out = harness(&[
+            "compare",
+            "--backends",
+            "crossbeam,condvar",
+            "--topologies",
+            "1:1",
+            "--capacities",
+            "4",
+            "--messages",
+            "1000",
+            "--repeats",
+            "1",
+            "--target-time",
+            "0",
+            "--format",
+            format,
+        ]);
+        assert_eq!(code(&out), 0, "compare --format {format}: {}", stderr(&out));
+        assert!(!stdout(&out).is_empty(), "compare --format {format}");
+        let out = harness(&["list", "--format", format]);
+        assert_eq!(code(&out), 0, "list --format {format}: {}", stderr(&out));
+    }
+    // demo narrates on stderr and has no --format to honour.
+    assert_clap_error(&["demo", "--format", "json"], "--format");
+}
+
+#[test]
 fn run_prints_a_verified_table_for_every_backend() {
     let out = tiny_run("all", &[]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));

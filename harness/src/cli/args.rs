@@ -40,7 +40,7 @@ pub(super) enum Command {
     /// Show the backends and their declared capabilities.
     #[command(after_help = EXIT_CODES)]
     List {
-        /// Output format: json, or a table for any other.
+        /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
