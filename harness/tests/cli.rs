@@ -194,7 +194,7 @@ fn every_format_of_every_command_works() {
         assert!(!stdout(&out).is_empty(), "run --format {format}");
         let out = harness(&[
             "compare",
-            "--backends",
+            "--backend",
             "crossbeam,condvar",
             "--topologies",
             "1:1",
@@ -590,7 +590,12 @@ fn exit_code_2_for_usage_errors() {
         &["run", "--backend", "nope"],
         &format!("known backends: {}", registry::names().join(", ")),
     );
-    assert_usage_error(&["compare", "--backends", "crossbeam,nope"], "--backends");
+    for flag in ["--backend", "--backends", "--buffer", "-b"] {
+        assert_usage_error(
+            &["compare", flag, "crossbeam,nope"],
+            "error: --backend: unknown backend",
+        );
+    }
     assert_usage_error(&["demo", "--backend", "nope"], "known backends");
     assert_usage_error(&["run", "--producers", "0"], "--producers");
     assert_usage_error(&["run", "--consumers", "0"], "--consumers");

@@ -151,7 +151,7 @@ struct OutputArgs {
 #[derive(Debug, Args)]
 pub(super) struct CompareArgs {
     /// Backends to compare, comma-separated, or `all`.
-    #[arg(long, default_value = "all")]
+    #[arg(long = "backend", short, visible_aliases = ["backends", "buffer"], default_value = "all")]
     backends: String,
     /// Shapes: `seq` and P:C, comma-separated.
     #[arg(long, default_value = quick::TOPOLOGIES, value_parser = parse_topology_list)]
