@@ -530,6 +530,90 @@ fn demo_narrates_sends_waits_and_shutdown() {
 }
 
 #[test]
+fn quiet_leaves_the_report_and_drops_the_narration() {
+    let out = harness(&[
+        "--quiet",
+        "demo",
+        "--producers",
+        "1",
+        "--consumers",
+        "1",
+        "--items",
+        "3",
+        "--producer-delay",
+        "0",
+        "--consumer-delay",
+        "0",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+    assert!(
+        stdout(&out).contains("ledger: ok: 3 delivered exactly once"),
+        "{}",
+        stdout(&out)
+    );
+    // Errors still print.
+    assert_usage_error(&["run", "-q", "--backend", "nope"], "--backend");
+    assert_clap_error(&["-q", "--log-level", "info", "list"], "--log-level");
+}
+
+#[test]
+fn compare_presets_are_named_matrices() {
+    let err = assert_clap_error(&["compare", "--preset", "huge"], "--preset");
+    assert!(
+        err.contains("[possible values: quick, full, overload]"),
+        "{err}"
+    );
+    // A preset's flags come first, so those typed beside it win: a tiny overload matrix.
+    let out = harness(&[
+        "compare",
+        "--preset",
+        "overload",
+        "--backend",
+        "condvar,crossbeam",
+        "--baseline",
+        "condvar",
+        "--topologies",
+        "1:1",
+        "--messages",
+        "300",
+        "--repeats",
+        "1",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let json: Value = serde_json::from_slice(&out.stdout).expect("compare --format json");
+    let cells: Vec<(String, String, u64)> = json["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["backend"].as_str().unwrap().to_owned(),
+                r["workload"]["policy"].as_str().unwrap().to_owned(),
+                r["workload"]["capacity"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let cell = |b: &str, p: &str| (b.to_owned(), p.to_owned(), 64);
+    assert_eq!(
+        cells,
+        vec![
+            cell("condvar", "block"),
+            cell("crossbeam", "block"),
+            cell("condvar", "drop-newest"),
+            cell("crossbeam", "drop-newest"),
+            cell("condvar", "drop-oldest"),
+        ]
+    );
+    let skipped = &json["skipped"][0];
+    assert_eq!(skipped["backend"], "crossbeam");
+    assert_eq!(skipped["policy"], "drop-oldest");
+    assert_eq!(skipped["unsupported"], true);
+}
+
+#[test]
 fn every_fault_ends_with_the_ledger_whole() {
     for fault in [
         "consumer-panic",

@@ -10,6 +10,7 @@ use super::compare::CompareRequest;
 use super::demo::DemoRequest;
 use super::exit::EXIT_CODES;
 use super::output::Output;
+use super::preset::Preset;
 use super::run::RunRequest;
 use crate::compare::quick;
 use crate::demo::Demo;
@@ -30,6 +31,11 @@ pub(super) struct Cli {
     /// over RUST_LOG. Logs go to stderr.
     #[arg(long, global = true, value_name = "FILTER")]
     pub(super) log_level: Option<String>,
+
+    /// No progress bars and no logs but errors; the report and a failure's message still
+    /// print.
+    #[arg(long, short, global = true, conflicts_with = "log_level")]
+    pub(super) quiet: bool,
 
     #[command(subcommand)]
     pub(super) command: Option<Command>,
@@ -150,6 +156,12 @@ struct OutputArgs {
 
 #[derive(Debug, Args)]
 pub(super) struct CompareArgs {
+    /// A named matrix; flags given beside it win. quick: the default matrix; full: the
+    /// README's Results (1,000,000 messages, no sizing, a warm-up and 5 repetitions); overload:
+    /// the README's backpressure comparison (1:1 and 4:1 at capacity 64, three policies,
+    /// 100k/s offered to consumers that take 20us per item).
+    #[arg(long, value_enum)]
+    pub(super) preset: Option<Preset>,
     /// Backends to compare, comma-separated, or `all`.
     #[arg(long = "backend", short, visible_aliases = ["backends", "buffer"], default_value = "all")]
     backends: String,

@@ -8,6 +8,7 @@
 //! | `exit.rs` | the exit codes, the one-line failure, and errors mapped to flag names |
 //! | `output.rs` | where reports go, logging, progress bars |
 //! | `list.rs`, `run.rs`, `compare.rs`, `demo.rs` | one subcommand each |
+//! | `preset.rs` | `compare --preset`: named matrices as the flags they stand for |
 
 mod args;
 mod compare;
@@ -15,13 +16,12 @@ mod demo;
 mod exit;
 mod list;
 mod output;
+mod preset;
 mod run;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
-use self::args::{Cli, Command};
+use self::args::Command;
 use self::compare::CompareRequest;
 use self::exit::{Exit, Failure};
 use self::output::Output;
@@ -30,7 +30,7 @@ use self::output::Output;
 /// one-line error on failure (clap's whole message, tips included, for what clap refuses), and returns the exit code (0 success, 1 I/O or internal
 /// error, 2 usage error, 3 correctness violation, 4 watchdog).
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match preset::parse(std::env::args_os().collect()) {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
             // --help and --version.
@@ -48,17 +48,22 @@ pub fn main() -> ExitCode {
         Some(Command::Demo(_)) => "info",
         _ => "warn",
     };
-    let result = output::init_logging(cli.log_level.as_deref(), default_level).and_then(|()| {
-        match &cli.command {
-            None => compare::compare(&CompareRequest::quick()),
-            Some(Command::List { format }) => list::list(&Output {
-                format: *format,
-                path: None,
-            }),
-            Some(Command::Run(args)) => run::run(&args.request()),
-            Some(Command::Compare(args)) => compare::compare(&args.request()),
-            Some(Command::Demo(args)) => demo::run_demo(&args.request()),
-        }
+    // --quiet is a filter that wins over RUST_LOG, as --log-level does.
+    let level = if cli.quiet {
+        Some("error")
+    } else {
+        cli.log_level.as_deref()
+    };
+    output::set_quiet(cli.quiet);
+    let result = output::init_logging(level, default_level).and_then(|()| match &cli.command {
+        None => compare::compare(&CompareRequest::quick()),
+        Some(Command::List { format }) => list::list(&Output {
+            format: *format,
+            path: None,
+        }),
+        Some(Command::Run(args)) => run::run(&args.request()),
+        Some(Command::Compare(args)) => compare::compare(&args.request()),
+        Some(Command::Demo(args)) => demo::run_demo(&args.request()),
     });
     match result {
         Ok(exit) => ExitCode::from(exit.code()),

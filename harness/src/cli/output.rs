@@ -3,6 +3,7 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -112,8 +113,16 @@ pub(super) fn progress_bar(len: u64, prefix: &str) -> ProgressBar {
     bar
 }
 
+/// `--quiet`: process-wide, as the log subscriber is, so that every command's bars obey it.
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// Hides progress bars from now on (`--quiet`).
+pub(super) fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
 pub(super) fn draw_target() -> ProgressDrawTarget {
-    if std::io::stderr().is_terminal() {
+    if std::io::stderr().is_terminal() && !QUIET.load(Ordering::Relaxed) {
         ProgressDrawTarget::stderr()
     } else {
         ProgressDrawTarget::hidden()
