@@ -707,6 +707,12 @@ fn exit_code_2_for_usage_errors() {
     );
     assert_usage_error(&["run", "--sequential", "--capacity", "0"], "--capacity");
     assert_usage_error(&["run", "--log-level", "[["], "--log-level");
+    assert_usage_error(
+        &["run", "--log-level", "verbose"],
+        "error: --log-level: `verbose` is not a level (off, error, warn, info, debug, trace); a \
+         target takes one, as in harness=debug",
+    );
+    assert_usage_error(&["list", "--log-level", "harness=loud"], "--log-level");
     assert_clap_error(&["frobnicate"], "frobnicate");
     // Clap's tips for a near miss are kept.
     let err = assert_clap_error(&["run", "--formt", "json"], "--formt");
