@@ -305,8 +305,9 @@ impl DemoOutcome {
         let mut out = format!("receive order ({}):\n", self.backend);
         for (i, items) in self.received.iter().enumerate() {
             let list: Vec<String> = items.iter().map(ToString::to_string).collect();
+            let noun = if items.len() == 1 { "item" } else { "items" };
             out.push_str(&format!(
-                "  consumer-{}: {} ({} items)\n",
+                "  consumer-{}: {} ({} {noun})\n",
                 i + 1,
                 list.join(" "),
                 items.len()

@@ -244,6 +244,57 @@ fn run_prints_a_verified_table_for_every_backend() {
 }
 
 #[test]
+fn run_words_agree_with_their_counts() {
+    let text = stdout(&tiny_run("crossbeam", &[]));
+    assert!(
+        text.contains("; 2 repetitions after 1 warm-up)\n"),
+        "{text}"
+    );
+    let verified = text
+        .lines()
+        .find(|l| l.starts_with("  verified"))
+        .expect("a verified row");
+    assert!(
+        verified.ends_with(
+            "ok: 9003 delivered exactly once, per-producer order kept, 9003 payloads dropped \
+             once each (over all 3 runs: the 1 warm-up included)"
+        ),
+        "{verified}"
+    );
+    let text = stdout(&tiny_run("crossbeam", &["--repeats", "1", "--warmup", "0"]));
+    assert!(
+        text.contains("; 1 repetition after 0 warm-ups)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "  verified    ok: 3001 delivered exactly once, per-producer order kept, \
+                       3001 payloads dropped once each\n"
+        ),
+        "{text}"
+    );
+
+    let out = harness(&[
+        "demo",
+        "--producers",
+        "1",
+        "--consumers",
+        "1",
+        "--items",
+        "1",
+        "--producer-delay",
+        "0",
+        "--consumer-delay",
+        "0",
+    ]);
+    assert!(
+        stdout(&out).contains("  consumer-1: P1#0 (1 item)\n"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
 fn run_accepts_the_aliases_and_every_workload_flag() {
     let out = harness(&[
         "run",
