@@ -419,7 +419,8 @@ fn run_writes_csv_markdown_and_files() {
     let out = tiny_run("crossbeam,flume", &["--format", "csv"]);
     assert_eq!(code(&out), 0);
     let text = stdout(&out);
-    let rows: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+    // Plain CSV: no comment lines; the environment is in the JSON.
+    let rows: Vec<&str> = text.lines().collect();
     assert_eq!(rows.len(), 3, "{text}");
     assert!(rows[0].starts_with("backend,shape,capacity,messages"));
     let columns = rows[0].split(',').count();
