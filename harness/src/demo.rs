@@ -7,8 +7,14 @@
 //! `try_send` and fall back to a blocking `send` only when the buffer is full; consumers do the
 //! same with `try_recv` and `recv`. The sizes logged are snapshots taken just after the
 //! operation, so under concurrency they may already be stale when printed.
+//!
+//! The log is in causal order: a consumer that receives an item waits, before it logs the
+//! receive, until the producer has logged the send ([`SentLog`]). Without that a learner could
+//! read "received P1#0" above "sent P1#0": the send's line is written after the send returns,
+//! and by then the item may already be out.
 
 use std::fmt;
+use std::sync::{Condvar, Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
 
@@ -136,6 +142,7 @@ pub(crate) fn demo<B: Backend>(demo: &Demo) -> Result<DemoOutcome, DemoError> {
         })
         .collect();
     let ledger = Ledger::new(shares.clone(), B::CAPABILITIES.preserves_producer_order());
+    let sent = SentLog::new(demo.producers);
     info!(
         backend = B::NAME,
         "{} producers, {} consumers, capacity {}, {} items",
@@ -146,7 +153,7 @@ pub(crate) fn demo<B: Backend>(demo: &Demo) -> Result<DemoOutcome, DemoError> {
     );
 
     let (producer_records, received, consumer_records) =
-        thread::scope(|scope| narrate_threads::<B>(scope, demo, &ledger, &shares, tx, rx))?;
+        thread::scope(|scope| narrate_threads::<B>(scope, demo, &sent, &ledger, &shares, tx, rx))?;
     let offered: u64 = producer_records.iter().map(|r| r.offered()).sum();
     let verification = ledger.verify(
         &producer_records,
@@ -175,6 +182,7 @@ type Narrated = (Vec<ProducerRecord>, Vec<Vec<DemoItem>>, Vec<ConsumerRecord>);
 fn narrate_threads<'scope, B: Backend>(
     scope: &'scope thread::Scope<'scope, '_>,
     demo: &'scope Demo,
+    sent: &'scope SentLog,
     ledger: &Ledger,
     shares: &[u64],
     tx: B::Producer<DemoItem>,
@@ -187,7 +195,14 @@ fn narrate_threads<'scope, B: Backend>(
         let handle = thread::Builder::new()
             .name(format!("producer-{}", index + 1))
             .spawn_scoped(scope, move || {
-                narrate_producer(&tx, index as u32, share, demo.producer_delay, &mut record);
+                narrate_producer(
+                    &tx,
+                    sent,
+                    index as u32,
+                    share,
+                    demo.producer_delay,
+                    &mut record,
+                );
                 info!("done after {share} items; dropping its handle");
                 record
             })
@@ -201,7 +216,7 @@ fn narrate_threads<'scope, B: Backend>(
         let handle = thread::Builder::new()
             .name(format!("consumer-{}", index + 1))
             .spawn_scoped(scope, move || {
-                let order = narrate_consumer(&rx, demo.consumer_delay, &mut record);
+                let order = narrate_consumer(&rx, sent, demo.consumer_delay, &mut record);
                 info!(
                     "buffer empty and disconnected after {} items: shutting down",
                     order.len()
@@ -229,12 +244,53 @@ fn narrate_threads<'scope, B: Backend>(
     Ok((producer_records, received, consumer_records))
 }
 
+/// How far each producer's sends have been logged, so that a receive is logged after the
+/// send of the same item.
+#[derive(Debug)]
+struct SentLog {
+    /// For each producer, how many of its items (in sequence order) have a "sent" line.
+    logged: Mutex<Vec<u64>>,
+    /// Notified whenever a count grows.
+    grew: Condvar,
+}
+
+impl SentLog {
+    fn new(producers: usize) -> Self {
+        Self {
+            logged: Mutex::new(vec![0; producers]),
+            grew: Condvar::new(),
+        }
+    }
+
+    /// Records that the send of `item` has been logged. A producer sends in sequence order,
+    /// so the count is `item.seq + 1`.
+    fn logged(&self, item: DemoItem) {
+        let mut logged = self.logged.lock().unwrap_or_else(PoisonError::into_inner);
+        logged[item.producer as usize] = item.seq + 1;
+        drop(logged);
+        self.grew.notify_all();
+    }
+
+    /// Waits until the send of `item`, which this thread has received, has been logged. Its
+    /// send has taken effect, so the producer is on its way to the log line: the wait ends.
+    fn wait_for(&self, item: DemoItem) {
+        let mut logged = self.logged.lock().unwrap_or_else(PoisonError::into_inner);
+        while logged[item.producer as usize] <= item.seq {
+            logged = self
+                .grew
+                .wait(logged)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+}
+
 fn size<H: Handle>(handle: &H) -> String {
     format!("size={}/{}", handle.len(), handle.capacity())
 }
 
 fn narrate_producer<P: Producer<DemoItem>>(
     tx: &P,
+    sent: &SentLog,
     producer: u32,
     share: u64,
     delay: Duration,
@@ -248,6 +304,7 @@ fn narrate_producer<P: Producer<DemoItem>>(
             Ok(()) => {
                 record.accepted(seq, 1);
                 info!("sent {item} {}", size(tx));
+                sent.logged(item);
             }
             Err(TrySendError::Full(item)) => {
                 info!("buffer full, {name} waiting to send {item} {}", size(tx));
@@ -255,6 +312,7 @@ fn narrate_producer<P: Producer<DemoItem>>(
                     Ok(()) => {
                         record.accepted(seq, 1);
                         info!("sent {item} after waiting {}", size(tx));
+                        sent.logged(item);
                     }
                     Err(e) => {
                         record.refused(seq, Refusal::HandedBack);
@@ -274,6 +332,7 @@ fn narrate_producer<P: Producer<DemoItem>>(
 
 fn narrate_consumer<C: Consumer<DemoItem>>(
     rx: &C,
+    sent: &SentLog,
     delay: Duration,
     record: &mut ConsumerRecord,
 ) -> Vec<DemoItem> {
@@ -291,6 +350,7 @@ fn narrate_consumer<C: Consumer<DemoItem>>(
                 }
             }
         };
+        sent.wait_for(item);
         info!("received {item} {}", size(rx));
         record.record(item.producer, item.seq);
         order.push(item);

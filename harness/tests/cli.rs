@@ -572,6 +572,20 @@ fn demo_narrates_sends_waits_and_shutdown() {
         log.contains("dropping its handle") && log.contains("shutting down"),
         "{log}"
     );
+    // Causal order: every item's "sent" line comes before its "received" line.
+    let lines: Vec<&str> = log.lines().collect();
+    let line_of = |needle: &str| lines.iter().position(|l| l.contains(needle));
+    let mut received = 0;
+    for producer in 1..=2 {
+        for seq in 0..3 {
+            let item = format!("P{producer}#{seq} ");
+            let sent_at = line_of(&format!("sent {item}")).expect("a sent line");
+            let received_at = line_of(&format!("received {item}")).expect("a received line");
+            assert!(sent_at < received_at, "{item}received before sent: {log}");
+            received += 1;
+        }
+    }
+    assert_eq!(received, 6);
     let text = stdout(&out);
     assert!(text.contains("receive order (condvar):"), "{text}");
     assert!(text.contains("consumer-1: P"), "{text}");
