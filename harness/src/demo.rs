@@ -145,11 +145,11 @@ pub(crate) fn demo<B: Backend>(demo: &Demo) -> Result<DemoOutcome, DemoError> {
     let sent = SentLog::new(demo.producers);
     info!(
         backend = B::NAME,
-        "{} producers, {} consumers, capacity {}, {} items",
-        demo.producers,
-        demo.consumers,
+        "{}, {}, capacity {}, {}",
+        counted(demo.producers as u64, "producer"),
+        counted(demo.consumers as u64, "consumer"),
         demo.capacity,
-        demo.items
+        counted(demo.items, "item")
     );
 
     let (producer_records, received, consumer_records) =
@@ -203,7 +203,7 @@ fn narrate_threads<'scope, B: Backend>(
                     demo.producer_delay,
                     &mut record,
                 );
-                info!("done after {share} items; dropping its handle");
+                info!("done after {}; dropping its handle", counted(share, "item"));
                 record
             })
             .map_err(DemoError::Spawn)?;
@@ -218,8 +218,8 @@ fn narrate_threads<'scope, B: Backend>(
             .spawn_scoped(scope, move || {
                 let order = narrate_consumer(&rx, sent, demo.consumer_delay, &mut record);
                 info!(
-                    "buffer empty and disconnected after {} items: shutting down",
-                    order.len()
+                    "buffer empty and disconnected after {}: shutting down",
+                    counted(order.len() as u64, "item")
                 );
                 (order, record)
             })
@@ -281,6 +281,15 @@ impl SentLog {
                 .wait(logged)
                 .unwrap_or_else(PoisonError::into_inner);
         }
+    }
+}
+
+/// `n` and the noun, plural unless `n` is 1.
+fn counted(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 
@@ -365,12 +374,11 @@ impl DemoOutcome {
         let mut out = format!("receive order ({}):\n", self.backend);
         for (i, items) in self.received.iter().enumerate() {
             let list: Vec<String> = items.iter().map(ToString::to_string).collect();
-            let noun = if items.len() == 1 { "item" } else { "items" };
             out.push_str(&format!(
-                "  consumer-{}: {} ({} {noun})\n",
+                "  consumer-{}: {} ({})\n",
                 i + 1,
                 list.join(" "),
-                items.len()
+                counted(items.len() as u64, "item")
             ));
         }
         out.push_str(&format!("ledger: {}\n", self.verification.summary()));

@@ -292,6 +292,14 @@ fn run_words_agree_with_their_counts() {
         "{}",
         stdout(&out)
     );
+    let log = stderr(&out);
+    for line in [
+        "1 producer, 1 consumer, capacity 2, 1 item",
+        "done after 1 item; dropping its handle",
+        "buffer empty and disconnected after 1 item: shutting down",
+    ] {
+        assert!(log.contains(line), "{line:?} not in {log}");
+    }
 }
 
 #[test]
