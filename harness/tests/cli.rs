@@ -261,6 +261,14 @@ fn run_words_agree_with_their_counts() {
         ),
         "{verified}"
     );
+    let text = stdout(&tiny_run("crossbeam", &["--format", "markdown"]));
+    assert!(
+        text.ends_with(
+            "\ncrossbeam: ok: 9003 delivered exactly once, per-producer order kept, 9003 payloads \
+             dropped once each (over all 3 runs: the 1 warm-up included)\n"
+        ),
+        "{text}"
+    );
     let text = stdout(&tiny_run("crossbeam", &["--repeats", "1", "--warmup", "0"]));
     assert!(
         text.contains("; 1 repetition after 0 warm-ups)\n"),

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::Report;
 use super::text::{
     aligned, counted, describe_cpu, describe_depth, describe_load, describe_rate,
-    describe_workload, nanos, rate, seconds,
+    describe_verification, describe_workload, nanos, rate, seconds,
 };
 use crate::measure::Measurement;
 
@@ -86,21 +86,6 @@ fn run_rows(m: &Measurement) -> Vec<(&'static str, String)> {
     }
     rows.push(("verified", describe_verification(m)));
     rows
-}
-
-/// The ledger's verdict, which covers every run: unlike the counts above, which cover the
-/// measured repetitions, it includes the warm-up, and says so.
-fn describe_verification(m: &Measurement) -> String {
-    let w = &m.workload;
-    let summary = m.verification.summary();
-    if w.warmup == 0 {
-        return summary;
-    }
-    format!(
-        "{summary} (over all {}: the {} included)",
-        counted((w.warmup + w.repeats) as u64, "run"),
-        counted(w.warmup as u64, "warm-up")
-    )
 }
 
 fn describe_latency(m: &Measurement) -> String {

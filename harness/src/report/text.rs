@@ -133,6 +133,21 @@ pub(super) fn describe_cpu(cpu: &CpuSummary, repetitions: usize) -> String {
     text
 }
 
+/// The ledger's verdict, which covers every run: unlike the per-thread counts, which cover
+/// the measured repetitions, it includes the warm-up, and says so.
+pub(super) fn describe_verification(m: &Measurement) -> String {
+    let w = &m.workload;
+    let summary = m.verification.summary();
+    if w.warmup == 0 {
+        return summary;
+    }
+    format!(
+        "{summary} (over all {}: the {} included)",
+        counted((w.warmup + w.repeats) as u64, "run"),
+        counted(w.warmup as u64, "warm-up")
+    )
+}
+
 pub(super) fn describe_depth(m: &Measurement) -> String {
     let d = &m.depth;
     if d.samples == 0 {
