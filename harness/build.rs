@@ -7,7 +7,9 @@ fn main() {
     let version = output(Command::new(rustc).arg("-V")).unwrap_or_else(|| "unknown".to_owned());
     println!("cargo:rustc-env=HARNESS_RUSTC_VERSION={version}");
 
-    let commit = output(Command::new("git").args(["rev-parse", "--short", "HEAD"]))
+    // `-dirty` when the tree had uncommitted changes: a result measured on them must not carry
+    // the last commit's name alone.
+    let commit = output(Command::new("git").args(["describe", "--always", "--dirty"]))
         .unwrap_or_else(|| "unknown".to_owned());
     println!("cargo:rustc-env=HARNESS_GIT_COMMIT={commit}");
 
@@ -21,6 +23,17 @@ fn main() {
             println!("cargo:rerun-if-changed={git_dir}/{head_ref}");
         }
         println!("cargo:rerun-if-changed={git_dir}/packed-refs");
+        // ... and when the tree changes, so that `-dirty` comes and goes with the edits: every
+        // tracked top-level path (cargo watches a directory's files recursively; the untracked
+        // target directory is left out) and the index.
+        println!("cargo:rerun-if-changed={git_dir}/index");
+        if let Some(top) = output(Command::new("git").args(["rev-parse", "--show-toplevel"])) {
+            let tracked =
+                output(Command::new("git").args(["-C", &top, "ls-tree", "--name-only", "HEAD"]));
+            for path in tracked.iter().flat_map(|t| t.lines()) {
+                println!("cargo:rerun-if-changed={top}/{path}");
+            }
+        }
     }
     println!("cargo:rerun-if-changed=build.rs");
 }

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use buffer_api::Backend;
 use harness::pipeline::Pipeline;
-use harness::registry::{BackendVisitor, for_each_backend};
+use harness::registry::{self, BackendVisitor, for_each_backend};
 
 fn is_prime(n: u64) -> bool {
     n >= 2
@@ -18,6 +18,8 @@ fn is_prime(n: u64) -> bool {
 
 struct CountPrimes {
     bound: u64,
+    /// The longest backend name, so that the columns line up.
+    name_width: usize,
 }
 
 impl BackendVisitor for CountPrimes {
@@ -41,21 +43,23 @@ impl BackendVisitor for CountPrimes {
             Ok(out) => {
                 let primes = out.outputs.iter().filter(|(_, prime)| *prime).count();
                 let largest = out.outputs.iter().rev().find(|(_, prime)| *prime);
+                let largest = largest.map_or_else(|| "none".to_owned(), |(n, _)| n.to_string());
                 println!(
-                    "{:<10} {primes} primes below {} (largest {:?}) in {:.1} ms, {:.2} M items/s; \
-                     producers sent {:?}, workers handled {:?}; callbacks saw {} inputs and {} primes",
+                    "{:<width$}  {primes} primes below {}, largest {largest}  {:>8.1} ms  \
+                     {:>6.2} M items/s  producers sent {:?}, workers handled {:?}; callbacks \
+                     saw {} inputs and {} primes",
                     B::NAME,
                     self.bound,
-                    largest.map(|(n, _)| n),
                     out.stats.wall.as_secs_f64() * 1e3,
                     out.stats.throughput / 1e6,
                     out.stats.per_producer,
                     out.stats.per_worker,
                     produced.load(Ordering::Relaxed),
                     primes_seen.load(Ordering::Relaxed),
+                    width = self.name_width,
                 );
             }
-            Err(e) => eprintln!("{:<10} failed: {e}", B::NAME),
+            Err(e) => eprintln!("{:<width$}  failed: {e}", B::NAME, width = self.name_width),
         }
     }
 }
@@ -65,5 +69,6 @@ fn main() {
         .nth(1)
         .and_then(|arg| arg.parse().ok())
         .unwrap_or(200_000);
-    for_each_backend(&mut CountPrimes { bound });
+    let name_width = registry::names().iter().map(|n| n.len()).max().unwrap_or(0);
+    for_each_backend(&mut CountPrimes { bound, name_width });
 }

@@ -7,8 +7,14 @@
 //! `try_send` and fall back to a blocking `send` only when the buffer is full; consumers do the
 //! same with `try_recv` and `recv`. The sizes logged are snapshots taken just after the
 //! operation, so under concurrency they may already be stale when printed.
+//!
+//! The log is in causal order: a consumer that receives an item waits, before it logs the
+//! receive, until the producer has logged the send ([`SentLog`]). Without that a learner could
+//! read "received P1#0" above "sent P1#0": the send's line is written after the send returns,
+//! and by then the item may already be out.
 
 use std::fmt;
+use std::sync::{Condvar, Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
 
@@ -183,17 +189,18 @@ pub(crate) fn demo<B: Backend>(demo: &Demo) -> Result<DemoOutcome, DemoError> {
         })
         .collect();
     let ledger = Ledger::new(shares.clone(), B::CAPABILITIES.preserves_producer_order());
+    let sent = SentLog::new(demo.producers);
     info!(
         backend = B::NAME,
-        "{} producers, {} consumers, capacity {}, {} items",
-        demo.producers,
-        demo.consumers,
+        "{}, {}, capacity {}, {}",
+        counted(demo.producers as u64, "producer"),
+        counted(demo.consumers as u64, "consumer"),
         demo.capacity,
-        demo.items
+        counted(demo.items, "item")
     );
 
     let (producer_records, received, consumer_records) =
-        thread::scope(|scope| narrate_threads::<B>(scope, demo, &ledger, &shares, tx, rx))?;
+        thread::scope(|scope| narrate_threads::<B>(scope, demo, &sent, &ledger, &shares, tx, rx))?;
     let offered: u64 = producer_records.iter().map(|r| r.offered()).sum();
     let verification = ledger.verify(
         &producer_records,
@@ -222,6 +229,7 @@ type Narrated = (Vec<ProducerRecord>, Vec<Vec<DemoItem>>, Vec<ConsumerRecord>);
 fn narrate_threads<'scope, B: Backend>(
     scope: &'scope thread::Scope<'scope, '_>,
     demo: &'scope Demo,
+    sent: &'scope SentLog,
     ledger: &Ledger,
     shares: &[u64],
     tx: B::Producer<DemoItem>,
@@ -234,8 +242,15 @@ fn narrate_threads<'scope, B: Backend>(
         let handle = thread::Builder::new()
             .name(format!("producer-{}", index + 1))
             .spawn_scoped(scope, move || {
-                narrate_producer(&tx, index as u32, share, demo.producer_delay, &mut record);
-                info!("done after {share} items; dropping its handle");
+                narrate_producer(
+                    &tx,
+                    sent,
+                    index as u32,
+                    share,
+                    demo.producer_delay,
+                    &mut record,
+                );
+                info!("done after {}; dropping its handle", counted(share, "item"));
                 record
             })
             .map_err(DemoError::Spawn)?;
@@ -248,10 +263,10 @@ fn narrate_threads<'scope, B: Backend>(
         let handle = thread::Builder::new()
             .name(format!("consumer-{}", index + 1))
             .spawn_scoped(scope, move || {
-                let order = narrate_consumer(&rx, demo.consumer_delay, &mut record);
+                let order = narrate_consumer(&rx, sent, demo.consumer_delay, &mut record);
                 info!(
-                    "buffer empty and disconnected after {} items: shutting down",
-                    order.len()
+                    "buffer empty and disconnected after {}: shutting down",
+                    counted(order.len() as u64, "item")
                 );
                 (order, record)
             })
@@ -276,12 +291,62 @@ fn narrate_threads<'scope, B: Backend>(
     Ok((producer_records, received, consumer_records))
 }
 
+/// How far each producer's sends have been logged, so that a receive is logged after the
+/// send of the same item.
+#[derive(Debug)]
+struct SentLog {
+    /// For each producer, how many of its items (in sequence order) have a "sent" line.
+    logged: Mutex<Vec<u64>>,
+    /// Notified whenever a count grows.
+    grew: Condvar,
+}
+
+impl SentLog {
+    fn new(producers: usize) -> Self {
+        Self {
+            logged: Mutex::new(vec![0; producers]),
+            grew: Condvar::new(),
+        }
+    }
+
+    /// Records that the send of `item` has been logged. A producer sends in sequence order,
+    /// so the count is `item.seq + 1`.
+    fn logged(&self, item: DemoItem) {
+        let mut logged = self.logged.lock().unwrap_or_else(PoisonError::into_inner);
+        logged[item.producer as usize] = item.seq + 1;
+        drop(logged);
+        self.grew.notify_all();
+    }
+
+    /// Waits until the send of `item`, which this thread has received, has been logged. Its
+    /// send has taken effect, so the producer is on its way to the log line: the wait ends.
+    fn wait_for(&self, item: DemoItem) {
+        let mut logged = self.logged.lock().unwrap_or_else(PoisonError::into_inner);
+        while logged[item.producer as usize] <= item.seq {
+            logged = self
+                .grew
+                .wait(logged)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+}
+
+/// `n` and the noun, plural unless `n` is 1.
+fn counted(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 fn size<H: Handle>(handle: &H) -> String {
     format!("size={}/{}", handle.len(), handle.capacity())
 }
 
 fn narrate_producer<P: Producer<DemoItem>>(
     tx: &P,
+    sent: &SentLog,
     producer: u32,
     share: u64,
     delay: Duration,
@@ -295,6 +360,7 @@ fn narrate_producer<P: Producer<DemoItem>>(
             Ok(()) => {
                 record.accepted(seq, 1);
                 info!("sent {item} {}", size(tx));
+                sent.logged(item);
             }
             Err(TrySendError::Full(item)) => {
                 info!("buffer full, {name} waiting to send {item} {}", size(tx));
@@ -302,6 +368,7 @@ fn narrate_producer<P: Producer<DemoItem>>(
                     Ok(()) => {
                         record.accepted(seq, 1);
                         info!("sent {item} after waiting {}", size(tx));
+                        sent.logged(item);
                     }
                     Err(e) => {
                         record.refused(seq, Refusal::HandedBack);
@@ -321,6 +388,7 @@ fn narrate_producer<P: Producer<DemoItem>>(
 
 fn narrate_consumer<C: Consumer<DemoItem>>(
     rx: &C,
+    sent: &SentLog,
     delay: Duration,
     record: &mut ConsumerRecord,
 ) -> Vec<DemoItem> {
@@ -338,6 +406,7 @@ fn narrate_consumer<C: Consumer<DemoItem>>(
                 }
             }
         };
+        sent.wait_for(item);
         info!("received {item} {}", size(rx));
         record.record(item.producer, item.seq);
         order.push(item);
@@ -353,10 +422,10 @@ impl DemoOutcome {
         for (i, items) in self.received.iter().enumerate() {
             let list: Vec<String> = items.iter().map(ToString::to_string).collect();
             out.push_str(&format!(
-                "  consumer-{}: {} ({} items)\n",
+                "  consumer-{}: {} ({})\n",
                 i + 1,
                 list.join(" "),
-                items.len()
+                counted(items.len() as u64, "item")
             ));
         }
         out.push_str(&format!("ledger: {}\n", self.verification.summary()));

@@ -60,7 +60,7 @@ fn temp_path(name: &str) -> PathBuf {
     dir.join(name)
 }
 
-/// A usage error: exit code 2, one line on stderr naming `needle`, no panic.
+/// A usage error the harness finds: exit code 2, one line on stderr naming `needle`, no panic.
 fn assert_usage_error(args: &[&str], needle: &str) {
     let out = harness(args);
     let err = stderr(&out);
@@ -76,6 +76,28 @@ fn assert_usage_error(args: &[&str], needle: &str) {
     );
     assert!(!err.contains("panicked"), "{args:?}: {err}");
     assert!(stdout(&out).is_empty(), "{args:?}");
+}
+
+/// A usage error clap finds: exit code 2 and clap's whole message, whose first line names
+/// `needle` and which ends with its pointer to `--help` (tips and usage may come between).
+/// Returns stderr.
+fn assert_clap_error(args: &[&str], needle: &str) -> String {
+    let out = harness(args);
+    let err = stderr(&out);
+    assert_eq!(code(&out), 2, "{args:?}: {err}");
+    let lines: Vec<&str> = err.trim_end().lines().collect();
+    assert!(
+        lines[0].starts_with("error: ") && lines[0].contains(needle),
+        "{args:?}: the first line of {err} does not name {needle}"
+    );
+    assert_eq!(
+        lines.last(),
+        Some(&"For more information, try '--help'."),
+        "{args:?}: {err}"
+    );
+    assert!(!err.contains("panicked"), "{args:?}: {err}");
+    assert!(stdout(&out).is_empty(), "{args:?}");
+    err
 }
 
 #[test]
@@ -132,6 +154,73 @@ fn list_shows_every_backend_with_capabilities() {
 }
 
 #[test]
+fn list_prints_every_format() {
+    let names = registry::names();
+    let head = "backend,rendezvous,close,batch,discipline,drop-oldest,buffered items dropped";
+    let out = harness(&["list", "--format", "csv"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], head);
+    assert_eq!(lines.len(), names.len() + 1, "{text}");
+    assert_eq!(
+        lines[1],
+        "condvar,yes,native,native,fifo,yes,on last consumer"
+    );
+    let first_fields: Vec<&str> = lines[1..]
+        .iter()
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(first_fields, names);
+
+    for format in ["markdown", "md"] {
+        let out = harness(&["list", "--format", format]);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        let text = stdout(&out);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "| backend | rendezvous | close | batch | discipline | drop-oldest | buffered items \
+             dropped |"
+        );
+        assert_eq!(lines[1], "| --- | --- | --- | --- | --- | --- | --- |");
+        assert_eq!(lines.len(), names.len() + 2, "{text}");
+    }
+}
+
+#[test]
+fn every_format_of_every_command_works() {
+    for format in ["table", "json", "csv", "markdown"] {
+        let out = tiny_run("crossbeam", &["--format", format]);
+        assert_eq!(code(&out), 0, "run --format {format}: {}", stderr(&out));
+        assert!(!stdout(&out).is_empty(), "run --format {format}");
+        let out = harness(&[
+            "compare",
+            "--backend",
+            "crossbeam,condvar",
+            "--topologies",
+            "1:1",
+            "--capacities",
+            "4",
+            "--messages",
+            "1000",
+            "--repeats",
+            "1",
+            "--target-time",
+            "0",
+            "--format",
+            format,
+        ]);
+        assert_eq!(code(&out), 0, "compare --format {format}: {}", stderr(&out));
+        assert!(!stdout(&out).is_empty(), "compare --format {format}");
+        let out = harness(&["list", "--format", format]);
+        assert_eq!(code(&out), 0, "list --format {format}: {}", stderr(&out));
+    }
+    // demo narrates on stderr and has no --format to honour.
+    assert_clap_error(&["demo", "--format", "json"], "--format");
+}
+
+#[test]
 fn run_prints_a_verified_table_for_every_backend() {
     let out = tiny_run("all", &[]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -154,6 +243,73 @@ fn run_prints_a_verified_table_for_every_backend() {
         text.contains("producer-1 3002") && text.contains("producer-2 3000"),
         "{text}"
     );
+}
+
+#[test]
+fn run_words_agree_with_their_counts() {
+    let text = stdout(&tiny_run("crossbeam", &[]));
+    assert!(
+        text.contains("; 2 repetitions after 1 warm-up)\n"),
+        "{text}"
+    );
+    let verified = text
+        .lines()
+        .find(|l| l.starts_with("  verified"))
+        .expect("a verified row");
+    assert!(
+        verified.ends_with(
+            "ok: 9003 delivered exactly once, per-producer order kept, 9003 payloads dropped \
+             once each (over all 3 runs: the 1 warm-up included)"
+        ),
+        "{verified}"
+    );
+    let text = stdout(&tiny_run("crossbeam", &["--format", "markdown"]));
+    assert!(
+        text.ends_with(
+            "\ncrossbeam: ok: 9003 delivered exactly once, per-producer order kept, 9003 payloads \
+             dropped once each (over all 3 runs: the 1 warm-up included)\n"
+        ),
+        "{text}"
+    );
+    let text = stdout(&tiny_run("crossbeam", &["--repeats", "1", "--warmup", "0"]));
+    assert!(
+        text.contains("; 1 repetition after 0 warm-ups)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "  verified    ok: 3001 delivered exactly once, per-producer order kept, \
+                       3001 payloads dropped once each\n"
+        ),
+        "{text}"
+    );
+
+    let out = harness(&[
+        "demo",
+        "--producers",
+        "1",
+        "--consumers",
+        "1",
+        "--items",
+        "1",
+        "--producer-delay",
+        "0",
+        "--consumer-delay",
+        "0",
+    ]);
+    assert!(
+        stdout(&out).contains("  consumer-1: P1#0 (1 item)\n"),
+        "{}",
+        stdout(&out)
+    );
+    let log = stderr(&out);
+    for line in [
+        "1 producer, 1 consumer, capacity 2, 1 item",
+        "done after 1 item; dropping its handle",
+        "buffer empty and disconnected after 1 item: shutting down",
+    ] {
+        assert!(log.contains(line), "{line:?} not in {log}");
+    }
 }
 
 #[test]
@@ -293,7 +449,8 @@ fn run_writes_csv_markdown_and_files() {
     let out = tiny_run("crossbeam,flume", &["--format", "csv"]);
     assert_eq!(code(&out), 0);
     let text = stdout(&out);
-    let rows: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+    // Plain CSV: no comment lines; the environment is in the JSON.
+    let rows: Vec<&str> = text.lines().collect();
     assert_eq!(rows.len(), 3, "{text}");
     assert!(rows[0].starts_with("backend,shape,capacity,messages"));
     let columns = rows[0].split(',').count();
@@ -454,6 +611,20 @@ fn demo_narrates_sends_waits_and_shutdown() {
         log.contains("dropping its handle") && log.contains("shutting down"),
         "{log}"
     );
+    // Causal order: every item's "sent" line comes before its "received" line.
+    let lines: Vec<&str> = log.lines().collect();
+    let line_of = |needle: &str| lines.iter().position(|l| l.contains(needle));
+    let mut received = 0;
+    for producer in 1..=2 {
+        for seq in 0..3 {
+            let item = format!("P{producer}#{seq} ");
+            let sent_at = line_of(&format!("sent {item}")).expect("a sent line");
+            let received_at = line_of(&format!("received {item}")).expect("a received line");
+            assert!(sent_at < received_at, "{item}received before sent: {log}");
+            received += 1;
+        }
+    }
+    assert_eq!(received, 6);
     let text = stdout(&out);
     assert!(text.contains("receive order (condvar):"), "{text}");
     assert!(text.contains("consumer-1: P"), "{text}");
@@ -461,6 +632,90 @@ fn demo_narrates_sends_waits_and_shutdown() {
         text.contains("ledger: ok: 6 delivered exactly once"),
         "{text}"
     );
+}
+
+#[test]
+fn quiet_leaves_the_report_and_drops_the_narration() {
+    let out = harness(&[
+        "--quiet",
+        "demo",
+        "--producers",
+        "1",
+        "--consumers",
+        "1",
+        "--items",
+        "3",
+        "--producer-delay",
+        "0",
+        "--consumer-delay",
+        "0",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+    assert!(
+        stdout(&out).contains("ledger: ok: 3 delivered exactly once"),
+        "{}",
+        stdout(&out)
+    );
+    // Errors still print.
+    assert_usage_error(&["run", "-q", "--backend", "nope"], "--backend");
+    assert_clap_error(&["-q", "--log-level", "info", "list"], "--log-level");
+}
+
+#[test]
+fn compare_presets_are_named_matrices() {
+    let err = assert_clap_error(&["compare", "--preset", "huge"], "--preset");
+    assert!(
+        err.contains("[possible values: quick, full, overload]"),
+        "{err}"
+    );
+    // A preset's flags come first, so those typed beside it win: a tiny overload matrix.
+    let out = harness(&[
+        "compare",
+        "--preset",
+        "overload",
+        "--backend",
+        "condvar,crossbeam",
+        "--baseline",
+        "condvar",
+        "--topologies",
+        "1:1",
+        "--messages",
+        "300",
+        "--repeats",
+        "1",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let json: Value = serde_json::from_slice(&out.stdout).expect("compare --format json");
+    let cells: Vec<(String, String, u64)> = json["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["backend"].as_str().unwrap().to_owned(),
+                r["workload"]["policy"].as_str().unwrap().to_owned(),
+                r["workload"]["capacity"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let cell = |b: &str, p: &str| (b.to_owned(), p.to_owned(), 64);
+    assert_eq!(
+        cells,
+        vec![
+            cell("condvar", "block"),
+            cell("crossbeam", "block"),
+            cell("condvar", "drop-newest"),
+            cell("crossbeam", "drop-newest"),
+            cell("condvar", "drop-oldest"),
+        ]
+    );
+    let skipped = &json["skipped"][0];
+    assert_eq!(skipped["backend"], "crossbeam");
+    assert_eq!(skipped["policy"], "drop-oldest");
+    assert_eq!(skipped["unsupported"], true);
 }
 
 #[test]
@@ -524,14 +779,19 @@ fn exit_code_2_for_usage_errors() {
         &["run", "--backend", "nope"],
         &format!("known backends: {}", registry::names().join(", ")),
     );
-    assert_usage_error(&["compare", "--backends", "crossbeam,nope"], "--backends");
+    for flag in ["--backend", "--backends", "--buffer", "-b"] {
+        assert_usage_error(
+            &["compare", flag, "crossbeam,nope"],
+            "error: --backend: unknown backend",
+        );
+    }
     assert_usage_error(&["demo", "--backend", "nope"], "known backends");
     assert_usage_error(&["run", "--producers", "0"], "--producers");
     assert_usage_error(&["run", "--consumers", "0"], "--consumers");
     assert_usage_error(&["demo", "--consumers", "0"], "--consumers");
-    assert_usage_error(&["run", "--producer-delay", "-5ms"], "--producer-delay");
-    assert_usage_error(&["run", "--consumer-delay", "soon"], "--consumer-delay");
-    assert_usage_error(&["run", "--watchdog", "10"], "--watchdog");
+    assert_clap_error(&["run", "--producer-delay", "-5ms"], "--producer-delay");
+    assert_clap_error(&["run", "--consumer-delay", "soon"], "--consumer-delay");
+    assert_clap_error(&["run", "--watchdog", "10"], "--watchdog");
     assert_usage_error(&["run", "--capacity", "18446744073709551615"], "--capacity");
     assert_usage_error(
         &["compare", "--capacities", "1,18446744073709551615"],
@@ -542,13 +802,34 @@ fn exit_code_2_for_usage_errors() {
         "error: --policy: crossbeam cannot evict and insert atomically, so it does not offer \
          drop-oldest",
     );
-    assert_usage_error(&["run", "--fault", "meteor"], "--fault");
-    assert_usage_error(&["run", "--rate", "0"], "--rate");
-    assert_usage_error(&["compare", "--topologies", "4"], "--topologies");
-    assert_usage_error(&["run", "--format", "xml"], "--format");
+    assert_clap_error(&["run", "--fault", "meteor"], "--fault");
+    assert_clap_error(&["run", "--rate", "0"], "--rate");
+    assert_clap_error(&["compare", "--topologies", "4"], "--topologies");
+    let err = assert_clap_error(&["run", "--format", "xml"], "--format");
+    assert!(
+        err.contains("[possible values: table, json, csv, markdown]"),
+        "{err}"
+    );
     assert_usage_error(&["run", "--sequential", "--capacity", "0"], "--capacity");
     assert_usage_error(&["run", "--log-level", "[["], "--log-level");
-    assert_usage_error(&["frobnicate"], "frobnicate");
+    assert_usage_error(
+        &["run", "--log-level", "verbose"],
+        "error: --log-level: `verbose` is not a level (off, error, warn, info, debug, trace); a \
+         target takes one, as in harness=debug",
+    );
+    assert_usage_error(&["list", "--log-level", "harness=loud"], "--log-level");
+    assert_clap_error(&["frobnicate"], "frobnicate");
+    // Clap's tips for a near miss are kept.
+    let err = assert_clap_error(&["run", "--formt", "json"], "--formt");
+    assert!(
+        err.contains("tip: a similar argument exists: '--format'"),
+        "{err}"
+    );
+    let err = assert_clap_error(&["lst"], "'lst'");
+    assert!(
+        err.contains("tip: a similar subcommand exists: 'list'"),
+        "{err}"
+    );
     // Output paths that could not be written are refused before anything runs.
     assert_usage_error(
         &["run", "--output", "/nonexistent-dir/report.txt"],
@@ -675,27 +956,42 @@ fn drop_oldest_on_condvar_verifies_with_the_ledger_whole() {
 
 #[test]
 fn bad_priorities_and_rates_are_usage_errors() {
-    for (flag, value, needle) in [
+    // Values that do not parse are clap's errors; values that parse but cannot run are the
+    // harness's.
+    for (flag, value, needle, by_clap) in [
         (
             "--priorities",
             "0",
             "--priorities: 0 priority levels; choose 1 (all equal) to 256",
+            false,
         ),
-        ("--priorities", "257", "--priorities: 257 priority levels"),
-        ("--priorities", "many", "--priorities"),
-        ("--priorities", "-3", "--priorities"),
-        ("--rate", "0", "--rate"),
-        ("--rate", "-5k/s", "--rate"),
+        (
+            "--priorities",
+            "257",
+            "--priorities: 257 priority levels",
+            false,
+        ),
+        ("--priorities", "many", "--priorities", true),
+        ("--priorities", "-3", "--priorities", true),
+        ("--rate", "0", "--rate", true),
+        ("--rate", "-5k/s", "--rate", true),
         (
             "--rate",
             "fast",
             "is not a positive rate in messages per second",
+            true,
         ),
     ] {
-        assert_usage_error(&["run", flag, value], needle);
-        assert_usage_error(&["compare", flag, value], needle);
+        for command in ["run", "compare"] {
+            let args = [command, flag, value];
+            if by_clap {
+                assert_clap_error(&args, needle);
+            } else {
+                assert_usage_error(&args, needle);
+            }
+        }
     }
-    assert_usage_error(&["compare", "--policies", "block,shove"], "--policies");
+    assert_clap_error(&["compare", "--policies", "block,shove"], "--policies");
 }
 
 #[test]
@@ -925,7 +1221,11 @@ fn diff_flags_a_regression_beyond_the_noise() {
     assert_eq!(crossbeam["verdict"], "noise");
 
     assert_usage_error(&["diff", "/nonexistent/a.json", new], "/nonexistent/a.json");
-    assert_usage_error(&["diff", old, new, "--fail-above", "150%"], "--fail-above");
+    assert_clap_error(&["diff", old, new, "--fail-above", "150%"], "--fail-above");
+    assert_usage_error(
+        &["diff", old, new, "--format", "markdown"],
+        "error: --format: diff writes a table or json",
+    );
 }
 
 /// `calibrate` alternates the bare loop with the harness's run of raw crossbeam and reports the
@@ -980,7 +1280,11 @@ fn calibrate_reports_the_harness_fraction_of_a_bare_loop() {
         assert!(cell["bare_msgs_per_s"].as_f64().unwrap() > 0.0);
         assert!(cell["harness_msgs_per_s"].as_f64().unwrap() > 0.0);
     }
-    assert_usage_error(&["calibrate", "--rounds", "0"], "--rounds");
+    assert_clap_error(&["calibrate", "--rounds", "0"], "--rounds");
+    assert_usage_error(
+        &["calibrate", "--format", "csv"],
+        "error: --format: calibrate writes a table or json",
+    );
     assert_usage_error(&["calibrate", "--capacities", "x"], "--capacities");
 }
 
@@ -1080,14 +1384,19 @@ fn a_zero_watchdog_is_a_usage_error() {
 
 #[test]
 fn sequential_conflicts_with_producers_and_consumers() {
-    assert_usage_line(
+    let err = assert_clap_error(
         &["run", "--sequential", "-p", "4", "-c", "2"],
-        "error: --sequential: cannot be used with --producers, --consumers",
+        "the argument '--sequential' cannot be used with",
     );
-    assert_usage_line(
+    assert!(
+        err.contains("--producers") && err.contains("--consumers"),
+        "{err}"
+    );
+    let err = assert_clap_error(
         &["run", "-c", "2", "--sequential"],
-        "error: --consumers: cannot be used with --sequential",
+        "the argument '--consumers <CONSUMERS>' cannot be used with",
     );
+    assert!(err.contains("--sequential"), "{err}");
 }
 
 #[test]
@@ -1272,7 +1581,7 @@ fn numbers_at_their_extremes_are_refused_in_one_line() {
          many items",
     );
     assert_usage_error(&["run", "--batch", max], "error: --batch: batch ");
-    assert_usage_error(
+    assert_clap_error(
         &["run", "--producer-delay", &format!("{max}s")],
         "is too long a duration",
     );
@@ -1291,7 +1600,7 @@ fn numbers_at_their_extremes_are_refused_in_one_line() {
          than the 24 hours a run may plan",
     );
     for list in ["--topologies", "--capacities", "--policies"] {
-        assert_usage_error(&["compare", list, ""], "the list is empty");
+        assert_clap_error(&["compare", list, ""], "the list is empty");
     }
     assert_usage_error(
         &["run", "--backend", ""],

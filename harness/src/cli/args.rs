@@ -12,6 +12,7 @@ use super::demo::DemoRequest;
 use super::diff::DiffRequest;
 use super::exit::EXIT_CODES;
 use super::output::Output;
+use super::preset::Preset;
 use super::run::RunRequest;
 use crate::compare::quick;
 use crate::demo::Demo;
@@ -33,6 +34,11 @@ pub(super) struct Cli {
     #[arg(long, global = true, value_name = "FILTER")]
     pub(super) log_level: Option<String>,
 
+    /// No progress bars and no logs but errors; the report and a failure's message still
+    /// print.
+    #[arg(long, short, global = true, conflicts_with = "log_level")]
+    pub(super) quiet: bool,
+
     #[command(subcommand)]
     pub(super) command: Option<Command>,
 }
@@ -42,7 +48,7 @@ pub(super) enum Command {
     /// Show the backends and their declared capabilities.
     #[command(after_help = EXIT_CODES)]
     List {
-        /// Output format: json, or a table for any other.
+        /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -81,7 +87,7 @@ pub(super) struct CalibrateArgs {
     /// Rounds per cell: one bare run and one harness run each.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=1000))]
     rounds: u64,
-    /// Output format: json, or a table for any other.
+    /// Output format: table or json.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
     /// Write the report to this file instead of stdout.
@@ -105,7 +111,7 @@ impl CalibrateArgs {
             messages: self.messages,
             rounds: usize::try_from(self.rounds).unwrap_or(1),
             output: Output {
-                format: self.format,
+                format: table_or_json(self.format, "calibrate")?,
                 path: self.output.clone(),
             },
         })
@@ -121,19 +127,29 @@ pub(super) struct DiffArgs {
     /// Exit 5 when a cell's whole interval is below 1 minus this fraction (`5%` or `0.05`).
     #[arg(long, value_name = "FRACTION", value_parser = parse_fraction)]
     fail_above: Option<f64>,
-    /// Output format: json, or a table for any other.
+    /// Output format: table or json.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
 }
 
 impl DiffArgs {
-    pub(super) fn request(&self) -> DiffRequest {
-        DiffRequest {
+    pub(super) fn request(&self) -> Result<DiffRequest, super::exit::Failure> {
+        Ok(DiffRequest {
             old: self.old.clone(),
             new: self.new.clone(),
             fail_above: self.fail_above,
-            format: self.format,
-        }
+            format: table_or_json(self.format, "diff")?,
+        })
+    }
+}
+
+/// `format` where a command writes only a table or JSON; a usage error for the others.
+fn table_or_json(format: Format, command: &str) -> Result<Format, super::exit::Failure> {
+    match format {
+        Format::Table | Format::Json => Ok(format),
+        Format::Csv | Format::Markdown => Err(super::exit::Failure::usage(format!(
+            "--format: {command} writes a table or json"
+        ))),
     }
 }
 
@@ -244,8 +260,14 @@ struct OutputArgs {
 
 #[derive(Debug, Args)]
 pub(super) struct CompareArgs {
+    /// A named matrix; flags given beside it win. quick: the default matrix; full: the
+    /// README's Results (1,000,000 messages, no sizing, a warm-up and 5 repetitions); overload:
+    /// the README's backpressure comparison (1:1 and 4:1 at capacity 64, three policies,
+    /// 100k/s offered to consumers that take 20us per item).
+    #[arg(long, value_enum)]
+    pub(super) preset: Option<Preset>,
     /// Backends to compare, comma-separated, or `all`.
-    #[arg(long, default_value = "all")]
+    #[arg(long = "backend", short, visible_aliases = ["backends", "buffer"], default_value = "all")]
     backends: String,
     /// Shapes: `seq` and P:C, comma-separated.
     #[arg(long, default_value = quick::TOPOLOGIES, value_parser = parse_topology_list)]

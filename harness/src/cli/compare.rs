@@ -112,7 +112,7 @@ pub(super) fn compare(request: &CompareRequest) -> Result<Exit, Failure> {
 /// The matrix the request asks for, after the checks that would make it fail at once.
 fn matrix(request: &CompareRequest) -> Result<Matrix, Failure> {
     let backends = registry::resolve(&request.backends)
-        .map_err(|e| Failure::usage(format!("--backends: {e}")))?;
+        .map_err(|e| Failure::usage(format!("--backend: {e}")))?;
     let baseline = registry::resolve(&request.baseline)
         .map_err(|e| Failure::usage(format!("--baseline: {e}")))?;
     let [baseline] = baseline[..] else {

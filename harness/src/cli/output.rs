@@ -3,6 +3,7 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -74,8 +75,9 @@ pub(super) fn write_stdout(text: &str) -> Result<(), Failure> {
 pub(super) fn init_logging(level: Option<&str>, default: &str) -> Result<(), Failure> {
     use tracing_subscriber::EnvFilter;
     let filter = match level {
-        Some(level) => EnvFilter::try_new(level)
-            .map_err(|e| Failure::usage(format!("--log-level: `{level}`: {e}")))?,
+        Some(level) => bare_words_are_levels(level)
+            .and_then(|()| EnvFilter::try_new(level).map_err(|e| format!("`{level}`: {e}")))
+            .map_err(|e| Failure::usage(format!("--log-level: {e}")))?,
         None => EnvFilter::try_from_default_env()
             .or_else(|_| EnvFilter::try_new(default))
             .map_err(|e| Failure::internal(e.to_string()))?,
@@ -83,13 +85,43 @@ pub(super) fn init_logging(level: Option<&str>, default: &str) -> Result<(), Fai
     // A second initialisation (tests) keeps the first subscriber.
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
+        .with_ansi(colour(
+            std::io::stderr().is_terminal(),
+            std::env::var_os("NO_COLOR").as_deref(),
+        ))
         .with_thread_names(true)
         .with_target(false)
         .with_timer(tracing_subscriber::fmt::time::uptime())
         .with_env_filter(filter)
         .try_init();
     Ok(())
+}
+
+/// The levels a bare word of a filter may name.
+const LEVELS: [&str; 6] = ["off", "error", "warn", "info", "debug", "trace"];
+
+/// Refuses a bare word that is not a level: the filter syntax reads `verbose` as a target
+/// name, which matches nothing here and so silently logs nothing new. A target takes a level,
+/// as in `harness=debug`.
+fn bare_words_are_levels(filter: &str) -> Result<(), String> {
+    let bare = filter
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty() && !d.contains(['=', '[']))
+        .find(|d| !LEVELS.iter().any(|l| d.eq_ignore_ascii_case(l)));
+    match bare {
+        Some(word) => Err(format!(
+            "`{word}` is not a level ({}); a target takes one, as in harness=debug",
+            LEVELS.join(", ")
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Whether logs are coloured: only on a terminal, and never where `NO_COLOR` is set to a
+/// non-empty value (<https://no-color.org>).
+fn colour(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
 pub(super) fn progress_bar(len: u64, prefix: &str) -> ProgressBar {
@@ -103,10 +135,55 @@ pub(super) fn progress_bar(len: u64, prefix: &str) -> ProgressBar {
     bar
 }
 
+/// `--quiet`: process-wide, as the log subscriber is, so that every command's bars obey it.
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// Hides progress bars from now on (`--quiet`).
+pub(super) fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
 pub(super) fn draw_target() -> ProgressDrawTarget {
-    if std::io::stderr().is_terminal() {
+    if std::io::stderr().is_terminal() && !QUIET.load(Ordering::Relaxed) {
         ProgressDrawTarget::stderr()
     } else {
         ProgressDrawTarget::hidden()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsStr;
+
+    use super::*;
+
+    #[test]
+    fn a_bare_word_must_be_a_level() {
+        for good in [
+            "info",
+            "WARN",
+            "off",
+            "harness=debug",
+            "warn,harness::demo=trace",
+            "",
+        ] {
+            assert_eq!(bare_words_are_levels(good), Ok(()), "{good}");
+        }
+        assert_eq!(
+            bare_words_are_levels("info,verbose"),
+            Err(
+                "`verbose` is not a level (off, error, warn, info, debug, trace); a target \
+                 takes one, as in harness=debug"
+                    .to_owned()
+            )
+        );
+    }
+
+    #[test]
+    fn no_color_turns_colour_off_on_a_terminal() {
+        assert!(colour(true, None));
+        assert!(colour(true, Some(OsStr::new(""))));
+        assert!(!colour(true, Some(OsStr::new("1"))));
+        assert!(!colour(false, None));
     }
 }

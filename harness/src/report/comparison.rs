@@ -2,7 +2,7 @@
 //! per backend, or one row per cell when the comparison is about load.
 
 use super::grid::{Row, Slot};
-use super::text::{nanos, percent, rate, ratio_text, yes_no};
+use super::text::{counted, nanos, percent, rate, ratio_text, yes_no};
 use super::{Report, ResultEntry};
 use crate::spec::Topology;
 
@@ -169,8 +169,9 @@ impl Report {
                 .find_map(|r| r.ratio.map(|i| i.level))
                 .unwrap_or(0.0);
             lines.push(format!(
-                "msg/s: median of {rounds} paired {}, every backend of a cell once per round, in \
-                 an order rotated each round",
+                "msg/s: median of {} paired {}, every backend of a cell once per round, in an \
+                 order rotated each round",
+                rounds,
                 if rounds == 1 { "round" } else { "rounds" }
             ));
             if level > 0.0 {
@@ -183,8 +184,10 @@ impl Report {
         }
         if failed.is_empty() {
             lines.push(format!(
-                "verified: all {} runs ({} items) delivered exactly once, in per-producer order where FIFO, every payload dropped once",
-                runs, delivered
+                "verified: all {} ({}) delivered exactly once, in per-producer order where FIFO, \
+                 every payload dropped once",
+                counted(runs, "run"),
+                counted(delivered, "item")
             ));
         } else {
             for r in failed {

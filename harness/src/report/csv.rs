@@ -1,4 +1,5 @@
-//! CSV: `#` comment lines holding the environment header, then one row per result, written
+//! CSV: a header line, then one row per result, and nothing else (a `#` comment line holding
+//! the environment's commas broke plain CSV readers; the environment is in the JSON), written
 //! by the `csv` crate from one [`Row`] type, so the header and the values cannot drift apart
 //! and a field holding a comma is quoted.
 
@@ -185,14 +186,9 @@ fn header() -> Result<Vec<String>, csv::Error> {
 }
 
 impl Report {
-    /// CSV, one row per result, after `#` comment lines holding the environment header.
+    /// CSV: the header line and one row per result. The environment is left to the JSON.
     pub fn csv(&self) -> String {
-        let mut out = self.header_lines("# ");
-        match write_rows(self.results.iter().map(Row::of)) {
-            Ok(text) => out.push_str(&text),
-            Err(e) => out.push_str(&format!("# error: {e}\n")),
-        }
-        out
+        write_rows(self.results.iter().map(Row::of)).unwrap_or_else(|e| format!("error: {e}\n"))
     }
 }
 

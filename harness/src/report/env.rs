@@ -21,7 +21,8 @@ pub struct Environment {
     pub kernel: String,
     /// `rustc -V` of the compiler that built the harness.
     pub rustc: String,
-    /// `git rev-parse --short HEAD` at build time, or `unknown`.
+    /// `git describe --always --dirty` at build time (the commit, with `-dirty` when the tree
+    /// had uncommitted changes), or `unknown`.
     pub commit: String,
     /// When the report was made, UTC, ISO 8601.
     pub date: String,
@@ -152,5 +153,20 @@ mod tests {
         assert!(env.rustc.starts_with("rustc "), "{}", env.rustc);
         assert!(!env.commit.is_empty());
         assert_eq!(env.lines().len(), 4);
+    }
+
+    #[test]
+    fn the_commit_says_whether_the_tree_was_dirty() {
+        let described = std::process::Command::new("git")
+            .args(["describe", "--always", "--dirty"])
+            .output()
+            .ok()
+            .filter(|out| out.status.success());
+        // Built outside a git checkout (from a crate archive, say) the stamp is `unknown`.
+        let expected = described.map_or_else(
+            || "unknown".to_owned(),
+            |out| String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+        );
+        assert_eq!(Environment::detect().commit, expected);
     }
 }

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::Report;
-use super::text::{markdown_table, nanos, percent, rate, yes_no};
+use super::text::{describe_verification, markdown_table, nanos, percent, rate, yes_no};
 
 impl Report {
     pub(super) fn compare_markdown(&self) -> String {
@@ -75,7 +75,7 @@ impl Report {
                 out,
                 "\n{}: {}",
                 r.measurement.backend,
-                r.measurement.verification.summary()
+                describe_verification(&r.measurement)
             );
         }
         out

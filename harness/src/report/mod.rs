@@ -46,7 +46,7 @@ pub enum Format {
     Table,
     /// One JSON document.
     Json,
-    /// CSV with `#` comment lines for the environment header.
+    /// CSV: a header line and one row per result; the environment is left to JSON.
     Csv,
     /// GitHub-flavoured Markdown.
     Markdown,

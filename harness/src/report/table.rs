@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use super::Report;
 use super::text::{
-    aligned, describe_cpu, describe_depth, describe_load, describe_rate, describe_workload, nanos,
-    rate, seconds,
+    aligned, counted, describe_cpu, describe_depth, describe_load, describe_rate,
+    describe_verification, describe_workload, nanos, rate, seconds,
 };
 use crate::measure::Measurement;
 
@@ -46,12 +46,12 @@ fn run_rows(m: &Measurement) -> Vec<(&'static str, String)> {
         (
             "wall",
             format!(
-                "median {} (min {}, max {}; {} repetitions after {} warm-up)",
+                "median {} (min {}, max {}; {} after {})",
                 seconds(m.wall_s.median),
                 seconds(m.wall_s.min),
                 seconds(m.wall_s.max),
-                w.repeats,
-                w.warmup
+                counted(w.repeats as u64, "repetition"),
+                counted(w.warmup as u64, "warm-up")
             ),
         ),
         (
@@ -84,7 +84,7 @@ fn run_rows(m: &Measurement) -> Vec<(&'static str, String)> {
             ),
         ));
     }
-    rows.push(("verified", m.verification.summary()));
+    rows.push(("verified", describe_verification(m)));
     rows
 }
 
@@ -93,13 +93,13 @@ fn describe_latency(m: &Measurement) -> String {
         || "no samples".to_owned(),
         |l| {
             format!(
-                "p50 {}  p90 {}  p99 {}  p99.9 {}  max {}  ({} samples, 1 in {})",
+                "p50 {}  p90 {}  p99 {}  p99.9 {}  max {}  ({}, 1 in {})",
                 nanos(l.p50_ns),
                 nanos(l.p90_ns),
                 nanos(l.p99_ns),
                 nanos(l.p999_ns),
                 nanos(l.max_ns),
-                l.samples,
+                counted(l.samples, "sample"),
                 l.sample_every
             )
         },

@@ -99,11 +99,12 @@ pub(super) fn describe_cpu(cpu: &CpuSummary, repetitions: usize) -> String {
     if !cpu.available {
         return "not available".to_owned();
     }
+    let runs = counted(repetitions as u64, "repetition");
     if cpu.user_s + cpu.sys_s == 0.0 {
         return format!(
-            "below the {} resolution of getrusage over {} repetitions",
+            "below the {} resolution of getrusage over {}",
             seconds(cpu.tick_s),
-            repetitions
+            runs
         );
     }
     // CPU time comes in whole clock ticks; over a short run a rate built on a handful of
@@ -111,19 +112,20 @@ pub(super) fn describe_cpu(cpu: &CpuSummary, repetitions: usize) -> String {
     let ticks = ((cpu.user_s + cpu.sys_s) / cpu.tick_s).round();
     if ticks < MIN_CPU_TICKS {
         return format!(
-            "user {} + sys {} over {} repetitions: {ticks:.0} ticks of {}, too few for cores \
-             busy or ns/msg (run more messages)",
-            seconds(cpu.user_s),
-            seconds(cpu.sys_s),
-            repetitions,
+            "user {} + sys {} over {}: {} of {}, too few for cores busy or ns/msg (run more \
+             messages)",
+            cpu_time(cpu.user_s),
+            cpu_time(cpu.sys_s),
+            runs,
+            counted(ticks as u64, "tick"),
             seconds(cpu.tick_s)
         );
     }
     let mut text = format!(
-        "user {} + sys {} over {} repetitions; {:.2} cores busy",
-        seconds(cpu.user_s),
-        seconds(cpu.sys_s),
-        repetitions,
+        "user {} + sys {} over {}; {:.2} cores busy",
+        cpu_time(cpu.user_s),
+        cpu_time(cpu.sys_s),
+        runs,
         cpu.utilisation
     );
     if let Some(ns) = cpu.ns_per_message {
@@ -137,6 +139,21 @@ pub(super) fn describe_cpu(cpu: &CpuSummary, repetitions: usize) -> String {
         );
     }
     text
+}
+
+/// The ledger's verdict, which covers every run: unlike the per-thread counts, which cover
+/// the measured repetitions, it includes the warm-up, and says so.
+pub(super) fn describe_verification(m: &Measurement) -> String {
+    let w = &m.workload;
+    let summary = m.verification.summary();
+    if w.warmup == 0 {
+        return summary;
+    }
+    format!(
+        "{summary} (over all {}: the {} included)",
+        counted((w.warmup + w.repeats) as u64, "run"),
+        counted(w.warmup as u64, "warm-up")
+    )
 }
 
 pub(super) fn describe_depth(m: &Measurement) -> String {
@@ -154,7 +171,22 @@ pub(super) fn describe_depth(m: &Measurement) -> String {
         };
         parts.push(format!("{range}: {share:.0}%"));
     }
-    format!("{}  ({} samples)", parts.join("  "), d.samples)
+    format!("{}  ({})", parts.join("  "), counted(d.samples, "sample"))
+}
+
+/// `n` and the noun, plural unless `n` is 1: `1 repetition`, `5 repetitions`.
+pub(super) fn counted(n: impl Into<u64>, noun: &str) -> String {
+    let n = n.into();
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// CPU time: whole clock ticks, so none is `0`, not `0 ns`.
+fn cpu_time(s: f64) -> String {
+    if s == 0.0 { "0".to_owned() } else { seconds(s) }
 }
 
 /// A rate with a metric suffix: `43.2 M`, `640 k`, `12`.
@@ -280,8 +312,8 @@ mod tests {
         };
         assert_eq!(
             describe_cpu(&tick, 1),
-            "user 10.00 ms + sys 0 ns over 1 repetitions: 1 ticks of 10.00 ms, too few for \
-             cores busy or ns/msg (run more messages)"
+            "user 10.00 ms + sys 0 over 1 repetition: 1 tick of 10.00 ms, too few for cores \
+             busy or ns/msg (run more messages)"
         );
         let enough = CpuSummary {
             user_s: 0.09,
@@ -308,6 +340,13 @@ mod tests {
             ),
             "below the 10.00 ms resolution of getrusage over 2 repetitions"
         );
+    }
+
+    #[test]
+    fn counts_agree_with_their_nouns() {
+        assert_eq!(counted(1u64, "sample"), "1 sample");
+        assert_eq!(counted(0u64, "sample"), "0 samples");
+        assert_eq!(counted(5u64, "repetition"), "5 repetitions");
     }
 
     #[test]
