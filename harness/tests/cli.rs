@@ -156,7 +156,8 @@ fn list_shows_every_backend_with_capabilities() {
 #[test]
 fn list_prints_every_format() {
     let names = registry::names();
-    let head = "backend,rendezvous,close,batch,discipline,drop-oldest,buffered items dropped";
+    let head = "backend,rendezvous,close,batch,blocking,consumers,len,discipline,drop-oldest,\
+                buffered items dropped";
     let out = harness(&["list", "--format", "csv"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let text = stdout(&out);
@@ -165,7 +166,12 @@ fn list_prints_every_format() {
     assert_eq!(lines.len(), names.len() + 1, "{text}");
     assert_eq!(
         lines[1],
-        "condvar,yes,native,native,fifo,yes,on last consumer"
+        "condvar,yes,native,native,native,native,native,fifo,yes,on last consumer"
+    );
+    let std_line = lines.iter().find(|l| l.starts_with("std,")).unwrap();
+    assert_eq!(
+        *std_line,
+        "std,yes,unsupported,emulated,emulated,emulated,emulated,fifo,no,on last consumer"
     );
     let first_fields: Vec<&str> = lines[1..]
         .iter()
@@ -180,10 +186,13 @@ fn list_prints_every_format() {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
             lines[0],
-            "| backend | rendezvous | close | batch | discipline | drop-oldest | buffered items \
-             dropped |"
+            "| backend | rendezvous | close | batch | blocking | consumers | len | discipline | \
+             drop-oldest | buffered items dropped |"
         );
-        assert_eq!(lines[1], "| --- | --- | --- | --- | --- | --- | --- |");
+        assert_eq!(
+            lines[1],
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+        );
         assert_eq!(lines.len(), names.len() + 2, "{text}");
     }
 }

@@ -6,11 +6,14 @@ use crate::registry::{self, BackendInfo};
 use crate::report::Format;
 
 /// The columns of the table, CSV and Markdown forms.
-const HEAD: [&str; 7] = [
+const HEAD: [&str; 10] = [
     "backend",
     "rendezvous",
     "close",
     "batch",
+    "blocking",
+    "consumers",
+    "len",
     "discipline",
     "drop-oldest",
     "buffered items dropped",
@@ -34,7 +37,7 @@ pub(super) fn list(output: &Output) -> Result<Exit, Failure> {
 }
 
 /// One backend's cells, in [`HEAD`]'s order.
-fn row(b: &BackendInfo) -> [String; 7] {
+fn row(b: &BackendInfo) -> [String; 10] {
     let c = b.capabilities;
     let yes = |v: bool| if v { "yes" } else { "no" }.to_owned();
     [
@@ -42,6 +45,9 @@ fn row(b: &BackendInfo) -> [String; 7] {
         yes(c.rendezvous),
         c.close.to_string(),
         c.batch.to_string(),
+        c.blocking.to_string(),
+        c.consumers.to_string(),
+        c.len.to_string(),
         c.discipline.to_string(),
         yes(c.drop_oldest),
         c.buffered_drop.to_string(),
@@ -58,6 +64,9 @@ fn json(backends: &[BackendInfo]) -> Result<String, Failure> {
                 "rendezvous": c.rendezvous,
                 "close": c.close.to_string(),
                 "batch": c.batch.to_string(),
+                "blocking": c.blocking.to_string(),
+                "consumers": c.consumers.to_string(),
+                "len": c.len.to_string(),
                 "discipline": c.discipline.to_string(),
                 "buffered_drop": c.buffered_drop.to_string(),
                 "preserves_producer_order": c.preserves_producer_order(),
@@ -72,7 +81,7 @@ fn json(backends: &[BackendInfo]) -> Result<String, Failure> {
 }
 
 fn table(backends: &[BackendInfo]) -> String {
-    let rows: Vec<[String; 7]> = backends.iter().map(row).collect();
+    let rows: Vec<[String; 10]> = backends.iter().map(row).collect();
     let mut widths = HEAD.map(str::len);
     for r in &rows {
         for (w, cell) in widths.iter_mut().zip(r) {
