@@ -6,7 +6,7 @@
 //! | --- | --- | --- | --- |
 //! | [`Ring`] | [`Condvar`](crate::Condvar) | the oldest | the oldest |
 //! | [`Stack`] | [`CondvarLifo`](crate::CondvarLifo) | the newest | the oldest |
-//! | [`Heap`] | [`CondvarPriority`](crate::CondvarPriority) | the oldest of the highest priority | the oldest of the lowest priority |
+//! | [`PriorityMap`] | [`CondvarPriority`](crate::CondvarPriority) | the oldest of the highest priority | the oldest of the lowest priority |
 //!
 //! Every container is used only under the buffer's lock and never holds more than the
 //! capacity: the shared code checks `len()` before every insertion.
@@ -28,7 +28,7 @@ mod sealed {
 /// Storage for the buffered items of one buffer, in the order of its [`Discipline`].
 ///
 /// Sealed: the implementations are [`Ring`] and [`Stack`] (one [`Deque`] type, taken from
-/// either end) and [`Heap`].
+/// either end) and [`PriorityMap`].
 pub trait Container<T>: sealed::Sealed + Default + Send + 'static {
     /// The order items leave in, as the backend declares it.
     const DISCIPLINE: Discipline;
@@ -96,7 +96,7 @@ pub type Stack<T> = Deque<T, true>;
 /// logarithmic-time way out: the highest priority for receivers, the lowest for `force_send`.
 /// Its nodes are allocated as it grows (under the lock); it cannot be reserved up front. The
 /// priority is read by [`Container::entry`], outside the lock, so the key never runs under it.
-pub struct Heap<T, K> {
+pub struct PriorityMap<T, K> {
     /// Ordered by priority, then newest first within one priority, so that the last entry is
     /// the oldest item of the highest priority.
     items: BTreeMap<(u64, Reverse<u64>), T>,
@@ -106,7 +106,7 @@ pub struct Heap<T, K> {
 }
 
 impl<T, const NEWEST_FIRST: bool> sealed::Sealed for Deque<T, NEWEST_FIRST> {}
-impl<T, K> sealed::Sealed for Heap<T, K> {}
+impl<T, K> sealed::Sealed for PriorityMap<T, K> {}
 
 impl<T, const NEWEST_FIRST: bool> Default for Deque<T, NEWEST_FIRST> {
     fn default() -> Self {
@@ -114,7 +114,7 @@ impl<T, const NEWEST_FIRST: bool> Default for Deque<T, NEWEST_FIRST> {
     }
 }
 
-impl<T, K> Default for Heap<T, K> {
+impl<T, K> Default for PriorityMap<T, K> {
     fn default() -> Self {
         Self {
             items: BTreeMap::new(),
@@ -179,7 +179,7 @@ impl<T: Send + 'static, const NEWEST_FIRST: bool> Container<T> for Deque<T, NEWE
     }
 }
 
-impl<T: Send + 'static, K: PriorityKey> Container<T> for Heap<T, K> {
+impl<T: Send + 'static, K: PriorityKey> Container<T> for PriorityMap<T, K> {
     const DISCIPLINE: Discipline = Discipline::Priority;
 
     /// The item with its priority, read once by the key.
@@ -228,9 +228,9 @@ impl<T, const NEWEST_FIRST: bool> fmt::Debug for Deque<T, NEWEST_FIRST> {
     }
 }
 
-impl<T, K> fmt::Debug for Heap<T, K> {
+impl<T, K> fmt::Debug for PriorityMap<T, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Heap {{ len: {} }}", self.items.len())
+        write!(f, "PriorityMap {{ len: {} }}", self.items.len())
     }
 }
 
@@ -274,10 +274,10 @@ mod tests {
 
     #[test]
     fn heap_takes_the_highest_priority_first_and_keeps_fifo_among_equals() {
-        let mut heap = Heap::<(u64, char), ByValue>::default();
+        let mut heap = PriorityMap::<(u64, char), ByValue>::default();
         heap.extend(
             [(1, 'a'), (5, 'b'), (1, 'c'), (5, 'd'), (3, 'e')]
-                .map(Heap::<_, ByValue>::entry)
+                .map(PriorityMap::<_, ByValue>::entry)
                 .into_iter(),
         );
         assert_eq!(
@@ -288,10 +288,10 @@ mod tests {
 
     #[test]
     fn heap_evicts_the_oldest_of_the_lowest_priority() {
-        let mut heap = Heap::<(u64, char), ByValue>::default();
+        let mut heap = PriorityMap::<(u64, char), ByValue>::default();
         heap.extend(
             [(2, 'a'), (1, 'b'), (9, 'c'), (1, 'd')]
-                .map(Heap::<_, ByValue>::entry)
+                .map(PriorityMap::<_, ByValue>::entry)
                 .into_iter(),
         );
         assert_eq!(heap.evict(), Some((1, 'b')));
@@ -303,8 +303,12 @@ mod tests {
 
     #[test]
     fn heap_ranks_unknown_payloads_equal_so_they_stay_fifo() {
-        let mut heap = Heap::<&str, ByValue>::default();
-        heap.extend(["x", "y", "z"].map(Heap::<_, ByValue>::entry).into_iter());
+        let mut heap = PriorityMap::<&str, ByValue>::default();
+        heap.extend(
+            ["x", "y", "z"]
+                .map(PriorityMap::<_, ByValue>::entry)
+                .into_iter(),
+        );
         assert_eq!(drain(&mut heap), ["x", "y", "z"]);
     }
 }

@@ -9,7 +9,7 @@
 //! | --- | --- | --- | --- |
 //! | [`Condvar`] | `condvar` | [`Ring`] | FIFO |
 //! | [`CondvarLifo`] | `condvar-lifo` | [`Stack`] | LIFO: newest first |
-//! | [`CondvarPriority<K>`] | `condvar-priority` | [`Heap`] | highest priority first, FIFO among equals |
+//! | [`CondvarPriority<K>`] | `condvar-priority` | [`PriorityMap`] | highest priority first, FIFO among equals |
 //!
 //! Each `bounded` returns a [`CondvarProducer`] and a [`CondvarConsumer`], used through the
 //! [`buffer_api`] traits.
@@ -131,45 +131,27 @@
 //!
 //! # What the measurements decided
 //!
-//! Each choice below was kept because interleaved A/B runs of `harness compare` (the old and
-//! the new build alternating on the same cells, judged by the ratio to crossbeam-channel
-//! within each run) favoured it on a shared 2-vCPU machine; the README's "Results" section
-//! has the current figures.
+//! Each choice below was kept because interleaved A/B runs (the old and the new build
+//! alternating on the same cells, judged by the ratio to crossbeam within each run) favoured
+//! it; the figures, with their dates and commands, are in `docs/condvar-tuning.md`.
 //!
-//! - **At most one wake-up in flight per side, at capacity 2 and more.** At 4:1 with
-//!   capacity 1024 the buffer sits full, the four producers park, and the one consumer is the
-//!   bottleneck. Notifying a counted sender on every `recv` made the consumer pay a futex
-//!   wake per item for producers that then moved one item each: condvar ran at 0.74x
-//!   crossbeam with 695 ns of CPU per message (crossbeam 282). With one wake-up in flight the
-//!   consumer wakes one producer and keeps draining, and that producer finds a run of free
-//!   slots when it relocks and passes the baton on, so the side that is ahead stays parked
-//!   while the other runs through the buffer: 1.66x with 142 ns per message over 3 rounds,
-//!   and 0.46x to 0.63x (989 to 675 ns per message) over 8 rounds at load average 7-8. The size
-//!   of the gain moved with the load; its direction held in every set; seq and 1:1 did not
-//!   move.
-//! - **No wake-up suppression at capacity 1.** A woken thread there finds one item or slot
-//!   at most, so it cannot run ahead while the others sleep, and waking one at a time puts a
-//!   whole wake-up latency on every hand-off. This is the cautious choice rather than a measured win: capacity-1
-//!   ratios moved up to 3x between runs of identical code, and the only signal was that the
-//!   one-in-flight rule looked worse at 1:4 in two separate sets (0.28x against 0.81x, and
-//!   0.17x against 1.34x).
+//! - **At most one wake-up in flight per side, at capacity 2 and more.** With the buffer full
+//!   and producers parked, notifying a sender on every `recv` made the consumer pay a futex
+//!   wake per item for producers that then moved one item each. With one wake-up in flight the
+//!   consumer keeps draining, and the woken producer finds a run of free slots and passes the
+//!   baton on.
+//! - **No wake-up suppression at capacity 1.** A woken thread there finds one item or slot at
+//!   most, so it cannot run ahead, and waking one at a time puts a whole wake-up latency on
+//!   every hand-off. This is the cautious choice, not a measured win.
 //! - **A spinning sender waits for a quarter of the capacity to be free before it relocks**
 //!   (the spin hint only; a sender whose budget runs out takes any slot). Relocking for every
-//!   slot a receiver frees kept four producers contending for the lock with the one consumer,
-//!   one item at a time. Two interleaved sets of 4 rounds each: 4:1 at capacity 1024 went from
-//!   0.56x to 1.80x and from 0.41x to 1.56x crossbeam (2.3 and 2.9 M to 5.6 and 7.9 M msg/s,
-//!   CPU 946 and 770 to 381 and 252 ns per message, spread 3.3 and 2.3 to 1.3 and 1.1), 4:1 at
-//!   capacity 64 from 0.23x to 1.12x, 1:1 at 1024 from 0.92x to 1.46x and 0.91x to 1.08x, and
-//!   4:4 and 16:16 at 64 and 1024 rose too. Below capacity 4 the hint is unchanged.
-//! - **A short spin, a few yields, then park** (64 spin hints, 4 yields). With no spin at
-//!   all, capacity 1 fell to 0.06-0.42x crossbeam with 1.4-5.7x the CPU per message: every
-//!   hand-off became a futex round trip. More yields (16 to 1024) and longer spins (128 to
-//!   512) moved capacity-1 ratios within the run-to-run noise (none reached 1.0x at 4:1, 1:4
-//!   or 16:16 in four interleaved sets), and 256 yields cost 4:1 at capacity 1024 (0.28x
-//!   against 0.39x), so the short budget stays.
-//! - **Tried and dropped: one spin/yield budget spent across relocks** (parking only when the
-//!   whole budget is gone, not after the first relock that still finds the predicate false).
-//!   It cut CPU per message at capacity 1 and bought no throughput in the same runs.
+//!   slot a receiver frees kept several producers contending with the one consumer, one item
+//!   at a time. Below capacity 4 the hint is unchanged.
+//! - **A short spin, a few yields, then park** (64 spin hints, 4 yields). Without the spin
+//!   every hand-off at capacity 1 became a futex round trip; longer budgets moved nothing
+//!   beyond the noise and cost the 4:1 cells.
+//! - **Tried and dropped: one spin/yield budget spent across relocks.** It cut CPU per
+//!   message at capacity 1 and bought no throughput.
 //!
 //! # Differences from crossbeam-channel
 //!
@@ -272,7 +254,7 @@ use buffer_api::{
     SendTimeoutError, Support, TryRecvError, TrySendError,
 };
 
-use crate::container::{Container, Heap, Ring, Stack};
+use crate::container::{Container, PriorityMap, Ring, Stack};
 use crate::shared::{Shared, Wait};
 use crate::sync::{Arc, Ordering};
 
@@ -319,7 +301,7 @@ pub struct Condvar;
 pub struct CondvarLifo;
 
 /// The backend marker of the priority discipline: the same buffer as [`Condvar`] with a
-/// [`Heap`] for a container, ordered by the priority that `K` reads from each item.
+/// [`PriorityMap`] for a container, ordered by the priority that `K` reads from each item.
 ///
 /// The highest priority is received first; items of equal priority are received in the
 /// order they were accepted (FIFO). Payload types that `K` does not know all rank 0, so they
@@ -375,7 +357,8 @@ where
     ))
 }
 
-/// The capabilities every backend of this crate shares; only the discipline differs.
+/// The capabilities every backend of this crate shares, with the discipline its container
+/// declares (`Container::DISCIPLINE`), so the declaration cannot drift from the container.
 const fn capabilities(discipline: buffer_api::Discipline) -> Capabilities {
     Capabilities {
         rendezvous: true,
@@ -392,7 +375,7 @@ const fn capabilities(discipline: buffer_api::Discipline) -> Capabilities {
 
 impl Backend for Condvar {
     const NAME: &'static str = "condvar";
-    const CAPABILITIES: Capabilities = capabilities(buffer_api::Discipline::Fifo);
+    const CAPABILITIES: Capabilities = capabilities(<Ring<()> as Container<()>>::DISCIPLINE);
 
     type Producer<T: Send + 'static> = CondvarProducer<T>;
     type Consumer<T: Send + 'static> = CondvarConsumer<T>;
@@ -406,7 +389,7 @@ impl Backend for Condvar {
 
 impl Backend for CondvarLifo {
     const NAME: &'static str = "condvar-lifo";
-    const CAPABILITIES: Capabilities = capabilities(buffer_api::Discipline::Lifo);
+    const CAPABILITIES: Capabilities = capabilities(<Stack<()> as Container<()>>::DISCIPLINE);
 
     type Producer<T: Send + 'static> = CondvarProducer<T, Stack<T>>;
     type Consumer<T: Send + 'static> = CondvarConsumer<T, Stack<T>>;
@@ -420,10 +403,11 @@ impl Backend for CondvarLifo {
 
 impl<K: PriorityKey> Backend for CondvarPriority<K> {
     const NAME: &'static str = "condvar-priority";
-    const CAPABILITIES: Capabilities = capabilities(buffer_api::Discipline::Priority);
+    const CAPABILITIES: Capabilities =
+        capabilities(<PriorityMap<(), K> as Container<()>>::DISCIPLINE);
 
-    type Producer<T: Send + 'static> = CondvarProducer<T, Heap<T, K>>;
-    type Consumer<T: Send + 'static> = CondvarConsumer<T, Heap<T, K>>;
+    type Producer<T: Send + 'static> = CondvarProducer<T, PriorityMap<T, K>>;
+    type Consumer<T: Send + 'static> = CondvarConsumer<T, PriorityMap<T, K>>;
 
     fn bounded<T: Send + 'static>(
         capacity: usize,
@@ -557,7 +541,7 @@ impl<T, C: Container<T>> Shared<T, C> {
         if self.capacity == 0 {
             self.send_zero(item, wait)
         } else {
-            self.send_ring(item, wait)
+            self.send_buffered(item, wait)
         }
     }
 
@@ -566,7 +550,7 @@ impl<T, C: Container<T>> Shared<T, C> {
         if self.capacity == 0 {
             self.recv_zero(wait)
         } else {
-            self.recv_ring(wait)
+            self.recv_buffered(wait)
         }
     }
 }
@@ -605,7 +589,7 @@ impl<T: Send + 'static, C: Container<T>> Producer<T> for CondvarProducer<T, C> {
     {
         let items: Vec<T> = items.into_iter().collect();
         if self.shared.capacity > 0 {
-            return self.shared.send_batch_ring(items);
+            return self.shared.send_batch_buffered(items);
         }
         let mut rest = items.into_iter();
         let mut sent = 0;
@@ -626,7 +610,7 @@ impl<T: Send + 'static, C: Container<T>> Producer<T> for CondvarProducer<T, C> {
     /// `recv`, or else comes straight back as the evicted item.
     fn force_send(&self, item: T) -> Result<Option<T>, ForceSendError<T>> {
         if self.shared.capacity > 0 {
-            return self.shared.force_send_ring(item);
+            return self.shared.force_send_buffered(item);
         }
         match self.shared.send_zero(item, Wait::Never) {
             Ok(()) => Ok(None),
@@ -668,7 +652,7 @@ impl<T: Send + 'static, C: Container<T>> Consumer<T> for CondvarConsumer<T, C> {
         if self.shared.capacity == 0 {
             self.shared.recv_batch_zero(buf, max)
         } else {
-            self.shared.recv_batch_ring(buf, max)
+            self.shared.recv_batch_buffered(buf, max)
         }
     }
 }

@@ -301,8 +301,9 @@ impl<T, C: Container<T>> Shared<T, C> {
         }
     }
 
-    /// Sends one item into the ring, waiting for room as `wait` allows.
-    pub(crate) fn send_ring(&self, item: T, wait: Wait) -> Result<(), SendTimeoutError<T>> {
+    /// Sends one item into the container (ring, stack or priority map), waiting for room as
+    /// `wait` allows.
+    pub(crate) fn send_buffered(&self, item: T, wait: Wait) -> Result<(), SendTimeoutError<T>> {
         // Before the lock: it may run user code (invariant 3).
         let entry = C::entry(item);
         let mut st = self.state.lock();
@@ -343,10 +344,10 @@ impl<T, C: Container<T>> Shared<T, C> {
         }
     }
 
-    /// Sends one item into the ring without waiting; on a full ring, evicts the item the
+    /// Sends one item into the container without waiting; when it is full, evicts the item the
     /// container sheds and inserts `item` in the same critical section, and returns the
     /// evicted item (moved out, dropped by the caller if at all, never under the lock).
-    pub(crate) fn force_send_ring(&self, item: T) -> Result<Option<T>, ForceSendError<T>> {
+    pub(crate) fn force_send_buffered(&self, item: T) -> Result<Option<T>, ForceSendError<T>> {
         // Before the lock: it may run user code (invariant 3).
         let entry = C::entry(item);
         let mut st = self.state.lock();
@@ -379,8 +380,8 @@ impl<T, C: Container<T>> Shared<T, C> {
         }
     }
 
-    /// Receives one item from the ring, waiting for one as `wait` allows.
-    pub(crate) fn recv_ring(&self, wait: Wait) -> Result<T, RecvTimeoutError> {
+    /// Receives one item from the container, waiting for one as `wait` allows.
+    pub(crate) fn recv_buffered(&self, wait: Wait) -> Result<T, RecvTimeoutError> {
         let mut st = self.state.lock();
         let mut spun = false;
         loop {
@@ -425,13 +426,13 @@ impl<T, C: Container<T>> Shared<T, C> {
         }
     }
 
-    /// Sends a collected batch into the ring: as many items as fit per lock round trip,
+    /// Sends a collected batch into the container: as many items as fit per lock round trip,
     /// waiting for room in between.
     ///
     /// Every entry is prepared before the lock is first taken, so a key that panics on one
     /// item of the batch panics the caller before anything is buffered: none of the batch is
     /// sent, and every item of it is dropped once, while unwinding, outside the lock.
-    pub(crate) fn send_batch_ring(&self, items: Vec<T>) -> Result<(), SendBatchError<T>> {
+    pub(crate) fn send_batch_buffered(&self, items: Vec<T>) -> Result<(), SendBatchError<T>> {
         // Before the lock: it may run user code (invariant 3). Reuses the allocation where
         // an entry is the bare item.
         let entries: Vec<C::Entry> = items.into_iter().map(C::entry).collect();
@@ -491,7 +492,11 @@ impl<T, C: Container<T>> Shared<T, C> {
 
     /// Waits for at least one item, then moves up to `max` (>= 1) items into `buf` in one
     /// lock round trip.
-    pub(crate) fn recv_batch_ring(&self, buf: &mut Vec<T>, max: usize) -> Result<usize, RecvError> {
+    pub(crate) fn recv_batch_buffered(
+        &self,
+        buf: &mut Vec<T>,
+        max: usize,
+    ) -> Result<usize, RecvError> {
         // Reserve before locking what is there now (not what is asked: `max` may be huge), so
         // the move under the lock rarely allocates.
         buf.reserve(max.min(self.ready.load(Ordering::Relaxed)));
