@@ -1,5 +1,5 @@
-//! The adapter-overhead groups `adapter-seq` and `adapter-spsc`: raw crossbeam-channel and raw
-//! flume next to their buffer-api adapters, in one loop. See the `benches` crate docs.
+//! The adapter-overhead groups `adapter-seq` and `adapter-spsc`: the raw crossbeam and flume
+//! backends next to their exact-close twins, in one loop. See the `benches` crate docs.
 
 use benches::{OVERHEAD_SHAPES, Profile, bench_overhead};
 use criterion::{Criterion, criterion_group, criterion_main};

@@ -43,9 +43,10 @@
 //!   buffer, spawning and joining threads and verifying are not timed, and nothing prints.
 //!   Every run is verified (exactly once, per-producer order, accounting); a violation, or fewer
 //!   messages delivered than sent, panics the benchmark.
-//! - **Adapter-overhead groups**: the loops in [`overhead`] are written once, generic over a
-//!   small [`Channel`] trait, and run for the raw crate and for its adapter, so the two differ
-//!   only in the channel. `seq` runs on the benchmark thread and times the loop alone; `spsc`
+//! - **Adapter-overhead groups** (what exact close costs): the loops in [`overhead`] are
+//!   written once, generic over a small [`Channel`] trait, and run for each raw backend
+//!   (`crossbeam`, `flume`) and its exact-close twin (`crossbeam-close`, `flume-close`), so the
+//!   two differ only in the adapter. `seq` runs on the benchmark thread and times the loop alone; `spsc`
 //!   spawns its two threads first and times them like the harness. Both check every value
 //!   arrives once and in order.
 //!
@@ -84,6 +85,6 @@ pub mod overhead;
 pub mod profile;
 pub mod workloads;
 
-pub use overhead::{Adapter, Channel, OVERHEAD_SHAPES, RawChannel, bench_overhead};
+pub use overhead::{Adapter, Channel, OVERHEAD_SHAPES, bench_overhead};
 pub use profile::{BATCH, CAPACITIES, FULL_ENV, Profile};
 pub use workloads::{SHAPES, Shape, base_workload, bench_shape, bench_workload, measure};

@@ -1,6 +1,8 @@
-//! The adapter-overhead groups: raw crossbeam-channel and raw flume against their buffer-api
-//! adapters, in `seq` and `spsc`. Each loop is written once, generic over [`Channel`], so the
-//! raw crate and its adapter run the same code and differ only in the channel underneath.
+//! The adapter-overhead groups: what exact close costs. The raw `crossbeam` and `flume`
+//! backends (the crates as they are, no close) against `crossbeam-close` and `flume-close` (the
+//! same channels with the emulated close), in `seq` and `spsc`. Each loop is written once,
+//! generic over [`Channel`], so both backends of a pair run the same code and differ only in
+//! the adapter underneath. (`harness calibrate` measures the raw crate against the harness.)
 
 use std::marker::PhantomData;
 use std::sync::Barrier;
@@ -8,8 +10,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use buffer_api::{Backend, Consumer, Producer};
-use buffer_crossbeam::Crossbeam;
-use buffer_flume::Flume;
+use buffer_crossbeam::{Crossbeam, CrossbeamClose};
+use buffer_flume::{Flume, FlumeClose};
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput};
 use harness::spec::Topology;
@@ -32,66 +34,6 @@ pub trait Channel: 'static {
 
     /// Receives, blocking while empty; `None` once the channel is empty and every sender gone.
     fn recv(rx: &Self::Receiver) -> Option<u64>;
-}
-
-/// A raw channel crate that a registry backend adapts.
-pub trait RawChannel: Channel {
-    /// The adapter over this crate; its `NAME` names both sides of the comparison.
-    type Adapter: Backend;
-}
-
-/// `crossbeam_channel::bounded`, used directly.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct RawCrossbeam;
-
-impl Channel for RawCrossbeam {
-    type Sender = crossbeam_channel::Sender<u64>;
-    type Receiver = crossbeam_channel::Receiver<u64>;
-
-    fn bounded(capacity: usize) -> (Self::Sender, Self::Receiver) {
-        crossbeam_channel::bounded(capacity)
-    }
-
-    #[inline]
-    fn send(tx: &Self::Sender, value: u64) -> bool {
-        tx.send(value).is_ok()
-    }
-
-    #[inline]
-    fn recv(rx: &Self::Receiver) -> Option<u64> {
-        rx.recv().ok()
-    }
-}
-
-impl RawChannel for RawCrossbeam {
-    type Adapter = Crossbeam;
-}
-
-/// `flume::bounded`, used directly.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct RawFlume;
-
-impl Channel for RawFlume {
-    type Sender = flume::Sender<u64>;
-    type Receiver = flume::Receiver<u64>;
-
-    fn bounded(capacity: usize) -> (Self::Sender, Self::Receiver) {
-        flume::bounded(capacity)
-    }
-
-    #[inline]
-    fn send(tx: &Self::Sender, value: u64) -> bool {
-        tx.send(value).is_ok()
-    }
-
-    #[inline]
-    fn recv(rx: &Self::Receiver) -> Option<u64> {
-        rx.recv().ok()
-    }
-}
-
-impl RawChannel for RawFlume {
-    type Adapter = Flume;
 }
 
 /// A registry backend through the buffer-api traits.
@@ -121,8 +63,9 @@ impl<B: Backend> Channel for Adapter<B> {
 pub const OVERHEAD_SHAPES: [Shape; 2] = [SEQ, SPSC];
 
 /// Registers the group `adapter-<shape>` for `shape` (`seq` or a 1:1 shape): at every capacity of
-/// the profile, each raw crate (`<backend>-raw/<capacity>`) next to its adapter
-/// (`<backend>-adapter/<capacity>`), so the two are measured in the same minute.
+/// the profile, each raw backend (`crossbeam/<capacity>`, `flume/<capacity>`) next to its
+/// exact-close twin (`crossbeam-close/<capacity>`, `flume-close/<capacity>`), so the two are
+/// measured in the same minute.
 ///
 /// # Panics
 ///
@@ -135,27 +78,20 @@ pub fn bench_overhead(c: &mut Criterion, shape: Shape, profile: &Profile) {
         if capacity == 0 && shape.topology == Topology::Seq {
             continue;
         }
-        bench_pair::<RawCrossbeam>(&mut group, shape, capacity, profile.messages);
-        bench_pair::<RawFlume>(&mut group, shape, capacity, profile.messages);
+        bench_pair::<Crossbeam, CrossbeamClose>(&mut group, shape, capacity, profile.messages);
+        bench_pair::<Flume, FlumeClose>(&mut group, shape, capacity, profile.messages);
     }
     group.finish();
 }
 
-fn bench_pair<R: RawChannel>(
+fn bench_pair<Raw: Backend, Close: Backend>(
     group: &mut BenchmarkGroup<'_, WallTime>,
     shape: Shape,
     capacity: usize,
     messages: u64,
 ) {
-    let name = <R::Adapter as Backend>::NAME;
-    bench_channel::<R>(group, format!("{name}-raw"), shape, capacity, messages);
-    bench_channel::<Adapter<R::Adapter>>(
-        group,
-        format!("{name}-adapter"),
-        shape,
-        capacity,
-        messages,
-    );
+    bench_channel::<Adapter<Raw>>(group, Raw::NAME.to_owned(), shape, capacity, messages);
+    bench_channel::<Adapter<Close>>(group, Close::NAME.to_owned(), shape, capacity, messages);
 }
 
 fn bench_channel<C: Channel>(
@@ -263,11 +199,11 @@ mod tests {
     }
 
     #[test]
-    fn raw_and_adapter_loops_verify() {
-        both_loops::<RawCrossbeam>();
+    fn raw_and_close_loops_verify() {
         both_loops::<Adapter<Crossbeam>>();
-        both_loops::<RawFlume>();
+        both_loops::<Adapter<CrossbeamClose>>();
         both_loops::<Adapter<Flume>>();
+        both_loops::<Adapter<FlumeClose>>();
     }
 
     #[test]
