@@ -1559,17 +1559,20 @@ fn ctrl_c_during_compare_reports_the_cells_so_far_and_exits_130() {
         "run finished",
     );
     assert_eq!(code, 130, "{err}");
-    assert_eq!(
-        err.lines().last(),
-        Some("error: interrupted: 1 of 4 cells measured, the rest not run"),
+    // The backends of a cell run in paired rounds: the interrupt comes after the first round
+    // of condvar at capacity 1, and crossbeam may or may not have finished its first round of
+    // that cell too. Every cell at capacity 2 is not run.
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        [
+            "error: interrupted: 1 of 4 cells measured, the rest not run",
+            "error: interrupted: 2 of 4 cells measured, the rest not run",
+        ]
+        .contains(&last),
         "{err}"
     );
     assert!(out.contains("verified: all "), "{out}");
-    for cell in [
-        "crossbeam at capacity 1",
-        "condvar at capacity 2",
-        "crossbeam at capacity 2",
-    ] {
+    for cell in ["condvar at capacity 2", "crossbeam at capacity 2"] {
         assert!(
             out.contains(&format!("skipped: {cell}: not run: interrupted\n")),
             "{cell}: {out}"
