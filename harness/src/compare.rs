@@ -23,7 +23,7 @@ use std::time::Duration;
 use buffer_api::{Backend, CapacityError};
 
 use crate::engine::{RunError, Session, interrupted, run};
-use crate::measure::{Interval, Measurement, median_interval};
+use crate::measure::{Interval, Measurement, paired_ratio_interval};
 use crate::registry::{self, BackendVisitor};
 use crate::spec::{Policy, Topology, Workload, parse_capacities, parse_duration, parse_topologies};
 
@@ -355,22 +355,13 @@ pub(crate) fn ratio(cells: &[Cell], cell: &Cell, baseline: &str) -> Option<Inter
     if cell.backend == baseline {
         return None;
     }
-    let mine = &cell.measurement()?.repetitions;
-    let base = &cells
-        .iter()
-        .find(|c| {
-            c.backend == baseline
-                && c.topology == cell.topology
-                && c.capacity == cell.capacity
-                && c.policy == cell.policy
-        })?
-        .measurement()?
-        .repetitions;
-    let paired: Vec<f64> = mine
-        .iter()
-        .zip(base)
-        .filter(|(_, b)| b.msgs_per_s > 0.0)
-        .map(|(m, b)| m.msgs_per_s / b.msgs_per_s)
-        .collect();
-    median_interval(&paired)
+    let rates =
+        |m: &Measurement| -> Vec<f64> { m.repetitions.iter().map(|r| r.msgs_per_s).collect() };
+    let base = cells.iter().find(|c| {
+        c.backend == baseline
+            && c.topology == cell.topology
+            && c.capacity == cell.capacity
+            && c.policy == cell.policy
+    })?;
+    paired_ratio_interval(&rates(cell.measurement()?), &rates(base.measurement()?))
 }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::exit::{Exit, Failure, run_error};
 use super::output::Output;
 use crate::engine::{Session, bare_crossbeam_rate};
-use crate::measure::{Interval, median_interval};
+use crate::measure::{Interval, median_interval, paired_ratio_interval};
 use crate::report::{Environment, Format};
 use crate::spec::{Topology, Workload};
 
@@ -115,17 +115,11 @@ fn calibrate_cell(
         });
     }
     let harness: Vec<f64> = measured.repetitions.iter().map(|r| r.msgs_per_s).collect();
-    let fractions: Vec<f64> = harness
-        .iter()
-        .zip(&bare)
-        .filter(|(_, b)| **b > 0.0)
-        .map(|(h, b)| h / b)
-        .collect();
     let median = |v: &[f64]| median_interval(v).map_or(0.0, |i| i.median);
     Ok(CalibratedCell {
         shape,
         capacity,
-        fraction: median_interval(&fractions),
+        fraction: paired_ratio_interval(&harness, &bare),
         bare_msgs_per_s: median(&bare),
         harness_msgs_per_s: median(&harness),
     })

@@ -80,6 +80,18 @@ pub fn median_interval(values: &[f64]) -> Option<Interval> {
     })
 }
 
+/// The median and interval of the paired ratios `numerators[i] / denominators[i]`, round by
+/// round; pairs whose denominator is not positive are left out. `None` with no pair left.
+pub fn paired_ratio_interval(numerators: &[f64], denominators: &[f64]) -> Option<Interval> {
+    let ratios: Vec<f64> = numerators
+        .iter()
+        .zip(denominators)
+        .filter(|&(_, &d)| d > 0.0)
+        .map(|(n, d)| n / d)
+        .collect();
+    median_interval(&ratios)
+}
+
 /// How much `new` moved against `old`, two independent sets of repetitions: the median of all
 /// `new[j] / old[i]` ratios (the Hodges-Lehmann estimate of the shift, on a log scale), with
 /// the interval between the ranks that the Mann-Whitney statistic's normal approximation puts

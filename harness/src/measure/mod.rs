@@ -15,7 +15,9 @@ mod summary;
 pub(crate) use cpu::CpuTime;
 pub(crate) use depth::DEPTH_SAMPLE_EVERY;
 pub use depth::{DepthBucket, DepthHistogram};
-pub use interval::{Interval, TARGET_LEVEL, median_interval, shift_interval};
+pub use interval::{
+    Interval, TARGET_LEVEL, median_interval, paired_ratio_interval, shift_interval,
+};
 pub(crate) use measurement::latency_histogram;
 pub use measurement::{
     ConsumerStats, CpuSummary, FaultOutcome, KEPT_UP, Latency, Load, Measurement, ProducerStats,
