@@ -26,7 +26,6 @@ pub(super) struct ConsumerLog {
     pub(super) depth: DepthHistogram,
     pub(super) blocked_ns: Option<u64>,
     pub(super) received: u64,
-    lost_one: bool,
     pub(super) fault_fired: bool,
 }
 
@@ -47,7 +46,6 @@ impl ConsumerLog {
             depth: DepthHistogram::new(shared.workload.capacity),
             blocked_ns: None,
             received: 0,
-            lost_one: false,
             fault_fired: false,
         }
     }
@@ -82,7 +80,7 @@ impl ConsumerLog {
         item: Item<P>,
     ) -> Step {
         self.log_receipt(shared, item.producer, item.seq);
-        if plan.consumer_panic_at == Some(self.received) {
+        if plan.consumer_panic_at == Some(self.received) && shared.claim_consumer_fault() {
             self.record.record_in_hand_at_panic(item.producer, item.seq);
             self.fault_fired = true;
             shared.board.set(slot, WorkerState::Panicked);
@@ -90,9 +88,8 @@ impl ConsumerLog {
         }
         self.received += 1;
         shared.board.items(slot, self.received);
-        if plan.lose_item && !self.lost_one {
+        if plan.lose_item && self.received == 1 && shared.claim_consumer_fault() {
             // The verifier's self-test: this item is dropped without being recorded.
-            self.lost_one = true;
             self.fault_fired = true;
             return Step::Go;
         }
@@ -111,6 +108,7 @@ impl ConsumerLog {
         }
         if let Some((at, stall)) = plan.consumer_stall_at
             && self.received == at
+            && shared.claim_consumer_fault()
             && !self.stall(shared, slot, stall)
         {
             return Step::Stop;
@@ -141,16 +139,11 @@ impl ConsumerLog {
 /// The consumer loop: receives until the buffer is empty and disconnected.
 pub(super) fn consume<P: Body, R: Consumer<Item<P>>>(
     shared: &Shared,
-    index: usize,
     slot: usize,
     rx: R,
     out: &mut ConsumerLog,
 ) {
-    let plan = if index == 0 {
-        shared.plan
-    } else {
-        FaultPlan::default()
-    };
+    let plan = shared.plan;
     if shared.workload.batch > 1 {
         consume_batches(shared, &plan, slot, &rx, out);
     } else {

@@ -2,14 +2,16 @@
 //!
 //! | fault | what happens | how the ledger accounts for it |
 //! | --- | --- | --- |
-//! | `consumer-panic[:K]` | `consumer-1` receives `K` items (default: a quarter of an even consumer share), receives one more and panics while holding it. The other consumers go on. If it was the only consumer, the buffer disconnects: blocked and later sends fail and hand their items back, and each producer stops at its first refused item. | The item in its hand (with batches: every item of the batch not yet processed) counts as *in hand at a panic*; refused items as *handed back*; what the buffer still held when the last consumer went counts as *discarded by the buffer* (allowed only when every consumer is gone); the producers' unsent remainder as *not offered*. |
-//! | `consumer-stall[:DUR\|forever]` | `consumer-1` stops after half of an even consumer share, for `DUR` (default 200 ms), then resumes. `forever` never resumes, so the watchdog ends the run (exit code 4). | Nothing is lost: every item is delivered. |
+//! | `consumer-panic[:K]` | The first consumer to have received `K` items (default: a quarter of an even consumer share), receives one more and panics while holding it. The other consumers go on. If it was the only consumer, the buffer disconnects: blocked and later sends fail and hand their items back, and each producer stops at its first refused item. | The item in its hand (with batches: every item of the batch not yet processed) counts as *in hand at a panic*; refused items as *handed back*; what the buffer still held when the last consumer went counts as *discarded by the buffer* (allowed only when every consumer is gone); the producers' unsent remainder as *not offered*. |
+//! | `consumer-stall[:DUR\|forever]` | The first consumer to reach half of an even consumer share stops there for `DUR` (default 200 ms), then resumes. `forever` never resumes, so the watchdog ends the run (exit code 4). | Nothing is lost: every item is delivered. |
 //! | `producer-panic[:K]` | `producer-1` sends `K` items (default: half its share), builds the next and panics while holding it. The other producers go on; the consumers drain and finish. | The built item counts as *in hand at a panic*, the rest of its share as *not offered*. |
 //! | `close-storm[:N]` | `N` extra threads (default 4, named `closer-N`, alternately holding a producer and a consumer handle) wait for a seeded random moment (when `producer-1` reaches a random item of its share, or finishes), meet at a barrier and all call `close()` at once. | Exactly one `close()` must return `true`. Every accepted item is still delivered; each producer's first refused item counts as *handed back* and it stops, the rest as *not offered*. |
-//! | `lose-item` | A self-test of the verifier: `consumer-1` throws away its first received item without recording it. | The run must fail verification with one *lost* item (exit code 3). |
+//! | `lose-item` | A self-test of the verifier: the first consumer to receive an item throws it away without recording it. | The run must fail verification with one *lost* item (exit code 3). |
 //!
-//! A fault that needs `K` items of one thread fires only if that thread gets them; the
-//! measurement reports in how many runs the fault actually fired.
+//! A consumer fault lands on whichever consumer reaches its point first (one per run), so it
+//! fires however unfairly the buffer shares items out, as long as one consumer gets that
+//! many. A producer fault needs `K` items of `producer-1`; the measurement reports in how many
+//! runs each fault actually fired.
 //!
 //! Injected panics unwind with [`std::panic::resume_unwind`], which skips the panic hook, so
 //! they print nothing. Any other panic in a worker is a violation.
@@ -30,9 +32,9 @@ pub(crate) fn inject_panic() -> ! {
 /// The fault of one run, resolved to concrete thread indexes and item counts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct FaultPlan {
-    /// `consumer-1` panics when it receives item number `K` (0-based count of received items).
+    /// The first consumer to receive its item number `K` (0-based) panics.
     pub(crate) consumer_panic_at: Option<u64>,
-    /// `consumer-1` stalls after this many items.
+    /// The first consumer to receive this many items stalls.
     pub(crate) consumer_stall_at: Option<(u64, Stall)>,
     /// `producer-1` panics instead of sending its item `K`.
     pub(crate) producer_panic_at: Option<u64>,
@@ -40,7 +42,7 @@ pub(crate) struct FaultPlan {
     pub(crate) close_storm_at: Option<u64>,
     /// Closer threads.
     pub(crate) closers: usize,
-    /// `consumer-1` loses its first item.
+    /// The first consumer to receive an item loses it.
     pub(crate) lose_item: bool,
 }
 

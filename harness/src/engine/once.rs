@@ -149,7 +149,7 @@ fn spawn_all<P: Body, T: Producer<Item<P>>, R: Consumer<Item<P>>>(
                 ConsumerLog::new(shared),
                 reports.clone(),
                 move |out| Role::Consumer(i, out),
-                move |shared, out| consume(shared, i, slot, rx, out),
+                move |shared, out| consume(shared, slot, rx, out),
             ))?;
         }
     }

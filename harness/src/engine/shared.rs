@@ -26,6 +26,8 @@ pub(super) struct Shared {
     pub(super) storm: Trigger,
     pub(super) closers_meet: Gate,
     pub(super) closes_returning_true: AtomicU64,
+    /// Set by the one consumer that fires the run's consumer fault.
+    consumer_fault_claimed: AtomicBool,
     /// The order check this run makes from its send and receive log, if any.
     pub(super) order_check: Option<OrderCheck>,
     /// The log's clock (see [`crate::verify`]); touched only when `order_check` is set.
@@ -54,9 +56,17 @@ impl Shared {
             storm: Trigger::default(),
             closers_meet: Gate::new(plan.closers),
             closes_returning_true: AtomicU64::new(0),
+            consumer_fault_claimed: AtomicBool::new(false),
             order_check,
             clock: AtomicU64::new(0),
         }
+    }
+
+    /// Whether the calling consumer is the one that fires the consumer fault: true for the
+    /// first caller only. Consumers call it when they reach the fault's point, so the fault
+    /// lands on whichever consumer gets there first, however unfair the schedule.
+    pub(super) fn claim_consumer_fault(&self) -> bool {
+        !self.consumer_fault_claimed.swap(true, Ordering::Relaxed)
     }
 
     /// A ticket from the log's clock. Acquire-release on one counter is enough: a lower

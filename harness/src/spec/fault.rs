@@ -19,12 +19,13 @@ pub enum Stall {
 /// A fault injected into a run; the rules each follows are in `docs/method.md` (Faults).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Fault {
-    /// `consumer-panic[:K]`: `consumer-1` panics after receiving `K` items, holding the next.
+    /// `consumer-panic[:K]`: the first consumer to receive `K` items panics holding the next.
     ConsumerPanic {
         /// Items received first; `None` means a quarter of an even consumer share.
         after: Option<u64>,
     },
-    /// `consumer-stall[:DUR|forever]`: `consumer-1` stops after half of an even consumer share.
+    /// `consumer-stall[:DUR|forever]`: the first consumer to reach half of an even consumer share
+    /// stops there.
     ConsumerStall {
         /// How long it stops.
         stall: Stall,
@@ -39,7 +40,7 @@ pub enum Fault {
         /// How many threads close at once.
         closers: usize,
     },
-    /// `lose-item`: a self-test of the verifier. `consumer-1` throws one received item away
+    /// `lose-item`: a self-test of the verifier: the first consumer to receive an item throws it away
     /// without recording it, so the run must fail verification.
     LoseItem,
 }
