@@ -1318,7 +1318,7 @@ fn runs_whose_bookkeeping_cannot_fit_in_memory_are_refused_before_running() {
     assert_eq!(code(&out), 2, "{err}");
     assert!(
         err.starts_with(
-            "error: --messages: the run needs 13835058055282163712 bytes (12.0 EiB) for the \
+            "error: --messages: the run needs 50728546202701271232 bytes (44.0 EiB) for the \
              ledger's per-item bookkeeping and "
         ),
         "{err}"
@@ -1331,7 +1331,7 @@ fn runs_whose_bookkeeping_cannot_fit_in_memory_are_refused_before_running() {
     let many = ["run", "-b", "condvar", "--repeats", "100000000", "-m", "1"];
     assert_usage_error(
         &many,
-        "error: --repeats: the run needs 6 bytes (6.0 B) for the ledger's per-item bookkeeping \
+        "error: --repeats: the run needs 4358 bytes (4.3 KiB) for the ledger's per-item bookkeeping \
          and ",
     );
     // The samples' size follows the measurement types; only its order of magnitude is fixed.

@@ -153,7 +153,7 @@ pub(super) fn demo_error(error: &DemoError) -> Failure {
 pub(super) fn over_budget(error: &BudgetError) -> Failure {
     let flag = match error {
         BudgetError::Memory { .. } if error.is_samples() => "--repeats",
-        BudgetError::Memory { .. } => "--messages",
+        BudgetError::Memory { .. } | BudgetError::Share { .. } => "--messages",
         BudgetError::Planned { pace, .. } => match pace {
             Pace::ProducerDelay => "--producer-delay",
             Pace::ConsumerDelay => "--consumer-delay",

@@ -6,6 +6,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use super::item::MAX_SHARE;
+use super::latency::BYTES_PER_SAMPLE;
 use crate::measure::{ConsumerSample, ProducerSample, RunSample};
 use crate::spec::Workload;
 use crate::verify::Receipt;
@@ -75,6 +77,11 @@ pub enum BudgetError {
         /// The bound.
         bound: MemoryBound,
     },
+    /// A producer's share is too large for an item's header to number (2^43 items).
+    Share {
+        /// The largest share, in messages.
+        share: u64,
+    },
     /// The simulated work planned over all runs is past [`MAX_PLANNED`].
     Planned {
         /// What dominates the plan.
@@ -117,6 +124,12 @@ impl fmt::Display for BudgetError {
                     Bytes(u128::from(bound.bytes())),
                 )
             }
+            Self::Share { share } => write!(
+                f,
+                "a producer's share of {share} messages is more than the {} an item's header \
+                 can number (2^43)",
+                MAX_SHARE - 1
+            ),
             Self::Planned { pace, seconds } => {
                 let what = match pace {
                     Pace::ProducerDelay => "producer delays",
@@ -156,11 +169,13 @@ impl fmt::Display for Bytes {
 
 /// The bytes the ledger and the samples of `workload` need, at least: one bit per message in
 /// each consumer's record, in the eviction map and in the refusal maps, with `order_log` a
-/// send time and a receipt per message (the LIFO and priority checks), and one sample per
-/// measured repetition.
+/// send time and a receipt per message (the LIFO and priority checks), the latency logs of the
+/// sampled items, and one sample per measured repetition.
 pub(crate) fn memory_needed(workload: &Workload, order_log: bool) -> (u128, u128) {
     let bits_per_message = workload.consumer_count() as u128 + 2;
-    let mut ledger = u128::from(workload.messages.div_ceil(8)).saturating_mul(bits_per_message);
+    let mut ledger = u128::from(workload.messages.div_ceil(8))
+        .saturating_mul(bits_per_message)
+        .saturating_add(sample_log_bytes(workload));
     if order_log {
         let per_message = (size_of::<u64>() + size_of::<Receipt>()) as u128;
         ledger = ledger.saturating_add(u128::from(workload.messages).saturating_mul(per_message));
@@ -170,6 +185,15 @@ pub(crate) fn memory_needed(workload: &Workload, order_log: bool) -> (u128, u128
         + workload.consumer_count() * size_of::<ConsumerSample>();
     let samples = (workload.repeats as u128).saturating_mul(per_sample as u128);
     (ledger, samples)
+}
+
+/// The latency logs of `workload`: a send time and an arrival per sampled item, with room for
+/// the consumers' logs to double while they grow.
+fn sample_log_bytes(workload: &Workload) -> u128 {
+    let samples = workload.messages / u64::from(workload.latency_sample_every.max(1))
+        + workload.producer_count() as u64
+        + 16 * workload.consumer_count() as u64;
+    u128::from(samples).saturating_mul(2 * BYTES_PER_SAMPLE)
 }
 
 /// Whether a backend with `capabilities` logs every send and receipt of `workload` for its
@@ -233,6 +257,10 @@ pub fn check_budget(
             bound,
         });
     }
+    let share = workload.share(0);
+    if share >= MAX_SHARE {
+        return Err(BudgetError::Share { share });
+    }
     let (pace, seconds) = planned(workload);
     if seconds > MAX_PLANNED.as_secs_f64() {
         return Err(BudgetError::Planned { pace, seconds });
@@ -266,6 +294,16 @@ mod tests {
         let logged = Workload::new().messages(100_000_000).repeats(1);
         assert_eq!(check_budget(&logged, bound, false), Ok(()));
         assert!(check_budget(&logged, bound, true).is_err());
+        let unnumbered = Workload::new().producers(1).messages(MAX_SHARE).repeats(1);
+        assert_eq!(
+            check_budget(&unnumbered, MemoryBound::Available(u64::MAX), false),
+            Err(BudgetError::Share { share: MAX_SHARE })
+        );
+        let widest = unnumbered.messages(MAX_SHARE - 1);
+        assert_eq!(
+            check_budget(&widest, MemoryBound::Available(u64::MAX), false),
+            Ok(())
+        );
         let slow = Workload::new()
             .messages(100)
             .producer_delay(Duration::from_secs(3600));

@@ -1,17 +1,17 @@
 //! The consumer loop: receives until the buffer is empty and disconnected, records every item,
-//! times the sampled ones, and applies the consumer delay and the consumer faults.
+//! logs when the sampled ones arrived, and applies the consumer delay and the consumer faults.
 
 use std::thread;
 use std::time::Duration;
 
 use buffer_api::{Consumer, TryRecvError};
-use hdrhistogram::Histogram;
 
 use super::fault::{FaultPlan, inject_panic};
 use super::item::{Body, Item};
+use super::latency::Arrival;
 use super::shared::Shared;
 use super::watchdog::WorkerState;
-use crate::measure::{DEPTH_SAMPLE_EVERY, DepthHistogram, latency_histogram};
+use crate::measure::{DEPTH_SAMPLE_EVERY, DepthHistogram};
 use crate::spec::Stall;
 use crate::verify::{ConsumerRecord, Receipt};
 
@@ -22,11 +22,20 @@ pub(super) struct ConsumerLog {
     pub(super) receipts: Vec<Receipt>,
     /// The ticket taken before the current receive call.
     pub(super) ticket: u64,
-    pub(super) latency: Histogram<u64>,
+    /// The sampled items received, for the latency histogram built after the run.
+    pub(super) arrivals: Vec<Arrival>,
     pub(super) depth: DepthHistogram,
     pub(super) blocked_ns: Option<u64>,
     pub(super) received: u64,
     pub(super) fault_fired: bool,
+}
+
+/// The sampled items an even consumer share holds, with room for an uneven one: reserved up
+/// front so the log rarely grows while the run is timed.
+fn expected_arrivals(workload: &crate::spec::Workload) -> usize {
+    let every = u64::from(workload.latency_sample_every.max(1));
+    let share = workload.messages / workload.consumer_count().max(1) as u64;
+    usize::try_from(share / every * 2 + 16).unwrap_or(usize::MAX)
 }
 
 /// What a consumer does after taking an item.
@@ -42,7 +51,7 @@ impl ConsumerLog {
             record: shared.ledger.consumer_record(),
             receipts: Vec::new(),
             ticket: 0,
-            latency: latency_histogram(),
+            arrivals: Vec::with_capacity(expected_arrivals(&shared.workload)),
             depth: DepthHistogram::new(shared.workload.capacity),
             blocked_ns: None,
             received: 0,
@@ -79,9 +88,10 @@ impl ConsumerLog {
         slot: usize,
         item: Item<P>,
     ) -> Step {
-        self.log_receipt(shared, item.producer, item.seq);
+        let (producer, seq) = (item.producer(), item.seq());
+        self.log_receipt(shared, producer, seq);
         if plan.consumer_panic_at == Some(self.received) && shared.claim_consumer_fault() {
-            self.record.record_in_hand_at_panic(item.producer, item.seq);
+            self.record.record_in_hand_at_panic(producer, seq);
             self.fault_fired = true;
             shared.board.set(slot, WorkerState::Panicked);
             return Step::Panic;
@@ -94,13 +104,13 @@ impl ConsumerLog {
             return Step::Go;
         }
         item.touch();
-        self.record.record(item.producer, item.seq);
-        if item.stamp != 0 {
-            let sent = item.stamp - 1;
-            // An auto-resizing histogram refuses only values beyond `u64` range.
-            let _ = self
-                .latency
-                .record(shared.now_ns().saturating_sub(sent).max(1));
+        self.record.record(producer, seq);
+        if item.sampled() {
+            self.arrivals.push(Arrival {
+                producer,
+                seq,
+                at_ns: shared.now_ns(),
+            });
         }
         drop(item);
         if !shared.delay(slot, shared.workload.consumer_delay, WorkerState::Receiving) {
@@ -176,8 +186,9 @@ fn consume_batches<P: Body, R: Consumer<Item<P>>>(
                 Step::Panic => {
                     // The rest of the batch is in hand too.
                     for rest in items {
-                        out.log_receipt(shared, rest.producer, rest.seq);
-                        out.record.record_in_hand_at_panic(rest.producer, rest.seq);
+                        out.log_receipt(shared, rest.producer(), rest.seq());
+                        out.record
+                            .record_in_hand_at_panic(rest.producer(), rest.seq());
                     }
                     inject_panic();
                 }

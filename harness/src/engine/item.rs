@@ -1,6 +1,10 @@
-//! The message a run sends: a `(producer, seq, priority, send time)` header, a payload, and a
-//! token that counts its own drop so the ledger can check that every payload was dropped exactly
-//! once; and [`ItemPriority`], the key a priority backend reads the header's priority with.
+//! The message a run sends: a payload whose first word is a packed `(producer, priority,
+//! sampled, seq)` header, and a token that counts its own drop so the ledger can check that
+//! every payload was dropped exactly once; and [`ItemPriority`], the key a priority backend
+//! reads the header's priority with. With the `u64` payload an item is one word, the size of
+//! what a bare loop over `u64` sends: a bigger item costs crossbeam's array more cache lines
+//! per handoff and would be measured as the buffer's cost. Send times of sampled items live
+//! beside the items, in [`Stamps`](super::stamps::Stamps).
 //!
 //! Drops are counted in a thread-local counter, not a shared atomic: a shared counter bumped by
 //! every consumer for every message would be a contended cache line and would distort the
@@ -39,18 +43,25 @@ impl Drop for DropToken {
     }
 }
 
-/// A payload type: built from the sequence number by the producer, read by the consumer so the
-/// transfer cannot be optimised away.
+/// A payload type. Its first eight bytes are the item's header (producer, priority, sampled
+/// flag and sequence number, packed as [`Header`] describes), so a `u64` payload *is* the header
+/// and its item is one word, as in a bare loop over `u64`.
 pub(crate) trait Body: Send + 'static {
-    /// Builds the payload of item `seq`.
-    fn make(seq: u64) -> Self;
-    /// Reads the payload.
+    /// Builds the payload whose header is `header`.
+    fn make(header: u64) -> Self;
+    /// The header this payload was built with.
+    fn header(&self) -> u64;
+    /// Reads the payload's far end, so the transfer of all of it cannot be optimised away.
     fn touch(&self) -> u64;
 }
 
 impl Body for u64 {
-    fn make(seq: u64) -> Self {
-        seq
+    fn make(header: u64) -> Self {
+        header
+    }
+
+    fn header(&self) -> u64 {
+        *self
     }
 
     fn touch(&self) -> u64 {
@@ -58,56 +69,132 @@ impl Body for u64 {
     }
 }
 
+/// The header in the first eight bytes of a byte payload, little-endian.
+fn header_of(bytes: &[u8]) -> u64 {
+    bytes.first_chunk().map_or(0, |b| u64::from_le_bytes(*b))
+}
+
+/// Fills a byte payload: the header first, then the low byte of the header.
+fn fill(bytes: &mut [u8], header: u64) {
+    bytes.fill(header as u8);
+    if let Some(first) = bytes.first_chunk_mut() {
+        *first = header.to_le_bytes();
+    }
+}
+
 impl Body for [u8; 64] {
-    fn make(seq: u64) -> Self {
-        [seq as u8; 64]
+    fn make(header: u64) -> Self {
+        let mut bytes = [0; 64];
+        fill(&mut bytes, header);
+        bytes
+    }
+
+    fn header(&self) -> u64 {
+        header_of(self)
     }
 
     fn touch(&self) -> u64 {
-        u64::from(self[0]) ^ u64::from(self[63])
+        u64::from(self[63])
     }
 }
 
 impl Body for Box<[u8; 4096]> {
-    fn make(seq: u64) -> Self {
-        Box::new([seq as u8; 4096])
+    fn make(header: u64) -> Self {
+        let mut bytes = Box::new([0; 4096]);
+        fill(&mut bytes[..], header);
+        bytes
+    }
+
+    fn header(&self) -> u64 {
+        header_of(&self[..])
     }
 
     fn touch(&self) -> u64 {
-        u64::from(self[0]) ^ u64::from(self[4095])
+        u64::from(self[4095])
     }
 }
 
-/// One message.
-#[derive(Debug)]
+/// The layout of an item's 64-bit header, high bits first: the producer's index (12 bits,
+/// enough for [`MAX_THREADS`](crate::spec::MAX_THREADS)), the priority (8 bits), whether the
+/// item's send time is in the run's [`Stamps`](super::stamps::Stamps) (1 bit), and the
+/// sequence number within the producer's share (43 bits, see [`MAX_SHARE`]).
+struct Header;
+
+impl Header {
+    const SEQ_BITS: u32 = 43;
+    const SAMPLED: u64 = 1 << Self::SEQ_BITS;
+    const PRIORITY_SHIFT: u32 = Self::SEQ_BITS + 1;
+    const PRODUCER_SHIFT: u32 = Self::PRIORITY_SHIFT + 8;
+
+    fn pack(producer: u32, seq: u64, priority: u8, sampled: bool) -> u64 {
+        debug_assert!(seq < MAX_SHARE && u64::from(producer) < 1 << (64 - Self::PRODUCER_SHIFT));
+        u64::from(producer) << Self::PRODUCER_SHIFT
+            | u64::from(priority) << Self::PRIORITY_SHIFT
+            | if sampled { Self::SAMPLED } else { 0 }
+            | seq
+    }
+}
+
+/// The most items one producer can number: its share must be below this (2^43).
+pub(crate) const MAX_SHARE: u64 = 1 << Header::SEQ_BITS;
+
+const _: () = assert!(crate::spec::MAX_THREADS as u64 <= 1 << (64 - Header::PRODUCER_SHIFT));
+
+/// One message: a payload that carries the item's identity in its header, and a zero-sized
+/// token that counts the item's drop. `size_of::<Item<u64>>()` is 8.
 pub(crate) struct Item<P> {
-    /// The sending producer's index (0-based).
-    pub(crate) producer: u32,
-    /// The producer's sequence number, from 0.
-    pub(crate) seq: u64,
-    /// Larger leaves a priority buffer first; see [`priority_of`].
-    pub(crate) priority: u8,
-    /// Nanoseconds since the run's epoch, plus one; 0 when this item carries no timestamp.
-    pub(crate) stamp: u64,
-    pub(crate) payload: P,
+    body: P,
     _token: DropToken,
 }
 
 impl<P: Body> Item<P> {
-    pub(crate) fn new(producer: u32, seq: u64, priority: u8, stamp: u64) -> Self {
+    /// Item `seq` of `producer`, with `priority`; `sampled` says that its send time is in the
+    /// run's stamps.
+    pub(crate) fn new(producer: u32, seq: u64, priority: u8, sampled: bool) -> Self {
         Self {
-            producer,
-            seq,
-            priority,
-            stamp,
-            payload: P::make(seq),
+            body: P::make(Header::pack(producer, seq, priority, sampled)),
             _token: DropToken::new(),
         }
     }
 
+    /// The sending producer's index (0-based).
+    #[inline]
+    pub(crate) fn producer(&self) -> u32 {
+        (self.body.header() >> Header::PRODUCER_SHIFT) as u32
+    }
+
+    /// The producer's sequence number, from 0.
+    #[inline]
+    pub(crate) fn seq(&self) -> u64 {
+        self.body.header() & (MAX_SHARE - 1)
+    }
+
+    /// Larger leaves a priority buffer first; see [`priority_of`].
+    #[inline]
+    pub(crate) fn priority(&self) -> u8 {
+        (self.body.header() >> Header::PRIORITY_SHIFT) as u8
+    }
+
+    /// Whether the run's stamps hold this item's send time.
+    #[inline]
+    pub(crate) fn sampled(&self) -> bool {
+        self.body.header() & Header::SAMPLED != 0
+    }
+
     /// Reads the payload through `black_box` so the compiler keeps the transfer.
     pub(crate) fn touch(&self) {
-        black_box(self.payload.touch());
+        black_box(self.body.touch());
+    }
+}
+
+impl<P: Body> std::fmt::Debug for Item<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Item")
+            .field("producer", &self.producer())
+            .field("seq", &self.seq())
+            .field("priority", &self.priority())
+            .field("sampled", &self.sampled())
+            .finish()
     }
 }
 
@@ -142,9 +229,9 @@ pub struct ItemPriority;
 
 impl PriorityKey for ItemPriority {
     fn priority(item: &dyn Any) -> u64 {
-        fn read<P: 'static>(item: &dyn Any) -> Option<u64> {
+        fn read<P: Body>(item: &dyn Any) -> Option<u64> {
             item.downcast_ref::<Item<P>>()
-                .map(|item| u64::from(item.priority))
+                .map(|item| u64::from(item.priority()))
         }
         read::<u64>(item)
             .or_else(|| read::<[u8; 64]>(item))
@@ -160,7 +247,7 @@ mod tests {
     #[test]
     fn every_drop_is_counted_once() {
         let before = drops_on_this_thread();
-        let items: Vec<Item<Box<[u8; 4096]>>> = (0..5).map(|s| Item::new(0, s, 0, 0)).collect();
+        let items: Vec<Item<Box<[u8; 4096]>>> = (0..5).map(|s| Item::new(0, s, 0, false)).collect();
         assert_eq!(drops_on_this_thread(), before);
         drop(items);
         assert_eq!(drops_on_this_thread(), before + 5);
@@ -168,14 +255,46 @@ mod tests {
 
     #[test]
     fn the_key_reads_every_payload_the_harness_sends() {
-        assert_eq!(ItemPriority::priority(&Item::<u64>::new(0, 1, 7, 0)), 7);
+        assert_eq!(ItemPriority::priority(&Item::<u64>::new(0, 1, 7, false)), 7);
         assert_eq!(
-            ItemPriority::priority(&Item::<[u8; 64]>::new(0, 1, 8, 0)),
+            ItemPriority::priority(&Item::<[u8; 64]>::new(0, 1, 8, false)),
             8
         );
-        let boxed = Item::<Box<[u8; 4096]>>::new(0, 1, 255, 0);
+        let boxed = Item::<Box<[u8; 4096]>>::new(0, 1, 255, false);
         assert_eq!(ItemPriority::priority(&boxed), 255);
         assert_eq!(ItemPriority::priority(&42_u64), 0);
+    }
+
+    /// Builds an item of payload `P` at the edges of every field and reads each field back.
+    fn fields_round_trip<P: Body>() {
+        let top = (crate::spec::MAX_THREADS - 1) as u32;
+        for (producer, seq, priority, sampled) in [
+            (0, 0, 0, false),
+            (top, MAX_SHARE - 1, 255, true),
+            (1, MAX_SHARE - 2, 1, false),
+            (top - 1, 1, 254, true),
+        ] {
+            let item = Item::<P>::new(producer, seq, priority, sampled);
+            assert_eq!(
+                (item.producer(), item.seq(), item.priority(), item.sampled()),
+                (producer, seq, priority, sampled)
+            );
+        }
+    }
+
+    #[test]
+    fn the_header_keeps_every_field_whole() {
+        fields_round_trip::<u64>();
+        fields_round_trip::<[u8; 64]>();
+        fields_round_trip::<Box<[u8; 4096]>>();
+        assert_eq!(size_of::<Item<u64>>(), 8);
+        assert_eq!(size_of::<Item<[u8; 64]>>(), 64);
+        let bytes = Item::<[u8; 64]>::new(2, 0x1234, 9, true);
+        assert_eq!(
+            bytes.body[8..],
+            [0x34; 56],
+            "the rest of the payload is filled"
+        );
     }
 
     #[test]

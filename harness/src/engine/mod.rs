@@ -33,7 +33,8 @@
 //! | `producer.rs`, `consumer.rs`, `seq.rs`, `closer.rs` | one loop each |
 //! | `worker.rs` | one worker thread: the start gate, `catch_unwind`, its report |
 //! | `outcome.rs` | the workers' reports turned into a verified run outcome |
-//! | `item.rs` | the message, its drop counter, [`ItemPriority`] |
+//! | `item.rs` | the message (one packed header word), its drop counter, [`ItemPriority`] |
+//! | `latency.rs` | send and arrival times of the sampled items, matched after the run |
 //! | `fault.rs` | the rules each fault follows |
 //! | `watchdog.rs` | the board the workers publish on, and turning a hang into a report |
 //! | `interrupt.rs` | [`interrupt`]: the process-wide request to stop (Ctrl-C) |
@@ -46,6 +47,7 @@ mod error;
 mod fault;
 mod interrupt;
 mod item;
+mod latency;
 mod once;
 mod outcome;
 mod producer;
@@ -240,7 +242,8 @@ impl<B: Backend, P: Body> Runs for Typed<B, P> {
             fault.triggered_runs += u64::from(outcome.fault_fired);
         }
         if !warmup {
-            self.measured.push(outcome.into_sample(started_s));
+            let every = self.workload.latency_sample_every;
+            self.measured.push(outcome.into_sample(started_s, every));
         }
         self.done += 1;
         Ok(self.progress())

@@ -124,7 +124,7 @@ fn spawn_all<P: Body, T: Producer<Item<P>>, R: Consumer<Item<P>>>(
                 0,
                 (ProducerLog::new(shared), ConsumerLog::new(shared)),
                 reports.clone(),
-                |(p, c)| Role::Sequential(p, c),
+                |logs| Role::Sequential(Box::new(logs)),
                 move |shared, (p, c)| sequential(shared, tx, rx, p, c),
             ))?;
         }

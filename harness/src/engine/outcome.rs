@@ -4,6 +4,7 @@ use std::sync::atomic::Ordering;
 
 use super::consumer::ConsumerLog;
 use super::item;
+use super::latency::latency_of;
 use super::producer::ProducerLog;
 use super::shared::Shared;
 use super::worker::{Ending, Role, WorkerReport};
@@ -68,7 +69,8 @@ impl Gathered {
             match report.role {
                 Role::Producer(i, out) => producers[i] = Some(out),
                 Role::Consumer(i, out) => consumers[i] = Some(out),
-                Role::Sequential(p, c) => {
+                Role::Sequential(logs) => {
+                    let (p, c) = *logs;
                     producers[0] = Some(p);
                     consumers[0] = Some(c);
                 }
@@ -163,7 +165,13 @@ impl RunOutcome {
     }
 
     /// What the statistics over repetitions need of this run.
-    pub(super) fn into_sample(self, started_s: f64) -> RunSample {
+    pub(super) fn into_sample(self, started_s: f64, latency_sample_every: u32) -> RunSample {
+        let sent: Vec<&[u64]> = self.producers.iter().map(|p| &p.sent_at[..]).collect();
+        let latencies: Vec<_> = self
+            .consumers
+            .iter()
+            .map(|c| latency_of(&sent, &c.arrivals, latency_sample_every))
+            .collect();
         RunSample {
             started_s,
             wall_ns: self.wall_ns,
@@ -185,11 +193,12 @@ impl RunOutcome {
             consumers: self
                 .consumers
                 .into_iter()
-                .map(|c| ConsumerSample {
+                .zip(latencies)
+                .map(|(c, latency)| ConsumerSample {
                     consumed: c.received,
                     blocked_ns: c.blocked_ns,
                     depth: c.depth,
-                    latency: c.latency,
+                    latency,
                 })
                 .collect(),
             verification: self.verification,

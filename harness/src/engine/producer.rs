@@ -20,6 +20,9 @@ pub(super) struct ProducerLog {
     pub(super) record: ProducerRecord,
     /// Send tickets by sequence number, when the run logs for an order check.
     pub(super) sent: Vec<u64>,
+    /// Send times (ns since the epoch) of the sampled items, in order: entry `k` is item
+    /// `k * latency_sample_every`.
+    pub(super) sent_at: Vec<u64>,
     pub(super) blocked_ns: Option<u64>,
     pub(super) depth: DepthHistogram,
     pub(super) fault_fired: bool,
@@ -30,6 +33,7 @@ impl ProducerLog {
         Self {
             record: shared.ledger.producer_record(),
             sent: Vec::new(),
+            sent_at: Vec::new(),
             blocked_ns: None,
             depth: DepthHistogram::new(shared.workload.capacity),
             fault_fired: false,
@@ -47,6 +51,14 @@ impl ProducerLog {
         for slot in &mut self.sent[first as usize..(first + count) as usize] {
             *slot = ticket;
         }
+    }
+
+    /// Reserves the send-time log for a share of `share` items timed every `every`-th, so it
+    /// does not grow while the run is timed.
+    pub(super) fn reserve_send_times(&mut self, share: u64, every: u32) {
+        let samples = share.div_ceil(u64::from(every.max(1)));
+        self.sent_at
+            .reserve_exact(usize::try_from(samples).unwrap_or(usize::MAX));
     }
 
     /// Items `first..first + count` were accepted.
@@ -145,11 +157,11 @@ fn offer_timeout<P: Body, T: Producer<Item<P>>>(
 
 /// `force_send`: in by evicting the oldest buffered item.
 fn offer_drop_oldest<P: Body, T: Producer<Item<P>>>(tx: &T, item: Item<P>) -> Offer<P> {
-    let (producer, seq) = (item.producer, item.seq);
+    let (producer, seq) = (item.producer(), item.seq());
     match tx.force_send(item) {
         Ok(None) => Offer::Accepted,
         // At capacity 0 with no receiver waiting, the item itself comes back.
-        Ok(Some(old)) if old.producer == producer && old.seq == seq => {
+        Ok(Some(old)) if old.producer() == producer && old.seq() == seq => {
             Offer::Refused(old, Refusal::ReturnedAsEvicted)
         }
         Ok(Some(old)) => Offer::AcceptedEvicting(old),
@@ -183,12 +195,15 @@ pub(super) fn flush<P: Body, T: Producer<Item<P>>>(
         Err(SendBatchError { sent, unsent }) => {
             out.accepted(shared, first, sent as u64);
             for item in &unsent {
-                out.record.refused(item.seq, Refusal::HandedBack);
+                out.record.refused(item.seq(), Refusal::HandedBack);
             }
             false
         }
     }
 }
+
+/// The run was aborted while a producer waited.
+struct Aborted;
 
 /// One producer's sending state: its handle, its pending batch, its clock.
 struct Sender<'a, P, T> {
@@ -206,9 +221,10 @@ struct Sender<'a, P, T> {
 }
 
 impl<P: Body, T: Producer<Item<P>>> Sender<'_, P, T> {
-    /// The timestamp item `seq` carries (0 for none), after waiting for its scheduled time
-    /// on an open loop; `None` if the run was aborted meanwhile.
-    fn stamp(&mut self, seq: u64) -> Option<u64> {
+    /// Waits for item `seq`'s scheduled time on an open loop; returns its send time when it is
+    /// sampled (on an open loop, the scheduled time), or `Err(Aborted)` if the run was aborted
+    /// meanwhile.
+    fn pace(&mut self, seq: u64) -> Result<Option<u64>, Aborted> {
         let sampled = self.sampler.next();
         let shared = self.shared;
         match self.interval {
@@ -216,17 +232,12 @@ impl<P: Body, T: Producer<Item<P>>> Sender<'_, P, T> {
                 let due = interval.mul_f64(seq as f64);
                 shared.board.set(self.slot, WorkerState::Delaying);
                 if !shared.pace_until(self.start + due) {
-                    return None;
+                    return Err(Aborted);
                 }
                 shared.board.set(self.slot, WorkerState::Sending);
-                Some(if sampled {
-                    self.start_ns + due.as_nanos() as u64 + 1
-                } else {
-                    0
-                })
+                Ok(sampled.then(|| self.start_ns + due.as_nanos() as u64))
             }
-            None if sampled => Some(shared.now_ns() + 1),
-            None => Some(0),
+            None => Ok(sampled.then(|| shared.now_ns())),
         }
     }
 
@@ -237,7 +248,7 @@ impl<P: Body, T: Producer<Item<P>>> Sender<'_, P, T> {
     /// Sends one item, in a batch or alone; false when the producer must stop.
     fn send(&mut self, item: Item<P>, out: &mut ProducerLog) -> bool {
         let workload = &self.shared.workload;
-        let seq = item.seq;
+        let seq = item.seq();
         if self.batching {
             if self.batch.is_empty() {
                 self.batch_first = seq;
@@ -254,11 +265,11 @@ impl<P: Body, T: Producer<Item<P>>> Sender<'_, P, T> {
             Offer::Accepted => out.accepted(self.shared, seq, 1),
             Offer::AcceptedEvicting(old) => {
                 out.accepted(self.shared, seq, 1);
-                out.record.record_eviction(old.producer, old.seq);
+                out.record.record_eviction(old.producer(), old.seq());
                 drop(old);
             }
             Offer::Refused(item, why) => {
-                out.record.refused(item.seq, why);
+                out.record.refused(item.seq(), why);
                 drop(item);
                 return why != Refusal::HandedBack;
             }
@@ -289,6 +300,7 @@ pub(super) fn produce<P: Body, T: Producer<Item<P>>>(
     if shared.order_check.is_some() {
         out.sent = vec![NOT_SENT; share as usize];
     }
+    out.reserve_send_times(share, workload.latency_sample_every);
     let mut sender = Sender {
         shared,
         tx: &tx,
@@ -309,10 +321,12 @@ pub(super) fn produce<P: Body, T: Producer<Item<P>>>(
         if !shared.delay(slot, workload.producer_delay, WorkerState::Sending) {
             break;
         }
-        let Some(stamp) = sender.stamp(seq) else {
+        let Ok(sent_at) = sender.pace(seq) else {
             break;
         };
         let priority = item::priority_of(workload.seed, id, seq, workload.priorities);
+        let sampled = sent_at.is_some();
+        out.sent_at.extend(sent_at);
         if plan.close_storm_at == Some(seq) {
             out.fault_fired = true;
             shared.storm.fire();
@@ -321,13 +335,13 @@ pub(super) fn produce<P: Body, T: Producer<Item<P>>>(
             if batching && !sender.flush(out) {
                 break;
             }
-            let in_hand = Item::<P>::new(id, seq, priority, stamp);
-            out.record.in_hand_at_panic(in_hand.seq);
+            let in_hand = Item::<P>::new(id, seq, priority, sampled);
+            out.record.in_hand_at_panic(in_hand.seq());
             out.fault_fired = true;
             shared.board.set(slot, WorkerState::Panicked);
             inject_panic();
         }
-        if !sender.send(Item::new(id, seq, priority, stamp), out) {
+        if !sender.send(Item::new(id, seq, priority, sampled), out) {
             break;
         }
         seq += 1;

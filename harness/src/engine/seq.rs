@@ -31,6 +31,7 @@ pub(super) fn sequential<P: Body, T: Producer<Item<P>>, R: Consumer<Item<P>>>(
     if shared.order_check.is_some() {
         producer.sent = vec![NOT_SENT; total as usize];
     }
+    producer.reserve_send_times(total, workload.latency_sample_every);
     let mut first = 0;
     while first < total {
         let count = (workload.capacity as u64).min(total - first);
@@ -70,13 +71,12 @@ impl<P: Body> Seq<'_, P> {
         let workload = &shared.workload;
         let mut batch_first = first;
         for seq in first..first + count {
-            let stamp = if self.sampler.next() {
-                shared.now_ns() + 1
-            } else {
-                0
-            };
+            let sampled = self.sampler.next();
+            if sampled {
+                producer.sent_at.push(shared.now_ns());
+            }
             let priority = item::priority_of(workload.seed, 0, seq, workload.priorities);
-            let item = Item::new(0, seq, priority, stamp);
+            let item = Item::new(0, seq, priority, sampled);
             if self.batch_size > 1 {
                 if self.batch.is_empty() {
                     batch_first = seq;
@@ -91,7 +91,7 @@ impl<P: Body> Seq<'_, P> {
                 match tx.send(item) {
                     Ok(()) => producer.accepted(shared, seq, 1),
                     Err(SendError(item)) => {
-                        producer.record.refused(item.seq, Refusal::HandedBack);
+                        producer.record.refused(item.seq(), Refusal::HandedBack);
                         return false;
                     }
                 }

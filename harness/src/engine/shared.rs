@@ -179,7 +179,7 @@ impl Gate {
     }
 }
 
-/// Counts down to the next item that carries a timestamp (a division per item costs more than
+/// Counts down to the next item whose send time is logged (a division per item costs more than
 /// some handoffs).
 pub(super) struct Sampler {
     every: u64,

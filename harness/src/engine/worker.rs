@@ -17,7 +17,7 @@ use super::watchdog::WorkerState;
 pub(super) enum Role {
     Producer(usize, ProducerLog),
     Consumer(usize, ConsumerLog),
-    Sequential(ProducerLog, ConsumerLog),
+    Sequential(Box<(ProducerLog, ConsumerLog)>),
     Closer,
 }
 
