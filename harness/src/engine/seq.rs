@@ -8,6 +8,7 @@ use super::fault::FaultPlan;
 use super::item::{self, Body, Item};
 use super::producer::{ProducerLog, flush};
 use super::shared::{Sampler, Shared};
+use crate::measure::DEPTH_SAMPLE_EVERY;
 use crate::verify::{NOT_SENT, Refusal};
 
 /// The `seq` workload on one thread.
@@ -38,7 +39,11 @@ pub(super) fn sequential<P: Body, T: Producer<Item<P>>, R: Consumer<Item<P>>>(
         if !seq.fill(&tx, first, count, producer) {
             return;
         }
-        producer.depth.record(tx.len());
+        // The depth after a fill, sampled like the threaded loops' (a `len()` per fill would
+        // be a call per item at capacity 1).
+        if first / DEPTH_SAMPLE_EVERY != (first + count) / DEPTH_SAMPLE_EVERY || first == 0 {
+            producer.depth.record(tx.len());
+        }
         if !seq.drain(&rx, count, consumer) {
             return;
         }

@@ -16,14 +16,27 @@ impl Bitmap {
         }
     }
 
-    /// Sets `bit`; returns whether it was already set, or `None` if it is out of range.
+    /// The word holding `bit`, or `None` if it is out of range.
     #[inline]
+    pub(super) fn word_mut(&mut self, bit: u64) -> Option<&mut u64> {
+        self.words.get_mut(usize::try_from(bit / 64).ok()?)
+    }
+
+    /// Sets `bit`; returns whether it was already set, or `None` if it is out of range.
     pub(super) fn set(&mut self, bit: u64) -> Option<bool> {
-        let word = self.words.get_mut((bit / 64) as usize)?;
+        let word = self.word_mut(bit)?;
         let mask = 1 << (bit % 64);
         let was = *word & mask != 0;
         *word |= mask;
         Some(was)
+    }
+
+    /// Whether `bit` is set (false when out of range).
+    pub(super) fn get(&self, bit: u64) -> bool {
+        usize::try_from(bit / 64)
+            .ok()
+            .and_then(|word| self.words.get(word))
+            .is_some_and(|word| word & (1 << (bit % 64)) != 0)
     }
 
     /// Sets `bit`, growing the bitmap as needed.
@@ -208,37 +221,55 @@ impl ConsumerRecord {
         }
     }
 
-    /// Records one received item. Cheap enough for the hot path: a few bit operations.
+    /// Records one received item. Cheap enough for the hot path: a bit test and set, and with
+    /// an order check a compare; anything unusual goes to [`Self::record_unusual`].
     #[inline]
     pub(crate) fn record(&mut self, producer: u32, seq: u64) {
         self.received += 1;
         let p = producer as usize;
-        match self.seen.get_mut(p).and_then(|bits| bits.set(seq)) {
-            None => {
-                self.unexpected += 1;
-                if self.unexpecteds.len() < EXAMPLES {
-                    self.unexpecteds.push((producer, seq));
-                }
-            }
-            Some(true) => {
-                self.duplicated += 1;
-                if self.duplicates.len() < EXAMPLES {
-                    self.duplicates.push((producer, seq));
-                }
-            }
-            Some(false) => {
+        if let Some(word) = self.seen.get_mut(p).and_then(|bits| bits.word_mut(seq)) {
+            let mask = 1 << (seq % 64);
+            if *word & mask == 0 {
+                *word |= mask;
                 if self.check_order {
                     let next = &mut self.next[p];
                     if seq < *next {
-                        self.reordered += 1;
-                        if self.reorders.len() < EXAMPLES {
-                            self.reorders.push((producer, seq, *next - 1));
-                        }
+                        self.reordered(producer, seq);
                     } else {
                         *next = seq + 1;
                     }
                 }
+                return;
             }
+        }
+        self.record_unusual(producer, seq);
+    }
+
+    /// An item outside every producer's plan, or one already received.
+    #[cold]
+    #[inline(never)]
+    fn record_unusual(&mut self, producer: u32, seq: u64) {
+        if self.seen.get(producer as usize).is_some_and(|bits| bits.get(seq)) {
+            self.duplicated += 1;
+            if self.duplicates.len() < EXAMPLES {
+                self.duplicates.push((producer, seq));
+            }
+        } else {
+            self.unexpected += 1;
+            if self.unexpecteds.len() < EXAMPLES {
+                self.unexpecteds.push((producer, seq));
+            }
+        }
+    }
+
+    /// Item `seq` of `producer` came after a later one.
+    #[cold]
+    #[inline(never)]
+    fn reordered(&mut self, producer: u32, seq: u64) {
+        self.reordered += 1;
+        if self.reorders.len() < EXAMPLES {
+            let latest = self.next[producer as usize] - 1;
+            self.reorders.push((producer, seq, latest));
         }
     }
 
