@@ -1288,6 +1288,11 @@ fn calibrate_reports_the_harness_fraction_of_a_bare_loop() {
         assert!(0.0 < low && low <= median && median <= high, "{cell}");
         assert!(cell["bare_msgs_per_s"].as_f64().unwrap() > 0.0);
         assert!(cell["harness_msgs_per_s"].as_f64().unwrap() > 0.0);
+        for rounds in ["bare_rounds", "harness_rounds"] {
+            let rates = cell[rounds].as_array().unwrap();
+            assert_eq!(rates.len(), 3, "{rounds}: one rate per round");
+            assert!(rates.iter().all(|r| r.as_f64().unwrap() > 0.0), "{cell}");
+        }
     }
     assert_clap_error(&["calibrate", "--rounds", "0"], "--rounds");
     assert_usage_error(

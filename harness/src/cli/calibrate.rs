@@ -34,6 +34,10 @@ struct CalibratedCell {
     fraction: Option<Interval>,
     bare_msgs_per_s: f64,
     harness_msgs_per_s: f64,
+    /// Each round's bare-loop throughput, in the order run, so a bimodal cell shows as one.
+    bare_rounds: Vec<f64>,
+    /// Each round's harness throughput, in the order run.
+    harness_rounds: Vec<f64>,
 }
 
 /// The JSON document.
@@ -122,6 +126,8 @@ fn calibrate_cell(
         fraction: paired_ratio_interval(&harness, &bare),
         bare_msgs_per_s: median(&bare),
         harness_msgs_per_s: median(&harness),
+        bare_rounds: bare,
+        harness_rounds: harness,
     })
 }
 
