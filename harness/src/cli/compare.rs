@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar};
 
-use super::exit::{Exit, Failure, invalid_workload, over_budget};
+use super::exit::{Exit, Failure, invalid_workload, over_budget, unsupported_flag};
 use super::output::{Output, check_writable, draw_target, progress_bar};
 use crate::compare::{Cell, CellOutcome, Matrix, run_matrix};
 use crate::engine::{
-    MemoryBound, Needs, Unsupported, check_budget, check_capacity, interrupted, logs_order,
+    MemoryBound, Unsupported, check_budget, check_capacity, interrupted, logs_order,
 };
 use crate::registry;
 use crate::report::{Environment, Format, Report};
@@ -189,11 +189,7 @@ fn check_something_runs(matrix: &Matrix, request: &CompareRequest) -> Result<(),
                 format!("{backend} has no rendezvous (capacity 0)"),
             )
         } else if let Some(e) = Unsupported::check(backend, &info.capabilities, &workload) {
-            let flag = match e.needs {
-                Needs::Close => "--fault",
-                Needs::DropOldest => policy_flag,
-            };
-            (flag, e.to_string())
+            (unsupported_flag(&e, policy_flag), e.to_string())
         } else {
             return Ok(());
         };

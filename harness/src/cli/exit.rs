@@ -119,7 +119,7 @@ pub(super) fn run_error(error: &RunError) -> Failure {
     let message = match error {
         RunError::Workload(e) => workload_message(e),
         RunError::Capacity(e) => format!("--capacity: {e}"),
-        RunError::Unsupported(e) => format!("{}: {e}", unsupported_flag(e)),
+        RunError::Unsupported(e) => format!("{}: {e}", unsupported_flag(e, "--policy")),
         other => other.to_string(),
     };
     Failure { exit, message }
@@ -163,10 +163,11 @@ pub(super) fn over_budget(error: &BudgetError) -> Failure {
     Failure::usage(format!("{flag}: {error}"))
 }
 
-/// The flag whose value a backend cannot run.
-pub(super) fn unsupported_flag(e: &Unsupported) -> &'static str {
+/// The flag whose value a backend cannot run; `policy_flag` is the command's name for the
+/// policy (`--policy`, or `--policies` in `compare`).
+pub(super) fn unsupported_flag(e: &Unsupported, policy_flag: &'static str) -> &'static str {
     match e.needs {
-        Needs::DropOldest => "--policy",
+        Needs::DropOldest => policy_flag,
         Needs::Close => "--fault",
     }
 }

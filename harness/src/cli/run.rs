@@ -35,7 +35,10 @@ fn preflight(backends: &[BackendInfo], workload: &Workload) -> Result<(), Failur
     check_budget(workload, MemoryBound::detect(), order_log).map_err(|e| over_budget(&e))?;
     for info in backends {
         if let Some(e) = Unsupported::check(info.name, &info.capabilities, workload) {
-            return Err(Failure::usage(format!("{}: {e}", unsupported_flag(&e))));
+            return Err(Failure::usage(format!(
+                "{}: {e}",
+                unsupported_flag(&e, "--policy")
+            )));
         }
         if workload.capacity == 0 && !info.capabilities.rendezvous {
             return Err(Failure::usage(format!(

@@ -249,7 +249,11 @@ impl ConsumerRecord {
     #[cold]
     #[inline(never)]
     fn record_unusual(&mut self, producer: u32, seq: u64) {
-        if self.seen.get(producer as usize).is_some_and(|bits| bits.get(seq)) {
+        if self
+            .seen
+            .get(producer as usize)
+            .is_some_and(|bits| bits.get(seq))
+        {
             self.duplicated += 1;
             if self.duplicates.len() < EXAMPLES {
                 self.duplicates.push((producer, seq));
