@@ -14,7 +14,7 @@
 //! | [`engine`] | how to run it: [`run()`], the shared state, the producer, consumer and `seq` loops, the spawner and watchdog loop, items; one role per file |
 //! | [`registry`] | the one list of backends, walked with a [`BackendVisitor`] |
 //! | [`compare`] | the matrix of topologies, capacities and policies over several backends |
-//! | [`report`] | a typed model of the results and one renderer per format (table, markdown, csv, json, svg) |
+//! | [`report`] | a typed model of the results and one renderer per format (table, markdown, csv, json, and the SVG pictures) |
 //! | [`cli`] | the commands and `main`: the only place that knows flag names and exit codes |
 //! | [`pipeline`] | a producer-worker pipeline for embedding, over any backend |
 //!

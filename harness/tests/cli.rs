@@ -536,6 +536,15 @@ fn compare_reports_ratios_and_draws_a_plot() {
         "the environment is on the plot"
     );
     assert!(svg.contains("2:2") && svg.contains("flume"));
+    // One panel per capacity, the ratio on an axis centred on 1x, every backend but the
+    // baseline in the legend, and the command in the caption.
+    assert!(svg.contains(">Capacity 0 (rendezvous)</text>") && svg.contains(">Capacity 4</text>"));
+    assert!(svg.contains(">ratio to crossbeam</text>") && svg.contains(">1x</text>"));
+    assert!(svg.contains(">command: harness compare --topologies seq,1:1,2:2 --capacities 0,4 "));
+    for backend in registry::names() {
+        let in_legend = svg.contains(&format!(">{backend}</text>"));
+        assert_eq!(in_legend, backend != "crossbeam", "{backend} in the legend");
+    }
     // --json records the same runs as the table, whatever --format says.
     let record: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap())
         .expect("--json writes JSON");
@@ -1020,6 +1029,7 @@ fn a_priority_run_on_condvar_priority_checks_priority_order() {
 
 #[test]
 fn compare_puts_policies_side_by_side() {
+    let plot = temp_path("policies.svg");
     let out = harness(&[
         "compare",
         "--backends",
@@ -1036,8 +1046,16 @@ fn compare_puts_policies_side_by_side() {
         "0",
         "--repeats",
         "1",
+        "--plot",
+        plot.to_str().unwrap(),
     ]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let svg = std::fs::read_to_string(&plot).unwrap();
+    assert!(svg.contains(">Items shed, % of offered</text>"), "{svg}");
+    assert!(svg.contains(">p99 latency (log scale)</text>"), "{svg}");
+    assert!(svg.contains(">drop-oldest, cap 4</text>"), "{svg}");
+    // crossbeam's drop-oldest cell is marked, once in each of the two panels.
+    assert_eq!(svg.matches(">×</text>").count(), 2, "{svg}");
     let text = stdout(&out);
     let rows: Vec<Vec<&str>> = text
         .lines()

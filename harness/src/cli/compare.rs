@@ -78,7 +78,7 @@ pub(super) fn compare(request: &CompareRequest) -> Result<Exit, Failure> {
         .output
         .write(&report.render(request.output.format))?;
     if let Some(plot) = &request.plot {
-        std::fs::write(plot, report.svg()).map_err(|e| {
+        std::fs::write(plot, report.svg(&command_line())).map_err(|e| {
             Failure::internal(format!("--plot: cannot write {}: {e}", plot.display()))
         })?;
     }
@@ -248,4 +248,16 @@ fn run_with_bars(matrix: &Matrix) -> Vec<Cell> {
     }
     tracing::info!("comparison took {:.1}s", started.elapsed().as_secs_f64());
     cells
+}
+
+/// The command line as a user would retype it: `harness` and the arguments, for the plot's
+/// caption.
+fn command_line() -> String {
+    let args = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned());
+    std::iter::once("harness".to_owned())
+        .chain(args)
+        .collect::<Vec<_>>()
+        .join(" ")
 }

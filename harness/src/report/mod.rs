@@ -1,6 +1,6 @@
 //! Reporting, kept apart from running: a [`Report`] is a typed model of the results (the
 //! environment header, one entry per measurement, the cells that were skipped or failed), and
-//! each format has its own renderer: `table.rs`, `markdown.rs`, `csv.rs`, `json.rs`, `svg.rs`.
+//! each format has its own renderer: `table.rs`, `markdown.rs`, `csv.rs`, `json.rs`, `plot/` (SVG).
 //! Renderers find results by typed keys (backend, topology, capacity, policy; see `grid.rs`),
 //! never by comparing rendered text.
 //!
@@ -20,7 +20,7 @@ mod env;
 mod grid;
 mod json;
 mod markdown;
-mod svg;
+mod plot;
 mod table;
 mod text;
 

@@ -1,0 +1,160 @@
+//! SVG text written by hand: a canvas of fixed width that grows downwards, with the few shapes
+//! the plots need. Every number is written with one decimal, every text escaped.
+
+use std::fmt::Write as _;
+
+/// The picture's width in pixels: what a README shows without scaling.
+pub(super) const WIDTH: f64 = 900.0;
+
+/// How a text is drawn.
+#[derive(Clone, Copy)]
+pub(super) struct Font {
+    pub(super) size: f64,
+    pub(super) fill: &'static str,
+    pub(super) anchor: &'static str,
+    pub(super) bold: bool,
+}
+
+impl Font {
+    /// Plain dark text of `size` px, anchored at its start.
+    pub(super) const fn plain(size: f64) -> Self {
+        Self {
+            size,
+            fill: "#222",
+            anchor: "start",
+            bold: false,
+        }
+    }
+
+    pub(super) const fn grey(self) -> Self {
+        Self {
+            fill: "#555",
+            ..self
+        }
+    }
+
+    pub(super) const fn bold(self) -> Self {
+        Self { bold: true, ..self }
+    }
+
+    pub(super) const fn anchored(self, anchor: &'static str) -> Self {
+        Self { anchor, ..self }
+    }
+}
+
+/// An SVG document being drawn.
+pub(super) struct Canvas {
+    body: String,
+}
+
+impl Canvas {
+    pub(super) fn new() -> Self {
+        Self {
+            body: String::new(),
+        }
+    }
+
+    pub(super) fn text(&mut self, x: f64, y: f64, font: Font, content: &str) {
+        let _ = writeln!(
+            self.body,
+            r#"<text x="{x:.1}" y="{y:.1}" font-size="{:.0}" fill="{}" text-anchor="{}"{}>{}</text>"#,
+            font.size,
+            font.fill,
+            font.anchor,
+            if font.bold {
+                r#" font-weight="bold""#
+            } else {
+                ""
+            },
+            escape(content)
+        );
+    }
+
+    /// A text turned a quarter to the left, centred on (`x`, `y`): a vertical axis title.
+    pub(super) fn vertical_text(&mut self, x: f64, y: f64, font: Font, content: &str) {
+        let _ = writeln!(
+            self.body,
+            r#"<text x="{x:.1}" y="{y:.1}" font-size="{:.0}" fill="{}" text-anchor="middle" transform="rotate(-90 {x:.1} {y:.1})">{}</text>"#,
+            font.size,
+            font.fill,
+            escape(content)
+        );
+    }
+
+    pub(super) fn line(&mut self, from: (f64, f64), to: (f64, f64), stroke: &str, width: f64) {
+        let _ = writeln!(
+            self.body,
+            r#"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="{stroke}" stroke-width="{width:.1}"/>"#,
+            from.0, from.1, to.0, to.1
+        );
+    }
+
+    pub(super) fn rect(&mut self, x: f64, y: f64, w: f64, h: f64, fill: &str) {
+        let _ = writeln!(
+            self.body,
+            r#"<rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="{h:.1}" fill="{fill}"/>"#
+        );
+    }
+
+    /// A dot, filled or hollow (a white centre inside a coloured ring), with a tooltip.
+    pub(super) fn dot(&mut self, x: f64, y: f64, colour: &str, hollow: bool, tip: &str) {
+        let fill = if hollow { "white" } else { colour };
+        let _ = writeln!(
+            self.body,
+            r#"<circle cx="{x:.1}" cy="{y:.1}" r="4.5" fill="{fill}" stroke="{colour}" stroke-width="2"><title>{}</title></circle>"#,
+            escape(tip)
+        );
+    }
+
+    /// A small triangle pointing up (`up`) or down with its tip at (`x`, `y`): a value beyond
+    /// the axis.
+    pub(super) fn arrow(&mut self, x: f64, y: f64, up: bool, colour: &str, tip: &str) {
+        let base = if up { y + 8.0 } else { y - 8.0 };
+        let _ = writeln!(
+            self.body,
+            r#"<polygon points="{x:.1},{y:.1} {:.1},{base:.1} {:.1},{base:.1}" fill="{colour}"><title>{}</title></polygon>"#,
+            x - 5.0,
+            x + 5.0,
+            escape(tip)
+        );
+    }
+
+    /// The finished document, `height` px tall on a white ground.
+    pub(super) fn finish(self, height: f64) -> String {
+        format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH:.0}\" height=\"{height:.0}\" \
+             viewBox=\"0 0 {WIDTH:.0} {height:.0}\" font-family=\"DejaVu Sans, Verdana, sans-serif\">\n\
+             <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n{}</svg>\n",
+            self.body
+        )
+    }
+}
+
+pub(super) fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes() {
+        assert_eq!(escape("<a & \"b\">"), "&lt;a &amp; &quot;b&quot;&gt;");
+    }
+
+    #[test]
+    fn a_document_has_its_size_and_its_shapes() {
+        let mut c = Canvas::new();
+        c.text(1.0, 2.0, Font::plain(12.0).bold(), "a<b");
+        c.dot(3.0, 4.0, "#123456", true, "tip");
+        let svg = c.finish(300.0);
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>\n"));
+        assert!(svg.contains(r#"width="900" height="300""#));
+        assert!(svg.contains(r#"font-weight="bold">a&lt;b</text>"#));
+        assert!(svg.contains(r##"fill="white" stroke="#123456""##));
+    }
+}

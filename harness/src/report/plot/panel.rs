@@ -1,0 +1,214 @@
+//! One panel of a plot: a value axis (its ticks, grid and title), groups along the bottom (one
+//! per shape, or per shape and policy), and in each group one mark per backend, always in the
+//! same slot. Also the legend and the caption that frame the panels.
+
+use super::canvas::{Canvas, Font, WIDTH};
+use super::scale::{Scale, ratio_value};
+
+/// Left margin: the vertical axis title and the tick labels.
+const LEFT: f64 = 86.0;
+const RIGHT: f64 = 16.0;
+/// Height of the plotting area of a panel.
+const PLOT_H: f64 = 170.0;
+/// From the top of a panel to its plotting area (the panel title).
+const TITLE_H: f64 = 26.0;
+/// Below the plotting area: the group labels.
+const LABELS_H: f64 = 44.0;
+/// The widest spacing between two marks of a group.
+const MAX_SLOT: f64 = 18.0;
+
+/// What one backend shows in one group.
+pub(super) enum Mark {
+    /// A value, with its interval when there is one; hollow when the interval says "no
+    /// measurable difference".
+    Point {
+        value: f64,
+        interval: Option<(f64, f64)>,
+        hollow: bool,
+        tip: String,
+    },
+    /// The backend does not offer what the cell needs.
+    Unsupported,
+    /// The run failed.
+    Failed,
+}
+
+/// One group along the bottom of a panel.
+pub(super) struct Group {
+    pub(super) label: String,
+    pub(super) sublabel: Option<String>,
+    /// Each mark with its slot (the backend's place in the legend).
+    pub(super) marks: Vec<(usize, Mark)>,
+}
+
+pub(super) struct Panel {
+    pub(super) title: String,
+    pub(super) axis_title: String,
+    pub(super) scale: Scale,
+    /// A value drawn as a dark line across the panel (1x on a ratio axis).
+    pub(super) reference: Option<f64>,
+    pub(super) groups: Vec<Group>,
+}
+
+impl Panel {
+    /// Draws the panel from `top` with `colours` for its slots; returns the height it took.
+    pub(super) fn draw(&self, c: &mut Canvas, top: f64, colours: &[&str]) -> f64 {
+        let (y0, y1) = (top + TITLE_H, top + TITLE_H + PLOT_H);
+        let right = WIDTH - RIGHT;
+        let y = |v: f64| self.scale.position(v).map(|p| y1 - p * PLOT_H);
+        c.text(LEFT, top + 16.0, Font::plain(14.0).bold(), &self.title);
+        c.rect(LEFT, y0, right - LEFT, PLOT_H, "#f7f7f7");
+        for (v, label) in self.scale.ticks() {
+            if let Some(ty) = y(v) {
+                if label.is_empty() {
+                    c.line((LEFT, ty), (right, ty), "#eeeeee", 1.0);
+                    continue;
+                }
+                c.line((LEFT, ty), (right, ty), "#dddddd", 1.0);
+                let font = Font::plain(11.0).grey().anchored("end");
+                c.text(LEFT - 6.0, ty + 4.0, font, &label);
+            }
+        }
+        if let Some(ty) = self.reference.and_then(y) {
+            c.line((LEFT, ty), (right, ty), "#444", 1.5);
+        }
+        c.vertical_text(18.0, (y0 + y1) / 2.0, Font::plain(12.0), &self.axis_title);
+        let width = (right - LEFT) / self.groups.len().max(1) as f64;
+        let slot = (width * 0.8 / colours.len().max(1) as f64).min(MAX_SLOT);
+        for (g, group) in self.groups.iter().enumerate() {
+            let left = LEFT + width * g as f64;
+            if g > 0 {
+                c.line((left, y0), (left, y1), "#cccccc", 1.0);
+            }
+            let centre = left + width / 2.0;
+            for (i, mark) in &group.marks {
+                let x = centre + (*i as f64 - (colours.len() as f64 - 1.0) / 2.0) * slot;
+                self.draw_mark(c, x, (y0, y1), mark, colours[*i]);
+            }
+            c.text(
+                centre,
+                y1 + 17.0,
+                Font::plain(13.0).anchored("middle"),
+                &group.label,
+            );
+            if let Some(sub) = &group.sublabel {
+                let font = Font::plain(11.0).grey().anchored("middle");
+                c.text(centre, y1 + 32.0, font, sub);
+            }
+        }
+        TITLE_H + PLOT_H + LABELS_H
+    }
+
+    fn draw_mark(&self, c: &mut Canvas, x: f64, (y0, y1): (f64, f64), mark: &Mark, colour: &str) {
+        let y = |v: f64| self.scale.position(v).map(|p| y1 - p * PLOT_H);
+        match mark {
+            Mark::Point {
+                value,
+                interval,
+                hollow,
+                tip,
+            } => {
+                if let Some((low, high)) = interval
+                    && let (Some(a), Some(b)) = (y(*low), y(*high))
+                {
+                    c.line((x, a), (x, b), colour, 2.0);
+                    c.line((x - 3.0, a), (x + 3.0, a), colour, 2.0);
+                    c.line((x - 3.0, b), (x + 3.0, b), colour, 2.0);
+                }
+                match (self.scale.beyond(*value), y(*value)) {
+                    (Some(up), _) => {
+                        let edge = if up { y0 } else { y1 };
+                        c.arrow(x, edge, up, colour, tip);
+                        let (ty, label) = if up {
+                            (y0 - 3.0, *value)
+                        } else {
+                            (y1 - 11.0, *value)
+                        };
+                        let font = Font::plain(9.0).anchored("middle");
+                        c.text(x, ty, font, &ratio_value(label));
+                    }
+                    (None, Some(vy)) => c.dot(x, vy, colour, *hollow, tip),
+                    (None, None) => {}
+                }
+            }
+            Mark::Unsupported => {
+                let font = Font::plain(13.0).grey().anchored("middle");
+                c.text(x, (y0 + y1) / 2.0 + 4.0, font, "×");
+            }
+            Mark::Failed => {
+                let font = Font {
+                    fill: "#c00",
+                    ..Font::plain(14.0).bold().anchored("middle")
+                };
+                c.text(x, (y0 + y1) / 2.0, font, "!");
+            }
+        }
+    }
+}
+
+/// The legend: a dot per backend in its colour, wrapped to the width, then `note` (a hollow
+/// dot's meaning, say) on a line of its own. Returns the height it took.
+pub(super) fn legend(c: &mut Canvas, top: f64, entries: &[(&str, &str)], note: &[&str]) -> f64 {
+    let (mut x, mut y) = (LEFT, top + 12.0);
+    for (name, colour) in entries {
+        let width = 26.0 + 7.5 * name.chars().count() as f64;
+        if x + width > WIDTH - RIGHT {
+            (x, y) = (LEFT, y + 20.0);
+        }
+        c.dot(x + 5.0, y - 4.0, colour, false, name);
+        c.text(x + 14.0, y, Font::plain(13.0), name);
+        x += width;
+    }
+    for line in note {
+        y += 18.0;
+        c.text(LEFT, y, Font::plain(12.0).grey(), line);
+    }
+    y - top + 12.0
+}
+
+/// The caption: each line in small grey type, long ones wrapped at spaces. Returns the height
+/// it took.
+pub(super) fn caption(c: &mut Canvas, top: f64, lines: &[String]) -> f64 {
+    const CHARS: usize = 140;
+    let mut y = top;
+    for line in lines {
+        let mut rest = line.as_str();
+        loop {
+            y += 14.0;
+            let cut = if rest.chars().count() <= CHARS {
+                rest.len()
+            } else {
+                let limit = rest
+                    .char_indices()
+                    .nth(CHARS)
+                    .map_or(rest.len(), |(i, _)| i);
+                rest[..limit].rfind(' ').unwrap_or(limit)
+            };
+            c.text(LEFT, y, Font::plain(11.0).grey(), &rest[..cut]);
+            rest = rest[cut..].trim_start();
+            if rest.is_empty() {
+                break;
+            }
+        }
+    }
+    y - top + 8.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_caption_line_wraps_at_a_space() {
+        let mut c = Canvas::new();
+        let words = vec!["word"; 60].join(" ");
+        let height = caption(&mut c, 0.0, &[words, "short".to_owned()]);
+        let svg = c.finish(height);
+        assert_eq!(
+            svg.matches("<text").count(),
+            4,
+            "three lines for 299 characters, one more"
+        );
+        assert!(!svg.contains("wor</text>"), "no word is cut");
+    }
+}
