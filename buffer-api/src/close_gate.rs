@@ -395,6 +395,36 @@ mod tests {
         assert!(!gate.close(|| panic!("fire runs only once")));
     }
 
+    /// The fast path is taken: the thread that sends first through a lane owns it and counts
+    /// in `owned` with plain stores, every time; a thread sharing the handle counts in
+    /// `shared`. (A gate that never took the owned path would still be exact, but pay a locked
+    /// instruction per send.)
+    #[test]
+    fn the_owning_thread_counts_in_its_own_slot() {
+        let gate = CloseGate::new();
+        let lane = gate.lane();
+        let counts = |lane: &Lane| {
+            (
+                lane.slot.owned.load(Ordering::SeqCst),
+                lane.slot.shared.load(Ordering::SeqCst),
+            )
+        };
+        let first = gate.enter(&lane).expect("open");
+        let second = gate.enter(&lane).expect("open");
+        assert_eq!(counts(&lane), (2, 0), "both sends on the owned path");
+        thread::scope(|s| {
+            s.spawn(|| {
+                let pass = gate.enter(&lane).expect("open");
+                assert_eq!(counts(&lane), (2, 1), "another thread on the shared path");
+                drop(pass);
+            });
+        });
+        drop(first);
+        assert_eq!(counts(&lane), (1, 0));
+        drop(second);
+        assert_eq!(counts(&lane), (0, 0));
+    }
+
     #[test]
     fn close_fires_once_and_waits_for_a_pass() {
         let gate = CloseGate::new();
