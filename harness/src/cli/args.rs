@@ -303,7 +303,8 @@ pub(super) struct CompareArgs {
     /// costs throughput at small capacities, and a comparison is about throughput).
     #[arg(long)]
     blocked_time: bool,
-    /// Also draw throughput per backend per shape as an SVG file, with the environment header.
+    /// Also draw the comparison as an SVG picture: each backend's ratio to the baseline with
+    /// its interval, one panel per capacity (with several policies: the share shed and p99).
     #[arg(long, value_name = "FILE.svg")]
     plot: Option<PathBuf>,
     /// Also write the full JSON report (every figure, CPU time and spread included) to this
