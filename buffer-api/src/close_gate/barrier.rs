@@ -79,3 +79,21 @@ pub fn expedited() -> bool {
     init();
     EXPEDITED.load(Ordering::Relaxed)
 }
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use rustix::thread::{MembarrierCommand, membarrier_query};
+
+    /// Where the kernel offers the private expedited barrier, the gate registers for it and
+    /// uses it, and a later barrier goes through; where it does not, the plain fences.
+    #[test]
+    fn the_system_barrier_is_used_where_the_kernel_offers_it() {
+        let offered = membarrier_query();
+        let offered = offered.contains_command(MembarrierCommand::PrivateExpedited)
+            && offered.contains_command(MembarrierCommand::RegisterPrivateExpedited);
+        eprintln!("membarrier private expedited offered: {offered}");
+        assert_eq!(super::expedited(), offered);
+        super::heavy();
+        super::light();
+    }
+}
