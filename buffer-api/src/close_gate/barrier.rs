@@ -22,20 +22,22 @@ pub(super) fn init() {
     DECIDED.get_or_init(|| EXPEDITED.store(expedited_available(), Ordering::Relaxed));
 }
 
-/// Whether the kernel offers the private expedited barrier, registering this process for it.
-#[cfg(target_os = "linux")]
+/// Whether the kernel offers the private expedited barrier, registering this process for it;
+/// `false` off Linux.
 fn expedited_available() -> bool {
-    use rustix::thread::{MembarrierCommand, membarrier, membarrier_query};
-    let offered = membarrier_query();
-    offered.contains_command(MembarrierCommand::PrivateExpedited)
-        && offered.contains_command(MembarrierCommand::RegisterPrivateExpedited)
-        && membarrier(MembarrierCommand::RegisterPrivateExpedited).is_ok()
-        && membarrier(MembarrierCommand::PrivateExpedited).is_ok()
-}
-
-#[cfg(not(target_os = "linux"))]
-fn expedited_available() -> bool {
-    false
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::thread::{MembarrierCommand, membarrier, membarrier_query};
+        let offered = membarrier_query();
+        offered.contains_command(MembarrierCommand::PrivateExpedited)
+            && offered.contains_command(MembarrierCommand::RegisterPrivateExpedited)
+            && membarrier(MembarrierCommand::RegisterPrivateExpedited).is_ok()
+            && membarrier(MembarrierCommand::PrivateExpedited).is_ok()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        false
+    }
 }
 
 /// The sender's half: orders the sender's store of its count before its load of `closed`,
@@ -60,17 +62,14 @@ pub(super) fn heavy() {
     }
 }
 
-#[cfg(target_os = "linux")]
+/// The system's barrier (only ever called where [`expedited_available`] said yes).
 fn heavy_expedited() {
-    use rustix::thread::{MembarrierCommand, membarrier};
     // The registration succeeded and a first barrier went through in `init`; the kernel
     // documents no way for a later one to fail.
-    membarrier(MembarrierCommand::PrivateExpedited)
+    #[cfg(target_os = "linux")]
+    rustix::thread::membarrier(rustix::thread::MembarrierCommand::PrivateExpedited)
         .expect("membarrier(PRIVATE_EXPEDITED) failed after it was registered");
-}
-
-#[cfg(not(target_os = "linux"))]
-fn heavy_expedited() {
+    #[cfg(not(target_os = "linux"))]
     fence(Ordering::SeqCst);
 }
 
