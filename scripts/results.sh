@@ -10,9 +10,9 @@
 # Writes a picture of each (docs/results.svg, docs/results-batch64.svg,
 # docs/results-overload.svg), the full JSON records (docs/results.json,
 # docs/results-batch64.json, docs/results-overload.json: CPU time, switches and each
-# repetition's start included) and the README section. Takes about 6 minutes on 2 cores at
-# 200,000 messages, 20-30 at 1,000,000, most of it in the capacity-0 cells of the backends that
-# park per message. Not part of CI.
+# repetition's start included) and the README section. At 200,000 messages it took 16 minutes
+# on 2 cores, most of it in the capacity-0 and capacity-1 cells of the backends that park per
+# message; the time grows with the message count. Not part of CI.
 #
 #   scripts/results.sh                  # the README's figures: README.md and docs/ rewritten
 #   scripts/results.sh --check          # a quick check of the script: 20,000 messages, and

@@ -83,7 +83,7 @@ impl Panel {
             let centre = left + width / 2.0;
             for (i, mark) in &group.marks {
                 let x = centre + (*i as f64 - (colours.len() as f64 - 1.0) / 2.0) * slot;
-                self.draw_mark(c, x, (y0, y1), mark, colours[*i]);
+                self.draw_mark(c, (x, *i), (y0, y1), mark, colours[*i]);
             }
             c.text(
                 centre,
@@ -99,7 +99,16 @@ impl Panel {
         TITLE_H + PLOT_H + LABELS_H
     }
 
-    fn draw_mark(&self, c: &mut Canvas, x: f64, (y0, y1): (f64, f64), mark: &Mark, colour: &str) {
+    /// Draws one mark at `x`, the place of `slot`; the value labels of neighbouring marks
+    /// beyond the axis are staggered by slot so that they do not overlap.
+    fn draw_mark(
+        &self,
+        c: &mut Canvas,
+        (x, slot): (f64, usize),
+        (y0, y1): (f64, f64),
+        mark: &Mark,
+        colour: &str,
+    ) {
         let y = |v: f64| self.scale.position(v).map(|p| y1 - p * PLOT_H);
         match mark {
             Mark::Point {
@@ -119,13 +128,14 @@ impl Panel {
                     (Some(up), _) => {
                         let edge = if up { y0 } else { y1 };
                         c.arrow(x, edge, up, colour, tip);
-                        let (ty, label) = if up {
-                            (y0 - 3.0, *value)
+                        let stagger = 10.0 * (slot % 2) as f64;
+                        let ty = if up {
+                            y0 + 19.0 + stagger
                         } else {
-                            (y1 - 11.0, *value)
+                            y1 - 11.0 - stagger
                         };
                         let font = Font::plain(9.0).anchored("middle");
-                        c.text(x, ty, font, &ratio_value(label));
+                        c.text(x, ty, font, &ratio_value(*value));
                     }
                     (None, Some(vy)) => c.dot(x, vy, colour, *hollow, tip),
                     (None, None) => {}
