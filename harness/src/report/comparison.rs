@@ -144,61 +144,83 @@ impl Report {
         (head, body, 4)
     }
 
+    /// The lines under a comparison's table: how the figures were formed, the verdict, why
+    /// cells did not run.
     pub(super) fn compare_footer(&self) -> Vec<String> {
-        let mut lines = Vec::new();
-        let runs: u64 = self
+        let mut lines = self.method_lines();
+        lines.extend(self.verification_lines());
+        lines.extend(self.skipped_lines());
+        if self.about_load() {
+            lines.push(
+                "shed = dropped (drop-newest) or evicted (drop-oldest), as a share of the items \
+                 offered; p99 from each item's scheduled send time"
+                    .to_owned(),
+            );
+        }
+        lines
+    }
+
+    /// How the figures were formed: the rounds, and the ratio's interval and its level.
+    fn method_lines(&self) -> Vec<String> {
+        let Some(base) = &self.baseline else {
+            return Vec::new();
+        };
+        let rounds = self.rounds.unwrap_or(0);
+        let mut lines = vec![format!(
+            "msg/s: median of {} paired {}, every backend of a cell once per round, in an \
+             order rotated each round",
+            rounds,
+            if rounds == 1 { "round" } else { "rounds" }
+        )];
+        let level = self
             .results
             .iter()
-            .map(|r| r.measurement.verification.runs)
-            .sum();
-        let delivered: u64 = self
-            .results
-            .iter()
-            .map(|r| r.measurement.verification.delivered)
-            .sum();
+            .find_map(|r| r.ratio.map(|i| i.level))
+            .unwrap_or(0.0);
+        if level > 0.0 {
+            lines.push(format!(
+                "ratio: median of the round-by-round ratios to {base} [its {:.1}% distribution-free \
+                 interval]; ≈: the interval contains 1, no measurable difference",
+                level * 100.0
+            ));
+        }
+        lines
+    }
+
+    /// The verdict of the ledger over every run, one line per failed cell, and the errors.
+    fn verification_lines(&self) -> Vec<String> {
         let failed: Vec<&ResultEntry> = self
             .results
             .iter()
             .filter(|r| !r.measurement.verification.ok)
             .collect();
-        if let Some(base) = &self.baseline {
-            let rounds = self.rounds.unwrap_or(0);
-            let level = self
+        let mut lines = Vec::new();
+        if failed.is_empty() {
+            let runs: u64 = self
                 .results
                 .iter()
-                .find_map(|r| r.ratio.map(|i| i.level))
-                .unwrap_or(0.0);
-            lines.push(format!(
-                "msg/s: median of {} paired {}, every backend of a cell once per round, in an \
-                 order rotated each round",
-                rounds,
-                if rounds == 1 { "round" } else { "rounds" }
-            ));
-            if level > 0.0 {
-                lines.push(format!(
-                    "ratio: median of the round-by-round ratios to {base} [its {:.1}% distribution-free \
-                     interval]; ≈: the interval contains 1, no measurable difference",
-                    level * 100.0
-                ));
-            }
-        }
-        if failed.is_empty() {
+                .map(|r| r.measurement.verification.runs)
+                .sum();
+            let delivered: u64 = self
+                .results
+                .iter()
+                .map(|r| r.measurement.verification.delivered)
+                .sum();
             lines.push(format!(
                 "verified: all {} ({}) delivered exactly once, in per-producer order where FIFO, \
                  every payload dropped once",
                 counted(runs, "run"),
                 counted(delivered, "item")
             ));
-        } else {
-            for r in failed {
-                lines.push(format!(
-                    "FAILED {} {} cap {}: {}",
-                    r.measurement.backend,
-                    r.topology,
-                    r.measurement.workload.capacity,
-                    r.measurement.verification.summary()
-                ));
-            }
+        }
+        for r in failed {
+            lines.push(format!(
+                "FAILED {} {} cap {}: {}",
+                r.measurement.backend,
+                r.topology,
+                r.measurement.workload.capacity,
+                r.measurement.verification.summary()
+            ));
         }
         for f in &self.failures {
             lines.push(format!(
@@ -206,6 +228,11 @@ impl Report {
                 f.backend, f.topology, f.capacity, f.error
             ));
         }
+        lines
+    }
+
+    /// Why cells did not run, each reason once (seq's impossible rendezvous is left out).
+    fn skipped_lines(&self) -> Vec<String> {
         let mut reasons: Vec<String> = Vec::new();
         for s in &self.skipped {
             let text = if s.unsupported {
@@ -220,14 +247,6 @@ impl Report {
                 reasons.push(text);
             }
         }
-        lines.extend(reasons);
-        if self.about_load() {
-            lines.push(
-                "shed = dropped (drop-newest) or evicted (drop-oldest), as a share of the items \
-                 offered; p99 from each item's scheduled send time"
-                    .to_owned(),
-            );
-        }
-        lines
+        reasons
     }
 }
