@@ -155,6 +155,11 @@ pub(super) fn ratio_value(v: f64) -> String {
 mod tests {
     use super::*;
 
+    /// The tick labels, bottom to top.
+    fn labels(scale: Scale) -> Vec<String> {
+        scale.ticks().into_iter().map(|t| t.1).collect()
+    }
+
     #[test]
     fn a_ratio_axis_is_centred_on_one_and_holds_every_value() {
         let scale = Scale::ratio_for([0.3, 1.2, 2.5]);
@@ -163,14 +168,7 @@ mod tests {
         assert_eq!(scale.position(4.0), Some(1.0));
         assert_eq!(scale.position(0.25), Some(0.0));
         assert_eq!(scale.position(0.0), None);
-        assert_eq!(
-            scale
-                .ticks()
-                .iter()
-                .map(|t| t.1.as_str())
-                .collect::<Vec<_>>(),
-            ["1/4x", "1/2x", "1x", "2x", "4x"]
-        );
+        assert_eq!(labels(scale), ["1/4x", "1/2x", "1x", "2x", "4x"]);
     }
 
     #[test]
@@ -182,11 +180,7 @@ mod tests {
         assert_eq!(widest.beyond(1000.0), Some(true));
         assert_eq!(widest.beyond(0.001), Some(false));
         assert_eq!(widest.beyond(64.0), None);
-        let labels: Vec<String> = widest.ticks().into_iter().map(|t| t.1).collect();
-        assert_eq!(
-            labels[5..8],
-            ["".to_owned(), "1x".to_owned(), String::new()]
-        );
+        assert_eq!(labels(widest)[5..8], ["", "1x", ""]);
     }
 
     #[test]
@@ -201,14 +195,7 @@ mod tests {
             }
         );
         assert_eq!(scale.position(1e5), Some(0.5));
-        assert_eq!(
-            scale
-                .ticks()
-                .iter()
-                .map(|t| t.1.as_str())
-                .collect::<Vec<_>>(),
-            ["1 us", "10 us", "100 us", "1 ms", "10 ms"]
-        );
+        assert_eq!(labels(scale), ["1 us", "10 us", "100 us", "1 ms", "10 ms"]);
         assert_eq!(decade_label(9, Unit::Nanos), "1 s");
         assert_eq!(decade_label(5, Unit::Rate), "100 k");
         assert_eq!(decade_label(0, Unit::Rate), "1");
