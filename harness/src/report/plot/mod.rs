@@ -16,13 +16,13 @@ mod canvas;
 mod panel;
 mod scale;
 
-use canvas::{Canvas, Font};
+use canvas::Canvas;
 use panel::{Group, Mark, Panel, caption, legend};
 use scale::{Scale, Unit};
 
 use super::Report;
 use super::grid::{Row, Slot};
-use super::text::ratio_text;
+use super::text::{percent, ratio_text};
 use crate::registry;
 
 /// One colour per registered backend, in registry order: related backends (a crate raw and with
@@ -59,8 +59,9 @@ impl Report {
     pub fn svg(&self, command: &str) -> String {
         let mut c = Canvas::new();
         let rows = self.rows();
-        let with_ratios = self.results.iter().any(|r| r.ratio.is_some());
-        let (title, quantities, columns, notes) = if self.about_load() {
+        let load = self.about_load();
+        let with_ratios = !load && self.results.iter().any(|r| r.ratio.is_some());
+        let (title, quantities, columns, notes) = if load {
             (
                 "Under overload: items shed and p99 latency, per shape and policy".to_owned(),
                 vec![Quantity::Shed, Quantity::P99],
@@ -90,12 +91,12 @@ impl Report {
                 vec!["dot: median over the repetitions; whisker: their range".to_owned()],
             )
         };
-        c.text(86.0, 26.0, Font::plain(17.0).bold(), &title);
+        let mut y = panel::title(&mut c, &title);
         let entries: Vec<(&str, &str)> = columns.iter().map(|b| (*b, colour(b))).collect();
         let mut notes = notes;
-        notes.push(self.marks_note(with_ratios && !self.about_load()));
+        notes.push(self.marks_note(with_ratios));
         let notes: Vec<&str> = notes.iter().map(String::as_str).collect();
-        let mut y = 40.0 + legend(&mut c, 40.0, &entries, &notes) + 8.0;
+        y += legend(&mut c, y, &entries, &notes) + 8.0;
         let colours: Vec<&str> = entries.iter().map(|e| e.1).collect();
         for panel in self.panels(&rows, &columns, &quantities) {
             y += panel.draw(&mut c, y, &colours);
@@ -166,7 +167,6 @@ impl Report {
         }
         let quantity = quantities[0];
         let mut capacities: Vec<usize> = rows.iter().map(|r| r.capacity).collect();
-        capacities.dedup();
         capacities.sort_unstable();
         capacities.dedup();
         capacities
@@ -286,8 +286,8 @@ impl Report {
                 )
             }
             Quantity::Shed => {
-                let shed = m.load.shed_fraction * 100.0;
-                point(shed, None, false, format!("{shed:.1}% shed"))
+                let shed = m.load.shed_fraction;
+                point(shed * 100.0, None, false, format!("{} shed", percent(shed)))
             }
             Quantity::P99 => {
                 let p99 = m.latency.as_ref()?.p99_ns;

@@ -55,7 +55,7 @@ impl Panel {
     pub(super) fn draw(&self, c: &mut Canvas, top: f64, colours: &[&str]) -> f64 {
         let (y0, y1) = (top + TITLE_H, top + TITLE_H + PLOT_H);
         let right = WIDTH - RIGHT;
-        let y = |v: f64| self.scale.position(v).map(|p| y1 - p * PLOT_H);
+        let y = |v: f64| self.height(v, y1);
         c.text(LEFT, top + 16.0, Font::plain(14.0).bold(), &self.title);
         c.rect(LEFT, y0, right - LEFT, PLOT_H, "#f7f7f7");
         for (v, label) in self.scale.ticks() {
@@ -99,6 +99,12 @@ impl Panel {
         TITLE_H + PLOT_H + LABELS_H
     }
 
+    /// Where `v` is drawn in a plotting area whose bottom is at `bottom`; `None` for a value
+    /// the axis cannot show.
+    fn height(&self, v: f64, bottom: f64) -> Option<f64> {
+        self.scale.position(v).map(|p| bottom - p * PLOT_H)
+    }
+
     /// Draws one mark at `x`, the place of `slot`; the value labels of neighbouring marks
     /// beyond the axis are staggered by slot so that they do not overlap.
     fn draw_mark(
@@ -109,7 +115,7 @@ impl Panel {
         mark: &Mark,
         colour: &str,
     ) {
-        let y = |v: f64| self.scale.position(v).map(|p| y1 - p * PLOT_H);
+        let y = |v: f64| self.height(v, y1);
         match mark {
             Mark::Point {
                 value,
@@ -154,6 +160,12 @@ impl Panel {
             }
         }
     }
+}
+
+/// The picture's title, in line with the panels. Returns the height it took.
+pub(super) fn title(c: &mut Canvas, text: &str) -> f64 {
+    c.text(LEFT, 26.0, Font::plain(17.0).bold(), text);
+    40.0
 }
 
 /// The legend: a dot per backend in its colour, wrapped to the width, then `note` (a hollow
