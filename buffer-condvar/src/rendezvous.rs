@@ -87,6 +87,12 @@ impl<T, C: Container<T>> Shared<T, C> {
         (n, wakes)
     }
 
+    /// A spinning sender's hint at capacity 0 (see the hints in `shared.rs`): some offer has
+    /// been taken since `takes` read `seen`, perhaps its own, or closed.
+    fn hint_taken(&self, seen: usize) -> bool {
+        self.takes.load(Ordering::Relaxed) != seen || self.closed.load(Ordering::Relaxed)
+    }
+
     /// Sends the wake-ups a take asked for; called after unlocking.
     fn wake(&self, wakes: Wakes) {
         self.wake_offer_owners(wakes.offer_owners);
@@ -144,10 +150,7 @@ impl<T, C: Container<T>> Shared<T, C> {
                 spun = true;
                 let seen = self.takes.load(Ordering::Relaxed);
                 drop(st);
-                self.backoff(wait, || {
-                    self.takes.load(Ordering::Relaxed) != seen
-                        || self.closed.load(Ordering::Relaxed)
-                });
+                self.backoff(wait, || self.hint_taken(seen));
                 st = self.state.lock();
                 continue;
             }
@@ -205,9 +208,7 @@ impl<T, C: Container<T>> Shared<T, C> {
             if !spun {
                 spun = true;
                 drop(st);
-                self.backoff(wait, || {
-                    self.ready.load(Ordering::Relaxed) > 0 || self.closed.load(Ordering::Relaxed)
-                });
+                self.backoff(wait, || self.hint_item());
                 st = self.state.lock();
                 continue;
             }
@@ -221,14 +222,15 @@ impl<T, C: Container<T>> Shared<T, C> {
     pub(crate) fn recv_batch_zero(&self, buf: &mut Vec<T>, max: usize) -> Result<usize, RecvError> {
         let first = self.recv_zero(Wait::Forever).map_err(|_| RecvError)?;
         buf.push(first);
-        if max == 1 {
+        let room = max - 1;
+        if room == 0 {
             return Ok(1);
         }
         // Blocked senders are few; a small reservation keeps the usual case from allocating
         // under the lock.
-        buf.reserve((max - 1).min(16));
+        buf.reserve(room.min(16));
         let mut st = self.state.lock();
-        let (more, wakes) = self.take_offers(&mut st, max - 1, |item| buf.push(item));
+        let (more, wakes) = self.take_offers(&mut st, room, |item| buf.push(item));
         drop(st);
         self.wake(wakes);
         Ok(1 + more)

@@ -151,6 +151,24 @@ impl<T, C: Container<T>> State<T, C> {
         self.recv_signalled |= signal;
         signal
     }
+
+    /// How many parked senders to notify after a batch receive freed `n` slots: one per slot,
+    /// as far as senders are counted. Marks one in flight when it answers more than 0, and
+    /// only then: a mark with nothing in flight would silence the next single receive's
+    /// notification to a sender that parks later.
+    fn signal_senders(&mut self, n: usize) -> usize {
+        let wake = self.send_waiters.min(n);
+        self.send_signalled |= wake > 0;
+        wake
+    }
+
+    /// How many parked receivers to notify after a batch send stored `n` items; see
+    /// [`signal_senders`](Self::signal_senders).
+    fn signal_receivers(&mut self, n: usize) -> usize {
+        let wake = self.recv_waiters.min(n);
+        self.recv_signalled |= wake > 0;
+        wake
+    }
 }
 
 impl<T, C: Container<T>> Shared<T, C> {
@@ -271,13 +289,23 @@ impl<T, C: Container<T>> Shared<T, C> {
         }
     }
 
-    /// The hint a spinning sender waits for before it relocks: a quarter of the capacity free
-    /// (one slot below capacity 4). Relocking for every slot a receiver frees makes the
-    /// senders that are ahead contend for the lock with the receiver that is behind, one item
-    /// at a time; waiting for a run of free slots lets the receiver drain uncontended. Only the
-    /// spin phase reads it: a sender whose spin budget runs out relocks and takes any slot.
-    fn room_for_senders(&self) -> bool {
+    // The spin-phase hints: what a spinning thread waits for before it relocks. Each reads
+    // lock-free copies and may be stale or wrong; the thread checks its predicate for real
+    // under the lock, and parks if it is false, so a hint decides only *when* it relocks.
+
+    /// A spinning sender's hint: a quarter of the capacity free (one slot below capacity 4),
+    /// or closed. Relocking for every slot a receiver frees makes the senders that are ahead
+    /// contend for the lock with the receiver that is behind, one item at a time; waiting for
+    /// a run of free slots lets the receiver drain uncontended. A sender whose spin budget
+    /// runs out relocks and takes any slot.
+    fn hint_room(&self) -> bool {
         self.ready.load(Ordering::Relaxed) + self.capacity / 4 < self.capacity
+            || self.closed.load(Ordering::Relaxed)
+    }
+
+    /// A spinning receiver's hint: something to take, or closed.
+    pub(crate) fn hint_item(&self) -> bool {
+        self.ready.load(Ordering::Relaxed) > 0 || self.closed.load(Ordering::Relaxed)
     }
 
     /// Parks on `condvar` until notified or, for [`Wait::Until`], until the deadline.
@@ -324,9 +352,7 @@ impl<T, C: Container<T>> Shared<T, C> {
             if !spun {
                 spun = true;
                 drop(st);
-                self.backoff(wait, || {
-                    self.room_for_senders() || self.closed.load(Ordering::Relaxed)
-                });
+                self.backoff(wait, || self.hint_room());
                 st = self.state.lock();
                 continue;
             }
@@ -408,9 +434,7 @@ impl<T, C: Container<T>> Shared<T, C> {
             if !spun {
                 spun = true;
                 drop(st);
-                self.backoff(wait, || {
-                    self.ready.load(Ordering::Relaxed) > 0 || self.closed.load(Ordering::Relaxed)
-                });
+                self.backoff(wait, || self.hint_item());
                 st = self.state.lock();
                 continue;
             }
@@ -457,8 +481,7 @@ impl<T, C: Container<T>> Shared<T, C> {
                 sent += n;
                 self.publish(&st);
                 let done = rest.len() == 0;
-                let wake_receivers = st.recv_waiters.min(n);
-                st.recv_signalled |= wake_receivers > 0;
+                let wake_receivers = st.signal_receivers(n);
                 let wake_sender = done
                     && st.items.len() < self.capacity
                     && st.signal_sender(self.one_in_flight());
@@ -477,9 +500,7 @@ impl<T, C: Container<T>> Shared<T, C> {
             if !spun {
                 spun = true;
                 drop(st);
-                self.backoff(Wait::Forever, || {
-                    self.room_for_senders() || self.closed.load(Ordering::Relaxed)
-                });
+                self.backoff(Wait::Forever, || self.hint_room());
                 st = self.state.lock();
                 continue;
             }
@@ -507,8 +528,7 @@ impl<T, C: Container<T>> Shared<T, C> {
             if n > 0 {
                 st.items.pop_into(buf, n);
                 self.publish(&st);
-                let wake_senders = st.send_waiters.min(n);
-                st.send_signalled |= wake_senders > 0;
+                let wake_senders = st.signal_senders(n);
                 let wake_receiver =
                     !st.items.is_empty() && st.signal_receiver(self.one_in_flight());
                 drop(st);
@@ -524,9 +544,7 @@ impl<T, C: Container<T>> Shared<T, C> {
             if !spun {
                 spun = true;
                 drop(st);
-                self.backoff(Wait::Forever, || {
-                    self.ready.load(Ordering::Relaxed) > 0 || self.closed.load(Ordering::Relaxed)
-                });
+                self.backoff(Wait::Forever, || self.hint_item());
                 st = self.state.lock();
                 continue;
             }

@@ -674,6 +674,55 @@ fn waiter_counts_return_to_zero_after_contention() {
     });
 }
 
+/// A batch send with no receiver parked sends no notification, so it must not mark one in
+/// flight: the mark would silence the notification of the next single send, and a receiver
+/// that parks in between would sleep beside its item.
+#[test]
+fn a_batch_send_that_wakes_nobody_marks_no_wakeup_in_flight() {
+    watchdog(
+        "a_batch_send_that_wakes_nobody_marks_no_wakeup_in_flight",
+        || {
+            let (tx, rx) = buffer::<u32>(4);
+            assert_eq!(tx.send_batch([1]), Ok(()));
+            assert!(!peek(&tx.shared, |st| st.recv_signalled));
+            assert_eq!(rx.recv(), Ok(1));
+            thread::scope(|s| {
+                let receiver = s.spawn(|| rx.recv());
+                until(|| peek(&tx.shared, |st| st.recv_waiters) == 1);
+                assert_eq!(tx.send(2), Ok(()));
+                assert_eq!(receiver.join().expect("no panic"), Ok(2));
+            });
+            assert_quiescent(&tx.shared);
+        },
+    );
+}
+
+/// The same for a batch receive with no sender parked, and the next single receive.
+#[test]
+fn a_batch_receive_that_wakes_nobody_marks_no_wakeup_in_flight() {
+    watchdog(
+        "a_batch_receive_that_wakes_nobody_marks_no_wakeup_in_flight",
+        || {
+            let (tx, rx) = buffer::<u32>(4);
+            assert_eq!(tx.send_batch([1, 2, 3, 4]), Ok(()));
+            let mut buf = Vec::new();
+            assert_eq!(rx.recv_batch(&mut buf, 1), Ok(1));
+            assert!(!peek(&tx.shared, |st| st.send_signalled));
+            assert_eq!(tx.send(5), Ok(()));
+            thread::scope(|s| {
+                let sender = s.spawn(|| tx.send(6));
+                until(|| peek(&tx.shared, |st| st.send_waiters) == 1);
+                assert_eq!(rx.recv(), Ok(2));
+                assert_eq!(sender.join().expect("no panic"), Ok(()));
+            });
+            let mut rest = Vec::new();
+            assert_eq!(rx.recv_batch(&mut rest, 8), Ok(4));
+            assert_eq!(rest, [3, 4, 5, 6]);
+            assert_quiescent(&tx.shared);
+        },
+    );
+}
+
 #[test]
 fn debug_needs_no_debug_payload() {
     struct Opaque;

@@ -377,3 +377,31 @@ fn model_11_a_batch_send_passes_the_baton_to_the_next_producer() {
         assert_eq!(got, [0, 1, 2, 3]);
     });
 }
+
+/// Model 12: capacity 2, two consumers (one with `recv`, one with `recv_batch` of at most one)
+/// and one producer that sends two items and then waits for both consumers before it drops its
+/// handle. The second send skips notifying receivers while the first notification is in
+/// flight, so the first consumer to wake must pass the baton to the other when it leaves an
+/// item behind: without that, the other sleeps beside the item while the producer waits for
+/// it, a deadlock.
+#[test]
+fn model_12_a_receive_that_leaves_an_item_passes_the_baton_to_the_next_consumer() {
+    model(|| {
+        let (tx, rx) = buffer::<u32>(2);
+        let single = {
+            let rx = rx.clone();
+            thread::spawn(move || rx.recv().unwrap())
+        };
+        let batch = thread::spawn(move || {
+            let mut buf = Vec::new();
+            assert_eq!(rx.recv_batch(&mut buf, 1), Ok(1));
+            buf[0]
+        });
+        tx.send(0).unwrap();
+        tx.send(1).unwrap();
+        let mut got = [single.join().unwrap(), batch.join().unwrap()];
+        drop(tx);
+        got.sort_unstable();
+        assert_eq!(got, [0, 1]);
+    });
+}
