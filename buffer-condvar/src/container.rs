@@ -251,6 +251,22 @@ mod tests {
     }
 
     #[test]
+    fn a_deque_is_reserved_to_its_capacity_up_front() {
+        let mut ring = Ring::<u64>::default();
+        assert_eq!(ring.reserve(1000), Ok(()));
+        assert!(ring.0.capacity() >= 1000, "{}", ring.0.capacity());
+    }
+
+    #[test]
+    fn a_reservation_the_allocator_refuses_is_an_error() {
+        assert!(Ring::<u64>::default().reserve(usize::MAX).is_err());
+        assert!(Stack::<u64>::default().reserve(usize::MAX).is_err());
+        assert!(PriorityMap::<u64, ByValue>::default()
+            .reserve(usize::MAX)
+            .is_err());
+    }
+
+    #[test]
     fn ring_is_fifo_and_evicts_the_oldest() {
         let mut ring = Ring::default();
         ring.extend(1..=4);
