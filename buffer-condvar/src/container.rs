@@ -261,9 +261,11 @@ mod tests {
     fn a_reservation_the_allocator_refuses_is_an_error() {
         assert!(Ring::<u64>::default().reserve(usize::MAX).is_err());
         assert!(Stack::<u64>::default().reserve(usize::MAX).is_err());
-        assert!(PriorityMap::<u64, ByValue>::default()
-            .reserve(usize::MAX)
-            .is_err());
+        assert!(
+            PriorityMap::<u64, ByValue>::default()
+                .reserve(usize::MAX)
+                .is_err()
+        );
     }
 
     #[test]

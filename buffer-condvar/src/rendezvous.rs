@@ -20,17 +20,8 @@
 use buffer_api::{RecvError, RecvTimeoutError, SendTimeoutError};
 
 use crate::container::Container;
-use crate::shared::{Offer, Shared, State, Wait};
+use crate::shared::{Offer, Shared, State, Wait, spin_first};
 use crate::sync::Ordering;
-
-/// The notifications owed after taking offers.
-#[derive(Clone, Copy, Default)]
-struct Wakes {
-    /// How many senders were parked (their offers may be among those taken).
-    offer_owners: usize,
-    /// Whether one more receiver should wake to take the offers left.
-    receiver: bool,
-}
 
 impl<T, C> State<T, C> {
     /// Whether the offer with `ticket` is still waiting for a receiver.
@@ -48,11 +39,17 @@ impl<T, C> State<T, C> {
             .ok()?;
         self.offers.remove(index).map(|offer| offer.item)
     }
+
+    /// Whether a receiver is counted as parked (or notified and not yet relocked).
+    fn receivers_parked(&self) -> bool {
+        self.recv_waiters > 0
+    }
 }
 
 impl<T, C: Container<T>> Shared<T, C> {
-    /// Wakes the sender(s) whose offers were just taken. Senders wait on one condvar for
-    /// different tickets, so with more than one parked the owner cannot be singled out.
+    /// Wakes the sender(s) whose offers were just taken; called after unlocking. Senders wait
+    /// on one condvar for different tickets, so with more than one parked the owner cannot be
+    /// singled out. No receiver is woken for the offers left: none needs it (invariant 10).
     fn wake_offer_owners(&self, parked: usize) {
         match parked {
             0 => {}
@@ -66,39 +63,27 @@ impl<T, C: Container<T>> Shared<T, C> {
     }
 
     /// Takes up to `max` offers, oldest first, into `put`, if the buffer is still connected and
-    /// no handed-over item is waiting (see the module docs). Returns how many it took and the
-    /// wake-ups to send after unlocking.
-    fn take_offers(&self, st: &mut State<T, C>, max: usize, put: impl FnMut(T)) -> (usize, Wakes) {
+    /// no handed-over item is waiting (see the module docs). Returns how many it took and how
+    /// many senders were parked (their offers may be among those taken), for
+    /// [`wake_offer_owners`](Self::wake_offer_owners).
+    fn take_offers(&self, st: &mut State<T, C>, max: usize, put: impl FnMut(T)) -> (usize, usize) {
         if st.disconnected || !st.handoff.is_empty() {
-            return (0, Wakes::default());
+            return (0, 0);
         }
         let n = st.offers.len().min(max);
         if n == 0 {
-            return (0, Wakes::default());
+            return (0, 0);
         }
         st.offers.drain(..n).map(|offer| offer.item).for_each(put);
         self.takes.fetch_add(n, Ordering::Relaxed);
         self.publish(st);
-        let wakes = Wakes {
-            offer_owners: st.send_waiters,
-            // Baton passing: offers remain and a registered receiver is parked.
-            receiver: st.recv_waiters > 0 && !st.offers.is_empty(),
-        };
-        (n, wakes)
+        (n, st.send_waiters)
     }
 
     /// A spinning sender's hint at capacity 0 (see the hints in `shared.rs`): some offer has
     /// been taken since `takes` read `seen`, perhaps its own, or closed.
     fn hint_taken(&self, seen: usize) -> bool {
         self.takes.load(Ordering::Relaxed) != seen || self.closed.load(Ordering::Relaxed)
-    }
-
-    /// Sends the wake-ups a take asked for; called after unlocking.
-    fn wake(&self, wakes: Wakes) {
-        self.wake_offer_owners(wakes.offer_owners);
-        if wakes.receiver {
-            self.not_empty.notify_one();
-        }
     }
 
     /// Hands one item to a receiver, waiting for one as `wait` allows.
@@ -111,7 +96,7 @@ impl<T, C: Container<T>> Shared<T, C> {
         if st.demand > st.handoff.len() {
             st.handoff.push_back(item);
             self.publish(&st);
-            let wake_receiver = st.recv_waiters > 0;
+            let wake_receiver = st.receivers_parked();
             drop(st);
             if wake_receiver {
                 self.not_empty.notify_one();
@@ -122,9 +107,8 @@ impl<T, C: Container<T>> Shared<T, C> {
             drop(st);
             return Err(SendTimeoutError::Timeout(item));
         }
-        // No receiver needs waking for this offer: there is no unfilled demand, so every
-        // registered receiver has an item in `handoff`, and the one that empties it wakes a
-        // parked receiver for the offers (invariant 5).
+        // No receiver needs waking for this offer: every receiver parked now has a notification
+        // on its way (invariant 10).
         let ticket = st.next_ticket;
         st.next_ticket += 1;
         st.offers.push_back(Offer { ticket, item });
@@ -146,8 +130,7 @@ impl<T, C: Container<T>> Shared<T, C> {
                     None => Ok(()),
                 };
             }
-            if !spun {
-                spun = true;
+            if spin_first(&mut spun) {
                 let seen = self.takes.load(Ordering::Relaxed);
                 drop(st);
                 self.backoff(wait, || self.hint_taken(seen));
@@ -169,17 +152,10 @@ impl<T, C: Container<T>> Shared<T, C> {
             if registered && let Some(item) = st.handoff.pop_front() {
                 st.demand -= 1;
                 self.publish(&st);
-                // Baton passing: something is left that a parked receiver could take.
-                let wake_receiver = st.recv_waiters > 0
-                    && (!st.handoff.is_empty() || (!st.offers.is_empty() && !st.disconnected));
-                drop(st);
-                if wake_receiver {
-                    self.not_empty.notify_one();
-                }
                 return Ok(item);
             }
             let mut taken = None;
-            let (_, wakes) = self.take_offers(&mut st, 1, |item| taken = Some(item));
+            let (_, owners) = self.take_offers(&mut st, 1, |item| taken = Some(item));
             if let Some(item) = taken {
                 if registered {
                     // Registered while `handoff` held other receivers' items; served by an
@@ -187,7 +163,7 @@ impl<T, C: Container<T>> Shared<T, C> {
                     st.demand -= 1;
                 }
                 drop(st);
-                self.wake(wakes);
+                self.wake_offer_owners(owners);
                 return Ok(item);
             }
             if st.disconnected || wait.expired() {
@@ -205,8 +181,7 @@ impl<T, C: Container<T>> Shared<T, C> {
                 registered = true;
                 st.demand += 1;
             }
-            if !spun {
-                spun = true;
+            if spin_first(&mut spun) {
                 drop(st);
                 self.backoff(wait, || self.hint_item());
                 st = self.state.lock();
@@ -230,9 +205,9 @@ impl<T, C: Container<T>> Shared<T, C> {
         // under the lock.
         buf.reserve(room.min(16));
         let mut st = self.state.lock();
-        let (more, wakes) = self.take_offers(&mut st, room, |item| buf.push(item));
+        let (more, owners) = self.take_offers(&mut st, room, |item| buf.push(item));
         drop(st);
-        self.wake(wakes);
+        self.wake_offer_owners(owners);
         Ok(1 + more)
     }
 }

@@ -77,6 +77,13 @@ impl Wait {
     }
 }
 
+/// Whether a blocked operation spins before it parks: yes the first time it finds that it
+/// must wait (and marks `spun`), no after that, until the operation makes progress and clears
+/// `spun`. It decides only whether a thread spins or parks, never what it does under the lock.
+pub(crate) fn spin_first(spun: &mut bool) -> bool {
+    !mem::replace(spun, true)
+}
+
 /// A blocked sender's item at capacity 0, waiting for a receiver to take it.
 pub(crate) struct Offer<T> {
     /// Unique per buffer, increasing in the order offers are made; `offers` is sorted by it.
@@ -132,6 +139,13 @@ pub(crate) struct Shared<T, C> {
 }
 
 impl<T, C: Container<T>> State<T, C> {
+    /// Mutant `mutant_if_wait`: what a woken sender that trusts its wake-up finds, the buffer
+    /// connected and still full, before it sends into the full container anyway.
+    #[cfg(mutant_if_wait)]
+    fn mutant_if_wait_still_full(&self, capacity: usize) -> bool {
+        !self.disconnected && self.items.len() == capacity
+    }
+
     /// The number of items this state makes available to `ready`'s readers.
     fn ready(&self) -> usize {
         self.items.len() + self.offers.len() + self.handoff.len()
@@ -140,14 +154,20 @@ impl<T, C: Container<T>> State<T, C> {
     /// Whether a sender must be notified now: one is counted and, with `one_in_flight`, no
     /// notification to senders is still in flight. Marks one in flight when it answers `true`.
     fn signal_sender(&mut self, one_in_flight: bool) -> bool {
-        let signal = self.send_waiters > 0 && !(one_in_flight && self.send_signalled);
+        if self.send_waiters == 0 {
+            return false;
+        }
+        let signal = !(one_in_flight && self.send_signalled);
         self.send_signalled |= signal;
         signal
     }
 
     /// Whether a receiver must be notified now; see [`signal_sender`](Self::signal_sender).
     fn signal_receiver(&mut self, one_in_flight: bool) -> bool {
-        let signal = self.recv_waiters > 0 && !(one_in_flight && self.recv_signalled);
+        if self.recv_waiters == 0 {
+            return false;
+        }
+        let signal = !(one_in_flight && self.recv_signalled);
         self.recv_signalled |= signal;
         signal
     }
@@ -212,6 +232,18 @@ impl<T, C: Container<T>> Shared<T, C> {
     /// puts the whole wake-up latency on every hand-off.
     fn one_in_flight(&self) -> bool {
         self.capacity > 1
+    }
+
+    /// The baton to senders (invariant 5), decided under the lock after a send: whether to
+    /// notify one more parked sender because room is left.
+    fn baton_to_senders(&self, st: &mut State<T, C>) -> bool {
+        st.items.len() < self.capacity && st.signal_sender(self.one_in_flight())
+    }
+
+    /// The baton to receivers, decided under the lock after a receive: whether to notify one
+    /// more parked receiver because items are left.
+    fn baton_to_receivers(&self, st: &mut State<T, C>) -> bool {
+        !st.items.is_empty() && st.signal_receiver(self.one_in_flight())
     }
 
     /// Refreshes the lock-free hint; called under the lock after every change of the contents.
@@ -349,8 +381,7 @@ impl<T, C: Container<T>> Shared<T, C> {
                 drop(st);
                 return Err(SendTimeoutError::Timeout(C::into_item(entry)));
             }
-            if !spun {
-                spun = true;
+            if spin_first(&mut spun) {
                 drop(st);
                 self.backoff(wait, || self.hint_room());
                 st = self.state.lock();
@@ -361,7 +392,7 @@ impl<T, C: Container<T>> Shared<T, C> {
             st.send_waiters -= 1;
             st.send_signalled = false;
             #[cfg(mutant_if_wait)]
-            if !st.disconnected && st.items.len() == self.capacity {
+            if st.mutant_if_wait_still_full(self.capacity) {
                 // Mutant: `if` instead of `while`. Trusts the wake-up and sends into a full ring.
                 st.items.push(entry);
                 self.publish(&st);
@@ -396,7 +427,7 @@ impl<T, C: Container<T>> Shared<T, C> {
         st.items.push(entry);
         self.publish(&st);
         let wake_receiver = st.signal_receiver(self.one_in_flight());
-        let wake_sender = st.items.len() < self.capacity && st.signal_sender(self.one_in_flight());
+        let wake_sender = self.baton_to_senders(&mut st);
         drop(st);
         if wake_receiver {
             self.not_empty.notify_one();
@@ -414,8 +445,7 @@ impl<T, C: Container<T>> Shared<T, C> {
             if let Some(item) = st.items.pop() {
                 self.publish(&st);
                 let wake_sender = st.signal_sender(self.one_in_flight());
-                let wake_receiver =
-                    !st.items.is_empty() && st.signal_receiver(self.one_in_flight());
+                let wake_receiver = self.baton_to_receivers(&mut st);
                 drop(st);
                 if wake_sender {
                     self.not_full.notify_one();
@@ -431,8 +461,7 @@ impl<T, C: Container<T>> Shared<T, C> {
             if wait.expired() {
                 return Err(RecvTimeoutError::Timeout);
             }
-            if !spun {
-                spun = true;
+            if spin_first(&mut spun) {
                 drop(st);
                 self.backoff(wait, || self.hint_item());
                 st = self.state.lock();
@@ -482,9 +511,7 @@ impl<T, C: Container<T>> Shared<T, C> {
                 self.publish(&st);
                 let done = rest.len() == 0;
                 let wake_receivers = st.signal_receivers(n);
-                let wake_sender = done
-                    && st.items.len() < self.capacity
-                    && st.signal_sender(self.one_in_flight());
+                let wake_sender = done && self.baton_to_senders(&mut st);
                 drop(st);
                 Self::notify(&self.not_empty, wake_receivers);
                 if wake_sender {
@@ -497,8 +524,7 @@ impl<T, C: Container<T>> Shared<T, C> {
                 st = self.state.lock();
                 continue;
             }
-            if !spun {
-                spun = true;
+            if spin_first(&mut spun) {
                 drop(st);
                 self.backoff(Wait::Forever, || self.hint_room());
                 st = self.state.lock();
@@ -529,8 +555,7 @@ impl<T, C: Container<T>> Shared<T, C> {
                 st.items.pop_into(buf, n);
                 self.publish(&st);
                 let wake_senders = st.signal_senders(n);
-                let wake_receiver =
-                    !st.items.is_empty() && st.signal_receiver(self.one_in_flight());
+                let wake_receiver = self.baton_to_receivers(&mut st);
                 drop(st);
                 Self::notify(&self.not_full, wake_senders);
                 if wake_receiver {
@@ -541,8 +566,7 @@ impl<T, C: Container<T>> Shared<T, C> {
             if st.disconnected {
                 return Err(RecvError);
             }
-            if !spun {
-                spun = true;
+            if spin_first(&mut spun) {
                 drop(st);
                 self.backoff(Wait::Forever, || self.hint_item());
                 st = self.state.lock();

@@ -326,6 +326,28 @@ fn rendezvous_close_hands_pending_offers_back() {
     });
 }
 
+/// A timed sender blocked at capacity 0 that a close wakes gets its item back as
+/// `Disconnected`, not as `Timeout`: its deadline is still far off.
+#[test]
+fn rendezvous_close_hands_a_timed_senders_offer_back_as_disconnected() {
+    watchdog(
+        "rendezvous_close_hands_a_timed_senders_offer_back_as_disconnected",
+        || {
+            let (tx, rx) = buffer::<u32>(0);
+            thread::scope(|s| {
+                let sender = s.spawn(|| tx.send_deadline(7, Instant::now() + WATCHDOG));
+                until(|| peek(&tx.shared, |st| st.offers.len()) == 1);
+                assert!(rx.close());
+                assert_eq!(
+                    sender.join().expect("no panic"),
+                    Err(SendTimeoutError::Disconnected(7))
+                );
+            });
+            assert_quiescent(&rx.shared);
+        },
+    );
+}
+
 /// A receiver registered at capacity 0 whose hand-off was filled still receives it when the
 /// buffer closes before it wakes: the sender was told the item was received.
 #[test]

@@ -405,3 +405,32 @@ fn model_12_a_receive_that_leaves_an_item_passes_the_baton_to_the_next_consumer(
         assert_eq!(got, [0, 1]);
     });
 }
+
+/// Model 13: rendezvous (capacity 0), two producers and two consumers with one item each.
+/// Receivers pass no baton at capacity 0 (invariant 10 of the crate docs): whatever a receiver
+/// leaves behind, in `handoff` or as an offer, some other receiver is running or has a
+/// notification on its way. A schedule where that fails shows as a deadlock: a consumer
+/// asleep while a producer waits with its offer.
+#[test]
+fn model_13_rendezvous_receivers_pass_the_baton() {
+    model(|| {
+        let (tx, rx) = buffer::<u32>(0);
+        let producers: Vec<_> = (0..2)
+            .map(|i| {
+                let tx = tx.clone();
+                thread::spawn(move || tx.send(i).unwrap())
+            })
+            .collect();
+        drop(tx);
+        let consumer = {
+            let rx = rx.clone();
+            thread::spawn(move || rx.recv().unwrap())
+        };
+        let mut got = [rx.recv().unwrap(), consumer.join().unwrap()];
+        for producer in producers {
+            producer.join().unwrap();
+        }
+        got.sort_unstable();
+        assert_eq!(got, [0, 1]);
+    });
+}
