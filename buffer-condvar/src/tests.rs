@@ -120,6 +120,22 @@ fn rendezvous_try_recv_takes_a_blocked_senders_item() {
     });
 }
 
+/// A hand-off at capacity 0 wakes the receiver it is for, even when that receiver has
+/// finished spinning and parked: nothing else would ever wake it.
+#[test]
+fn rendezvous_a_hand_off_wakes_a_parked_receiver() {
+    watchdog("rendezvous_a_hand_off_wakes_a_parked_receiver", || {
+        let (tx, rx) = buffer::<u32>(0);
+        thread::scope(|s| {
+            let receiver = s.spawn(|| rx.recv());
+            until(|| peek(&tx.shared, |st| st.recv_waiters) == 1);
+            assert_eq!(tx.try_send(9), Ok(()));
+            assert_eq!(receiver.join().expect("no panic"), Ok(9));
+        });
+        assert_quiescent(&tx.shared);
+    });
+}
+
 #[test]
 fn rendezvous_try_send_reaches_a_blocked_receiver() {
     watchdog("rendezvous_try_send_reaches_a_blocked_receiver", || {
