@@ -11,7 +11,7 @@
 # Needs cargo-mutants (`cargo install cargo-mutants --locked`). Builds in release, where the
 # suites run several times faster, with incremental compilation: a mutant changes one function,
 # and rebuilding only what it touches takes a few seconds instead of half a minute. Not in CI:
-# one mutant still costs a build and a suite run, about an hour for the condvar part on 2 cores.
+# one mutant still costs a build and a suite run, over an hour for the condvar part on 2 cores.
 # Output: target/mutants/<run>/mutants.out/.
 set -uo pipefail
 cd "$(dirname "$0")/.."
