@@ -48,19 +48,28 @@ fn buffer<T: Send + 'static>(capacity: usize) -> (CondvarProducer<T>, CondvarCon
     Condvar::bounded(capacity).expect("a valid capacity")
 }
 
+/// One producer thread per item, each sending its item with a blocking `send`; `tx` itself is
+/// dropped, so the consumers see `Disconnected` once every producer is done.
+fn spawn_senders(
+    tx: CondvarProducer<u32>,
+    items: impl IntoIterator<Item = u32>,
+) -> Vec<thread::JoinHandle<Result<(), SendError<u32>>>> {
+    items
+        .into_iter()
+        .map(|item| {
+            let tx = tx.clone();
+            thread::spawn(move || tx.send(item))
+        })
+        .collect()
+}
+
 /// Model 1: capacity 1, two producers with one item each, one consumer. The second producer
 /// finds the ring full and parks; the consumer's receive must wake it (the not-full side).
 #[test]
 fn model_1_not_full_wakeup_two_producers_one_consumer() {
     model(|| {
         let (tx, rx) = buffer::<u32>(1);
-        let producers: Vec<_> = (0..2)
-            .map(|id| {
-                let tx = tx.clone();
-                thread::spawn(move || tx.send(id))
-            })
-            .collect();
-        drop(tx);
+        let producers = spawn_senders(tx, 0..2);
         let mut got = [rx.recv(), rx.recv()].map(|r| r.expect("two items were sent"));
         got.sort_unstable();
         assert_eq!(got, [0, 1]);
@@ -331,14 +340,7 @@ fn model_10_one_wakeup_in_flight_still_wakes_every_blocked_producer() {
         let (tx, rx) = buffer::<u32>(2);
         tx.send(0).unwrap();
         tx.send(1).unwrap();
-        let producers: Vec<_> = [2, 3]
-            .into_iter()
-            .map(|item| {
-                let tx = tx.clone();
-                thread::spawn(move || tx.send(item))
-            })
-            .collect();
-        drop(tx);
+        let producers = spawn_senders(tx, [2, 3]);
         let mut got: Vec<u32> = (0..4).map(|_| rx.recv().unwrap()).collect();
         for producer in producers {
             assert_eq!(producer.join().unwrap(), Ok(()));
@@ -412,23 +414,17 @@ fn model_12_a_receive_that_leaves_an_item_passes_the_baton_to_the_next_consumer(
 /// notification on its way. A schedule where that fails shows as a deadlock: a consumer
 /// asleep while a producer waits with its offer.
 #[test]
-fn model_13_rendezvous_receivers_pass_the_baton() {
+fn model_13_rendezvous_two_by_two_needs_no_baton_between_receivers() {
     model(|| {
         let (tx, rx) = buffer::<u32>(0);
-        let producers: Vec<_> = (0..2)
-            .map(|i| {
-                let tx = tx.clone();
-                thread::spawn(move || tx.send(i).unwrap())
-            })
-            .collect();
-        drop(tx);
+        let producers = spawn_senders(tx, 0..2);
         let consumer = {
             let rx = rx.clone();
             thread::spawn(move || rx.recv().unwrap())
         };
         let mut got = [rx.recv().unwrap(), consumer.join().unwrap()];
         for producer in producers {
-            producer.join().unwrap();
+            assert_eq!(producer.join().unwrap(), Ok(()));
         }
         got.sort_unstable();
         assert_eq!(got, [0, 1]);
