@@ -102,10 +102,10 @@
 //! 5. Baton passing (capacity 1 and more): a thread that takes an item and leaves items behind
 //!    while a receiver is counted notifies one more (likewise for room and senders), and a
 //!    batch notifies up to one waiter per item or slot it moved. At capacity 0 receivers pass
-//!    no baton; invariant 10 shows that none is needed. At capacity 2 or more, a single-item operation skips that
-//!    notification while an earlier one to the same side is still in flight
-//!    (`send_signalled` / `recv_signalled`: set when a notification is decided, cleared by
-//!    every thread of that side that relocks after parking), because the thread it woke
+//!    no baton; invariant 10 shows that none is needed. At capacity 2 or more, a single-item
+//!    operation skips that notification while an earlier one to the same side is still in
+//!    flight (`send_signalled` / `recv_signalled`: set when a notification is decided, cleared
+//!    by every thread of that side that relocks after parking), because the thread it woke
 //!    passes the baton on when it relocks. So a notification absorbed by a thread that then
 //!    found nothing (another thread got there first) cannot leave a parked thread asleep
 //!    while its predicate holds: a flag is set only by a notification to a side with a
@@ -126,21 +126,21 @@
 //! 9. Capacity 0: `offers` is sorted by ticket, and a sender's offer is pending exactly while
 //!    its ticket is in `offers`; only a receiver taking it or its own sender removes it.
 //! 10. Capacity 0, connected: no receiver is left parked beside something it could take. Call
-//!     U the receivers parked and not yet notified, N the registered receivers that are not
-//!     (running, spinning, or notified and not yet relocked), and O the notifications to
-//!     receivers that senders have decided under the lock and not yet sent. Then (a)
-//!     `handoff.len() <= N + O`, and (b) while an offer is pending, `U <= O`. (a): a hand-off
-//!     either finds no receiver counted (then U = 0 and `handoff.len() < demand = N`) or owes
-//!     a notification; a notification that lands moves a receiver from U to N, or finds U = 0
-//!     (then `handoff.len() <= demand = N` by invariant 7); a receiver leaves N only by taking
-//!     an item from `handoff`, or, while `handoff` is empty, with an offer, empty-handed or
-//!     back to parking. (b):
-//!     an offer is made only when `demand == handoff.len()`, that is `U + N <= N + O` by (a);
-//!     afterwards no receiver parks while an offer is pending (it would take the offer), and
-//!     every notification that lands lowers U and O together. So once every decided
-//!     notification has landed and no registered receiver is running (O = N = 0), `handoff`
-//!     is empty and, if a receiver is parked, no offer is pending: a receiver that takes an
-//!     item never has to wake another for what it leaves. Loom model 13 checks it at 2 x 2.
+//!     U the receivers parked and not yet notified, N the other registered receivers (running,
+//!     spinning, or notified and not yet relocked), and O the notifications to receivers that
+//!     senders have decided under the lock and not yet sent. Then (a) `handoff.len() <= N + O`,
+//!     and (b) while an offer is pending, `U <= O`. (a): a hand-off either finds no receiver
+//!     counted (then U = 0 and `handoff.len() < demand = N`) or owes a notification; a
+//!     notification that lands moves a receiver from U to N, or finds U = 0 (then
+//!     `handoff.len() <= demand = N` by invariant 7); a receiver leaves N only by taking an
+//!     item from `handoff`, or, while `handoff` is empty, with an offer, empty-handed or back
+//!     to parking. (b): an offer is made only when `demand == handoff.len()`, that is
+//!     `U + N <= N + O` by (a); afterwards no receiver parks while an offer is pending (it
+//!     would take the offer), and every notification that lands lowers U and O together. So
+//!     once every decided notification has landed and no registered receiver is running
+//!     (O = N = 0), `handoff` is empty and, if a receiver is parked, no offer is pending: a
+//!     receiver that takes an item never has to wake another for what it leaves. Loom model
+//!     13 checks it at 2 x 2.
 //!
 //! The lock-free hints are read only to decide whether relocking is worth it; no decision is
 //! taken on them.
