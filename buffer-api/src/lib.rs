@@ -53,12 +53,11 @@
 //!
 //! # Conformance
 //!
-//! With the `conformance` feature, the `conformance` module holds one generic test suite over the
-//! whole behaviour catalogue, and the `conformance_suite!` macro instantiates it for a backend
-//! with one line:
+//! The `buffer-conformance` crate holds one generic test suite over the whole behaviour
+//! catalogue (`docs/conformance.md`); a backend's test crate runs it with one line:
 //!
 //! ```text
-//! buffer_api::conformance_suite!(my_backend::MyBackend);
+//! buffer_conformance::conformance_suite!(my_backend::MyBackend);
 //! ```
 //!
 //! # Example
@@ -122,24 +121,15 @@
 //! The contract promises no fairness. When several producers wait for room, or several
 //! consumers for an item, which one proceeds is up to the backend, and one thread may be served
 //! many times in a row; every accepted item is still received exactly once. The conformance
-//! suite reports the spread of shares (item 42) and does not fail on it, so a test of a system
+//! suite reports the spread of shares and does not fail on it, so a test of a system
 //! built on a backend must not assume that every consumer gets a share.
-//!
-//! # Features
-//!
-//! `conformance` adds the `conformance` module (the suite) and its `conformance_suite!` macro,
-//! for a backend's test crate; `cargo doc -p buffer-api --features conformance` shows them.
 
-#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod capabilities;
 pub mod close_gate;
 mod error;
 pub mod handle_count;
 
-#[cfg(feature = "conformance")]
-#[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
-pub mod conformance;
 
 use std::any::Any;
 use std::time::{Duration, Instant};

@@ -4,7 +4,7 @@
 //!
 //! | container | backend | next to leave | evicted by `force_send` |
 //! | --- | --- | --- | --- |
-//! | [`Ring`] | [`Condvar`](crate::Condvar) | the oldest | the oldest |
+//! | [`Ring`] | [`CondvarFifo`](crate::CondvarFifo) | the oldest | the oldest |
 //! | [`Stack`] | [`CondvarLifo`](crate::CondvarLifo) | the newest | the oldest |
 //! | [`PriorityMap`] | [`CondvarPriority`](crate::CondvarPriority) | the oldest of the highest priority | the oldest of the lowest priority |
 //!

@@ -7,7 +7,7 @@
 //!
 //! | backend | `NAME` | container | order |
 //! | --- | --- | --- | --- |
-//! | [`Condvar`] | `condvar` | [`Ring`] | FIFO |
+//! | [`CondvarFifo`] | `condvar` | [`Ring`] | FIFO |
 //! | [`CondvarLifo`] | `condvar-lifo` | [`Stack`] | LIFO: newest first |
 //! | [`CondvarPriority<K>`] | `condvar-priority` | [`PriorityMap`] | highest priority first, FIFO among equals |
 //!
@@ -16,9 +16,9 @@
 //!
 //! ```
 //! use buffer_api::{Backend, Consumer, Handle, Producer, TryRecvError};
-//! use buffer_condvar::Condvar;
+//! use buffer_condvar::CondvarFifo;
 //!
-//! let (tx, rx) = Condvar::bounded::<String>(2).expect("capacity 2 is valid");
+//! let (tx, rx) = CondvarFifo::bounded::<String>(2).expect("capacity 2 is valid");
 //! std::thread::scope(|s| {
 //!     s.spawn(move || {
 //!         for word in ["one", "two", "three"] {
@@ -285,24 +285,24 @@ use crate::sync::{Arc, Ordering};
 ///
 /// ```
 /// use buffer_api::{Backend, CapacityError, Handle};
-/// use buffer_condvar::Condvar;
+/// use buffer_condvar::CondvarFifo;
 ///
-/// let (tx, rx) = Condvar::bounded::<u64>(16).unwrap();
+/// let (tx, rx) = CondvarFifo::bounded::<u64>(16).unwrap();
 /// assert_eq!(tx.capacity(), 16);
 /// assert_eq!(rx.len(), 0);
 ///
-/// let (tx0, _rx0) = Condvar::bounded::<u64>(0).unwrap();
+/// let (tx0, _rx0) = CondvarFifo::bounded::<u64>(0).unwrap();
 /// assert!(tx0.is_full() && tx0.is_empty());
 ///
 /// assert_eq!(
-///     Condvar::bounded::<u64>(usize::MAX).err(),
+///     CondvarFifo::bounded::<u64>(usize::MAX).err(),
 ///     Some(CapacityError::TooLarge { capacity: usize::MAX })
 /// );
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Condvar;
+pub struct CondvarFifo;
 
-/// The backend marker of the LIFO discipline: the same buffer as [`Condvar`] with a
+/// The backend marker of the LIFO discipline: the same buffer as [`CondvarFifo`] with a
 /// [`Stack`] for a container, so the newest buffered item is received first.
 ///
 /// ```
@@ -318,7 +318,7 @@ pub struct Condvar;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct CondvarLifo;
 
-/// The backend marker of the priority discipline: the same buffer as [`Condvar`] with a
+/// The backend marker of the priority discipline: the same buffer as [`CondvarFifo`] with a
 /// [`PriorityMap`] for a container, ordered by the priority that `K` reads from each item.
 ///
 /// The highest priority is received first; items of equal priority are received in the
@@ -391,7 +391,7 @@ const fn capabilities(discipline: buffer_api::Discipline) -> Capabilities {
     }
 }
 
-impl Backend for Condvar {
+impl Backend for CondvarFifo {
     const NAME: &'static str = "condvar";
     const CAPABILITIES: Capabilities = capabilities(<Ring<()> as Container<()>>::DISCIPLINE);
 

@@ -15,7 +15,7 @@ use buffer_api::{
 };
 
 use crate::shared::{Shared, State};
-use crate::{Condvar, CondvarConsumer, CondvarProducer};
+use crate::{CondvarConsumer, CondvarFifo, CondvarProducer};
 
 /// How long one test may run before it counts as hung.
 const WATCHDOG: Duration = Duration::from_secs(60);
@@ -47,7 +47,7 @@ fn watchdog(name: &str, test: impl FnOnce() + Send + 'static) {
 }
 
 fn buffer<T: Send + 'static>(capacity: usize) -> (CondvarProducer<T>, CondvarConsumer<T>) {
-    Condvar::bounded(capacity).expect("a valid capacity")
+    CondvarFifo::bounded(capacity).expect("a valid capacity")
 }
 
 /// Reads the locked state, for tests that must know where other threads stand.

@@ -15,7 +15,7 @@
 use buffer_api::{
     Backend, Consumer, Handle, Producer, RecvError, SendBatchError, SendError, TryRecvError,
 };
-use buffer_condvar::{Condvar, CondvarConsumer, CondvarProducer};
+use buffer_condvar::{CondvarConsumer, CondvarFifo, CondvarProducer};
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicUsize, Ordering};
 use loom::thread;
@@ -45,7 +45,7 @@ fn model(f: impl Fn() + Sync + Send + 'static) {
 }
 
 fn buffer<T: Send + 'static>(capacity: usize) -> (CondvarProducer<T>, CondvarConsumer<T>) {
-    Condvar::bounded(capacity).expect("a valid capacity")
+    CondvarFifo::bounded(capacity).expect("a valid capacity")
 }
 
 /// One producer thread per item, each sending its item with a blocking `send`; `tx` itself is

@@ -21,7 +21,7 @@ use buffer_api::{
     Backend, Consumer, ForceSendError, Handle, Producer, RecvError, SendBatchError, SendError,
     TryRecvError,
 };
-use buffer_condvar::{Condvar, CondvarConsumer, CondvarProducer};
+use buffer_condvar::{CondvarConsumer, CondvarFifo, CondvarProducer};
 use shuttle::rand::{Rng, thread_rng};
 use shuttle::scheduler::{PctScheduler, RandomScheduler};
 use shuttle::sync::Arc;
@@ -74,7 +74,7 @@ fn check_pct(f: impl Fn() + Send + Sync + 'static) {
 }
 
 fn buffer<T: Send + 'static>(capacity: usize) -> (CondvarProducer<T>, CondvarConsumer<T>) {
-    Condvar::bounded(capacity).expect("a valid capacity")
+    CondvarFifo::bounded(capacity).expect("a valid capacity")
 }
 
 /// An item's identity: which producer offered it, and its place in that producer's sequence.

@@ -2,10 +2,10 @@
 
 /// crossbeam-channel as it is, without `close()`.
 mod raw {
-    buffer_api::conformance_suite!(buffer_crossbeam::Crossbeam);
+    buffer_conformance::conformance_suite!(buffer_crossbeam::Crossbeam);
 }
 
 /// crossbeam-channel with the exact emulated `close()`.
 mod close {
-    buffer_api::conformance_suite!(buffer_crossbeam::CrossbeamClose);
+    buffer_conformance::conformance_suite!(buffer_crossbeam::CrossbeamClose);
 }

@@ -2,10 +2,10 @@
 
 /// flume as it is, without `close()`.
 mod raw {
-    buffer_api::conformance_suite!(buffer_flume::Flume);
+    buffer_conformance::conformance_suite!(buffer_flume::Flume);
 }
 
 /// flume with the exact emulated `close()`.
 mod close {
-    buffer_api::conformance_suite!(buffer_flume::FlumeClose);
+    buffer_conformance::conformance_suite!(buffer_flume::FlumeClose);
 }

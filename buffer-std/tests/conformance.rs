@@ -1,3 +1,3 @@
 //! The whole conformance suite, run against the `std::sync::mpsc::sync_channel` adapter.
 
-buffer_api::conformance_suite!(buffer_std::Std);
+buffer_conformance::conformance_suite!(buffer_std::Std);

@@ -29,7 +29,7 @@ pub trait BackendVisitor {
 
 /// Calls `visitor` for every backend, in a fixed order.
 pub fn for_each_backend(visitor: &mut impl BackendVisitor) {
-    visitor.visit::<buffer_condvar::Condvar>();
+    visitor.visit::<buffer_condvar::CondvarFifo>();
     visitor.visit::<buffer_condvar::CondvarLifo>();
     visitor.visit::<buffer_condvar::CondvarPriority<crate::engine::ItemPriority>>();
     visitor.visit::<buffer_crossbeam::Crossbeam>();

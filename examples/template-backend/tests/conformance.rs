@@ -1,3 +1,3 @@
 //! The whole conformance suite, run against the template backend.
 
-buffer_api::conformance_suite!(template_backend::Template);
+buffer_conformance::conformance_suite!(template_backend::Template);

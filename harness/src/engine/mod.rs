@@ -271,7 +271,7 @@ impl<B: Backend, P: Body> Runs for Typed<B, P> {
 #[cfg(test)]
 mod tests {
     use buffer_api::{Capabilities, CapacityError, Discipline};
-    use buffer_condvar::Condvar;
+    use buffer_condvar::CondvarFifo;
 
     use super::*;
     use crate::verify::{OrderCheck, Violation};
@@ -287,15 +287,15 @@ mod tests {
             } else {
                 Discipline::Priority
             },
-            ..Condvar::CAPABILITIES
+            ..CondvarFifo::CAPABILITIES
         };
-        type Producer<T: Send + 'static> = <Condvar as Backend>::Producer<T>;
-        type Consumer<T: Send + 'static> = <Condvar as Backend>::Consumer<T>;
+        type Producer<T: Send + 'static> = <CondvarFifo as Backend>::Producer<T>;
+        type Consumer<T: Send + 'static> = <CondvarFifo as Backend>::Consumer<T>;
 
         fn bounded<T: Send + 'static>(
             capacity: usize,
         ) -> Result<(Self::Producer<T>, Self::Consumer<T>), CapacityError> {
-            Condvar::bounded(capacity)
+            CondvarFifo::bounded(capacity)
         }
     }
 
@@ -389,7 +389,7 @@ mod tests {
         assert!(!keeps_producer_order::<buffer_condvar::CondvarLifo>(
             &Workload::new()
         ));
-        assert!(keeps_producer_order::<Condvar>(
+        assert!(keeps_producer_order::<CondvarFifo>(
             &Workload::new().priorities(2)
         ));
     }

@@ -7,8 +7,8 @@ use std::sync::Barrier;
 use std::thread;
 use std::time::Duration;
 
-use crate::conformance::support::{DropCounter, Tracked, new_buffer, scaled};
-use crate::{
+use crate::support::{DropCounter, Tracked, new_buffer, scaled};
+use buffer_api::{
     Backend, Consumer, Handle, Producer, RecvError, RecvTimeoutError, SendTimeoutError,
     TryRecvError, TrySendError,
 };
@@ -230,7 +230,7 @@ pub fn assert_per_producer_order<B: Backend>(received: &[Vec<(usize, u64)>], wha
 }
 
 /// Item 9: SPSC at capacities 1, 3 and 1024: the consumer receives exactly `0..N`, in order.
-pub fn item09_spsc_fifo<B: Backend>() {
+pub fn spsc_fifo<B: Backend>() {
     let n = scaled(5_000) as u64;
     for capacity in [1, 3, 1024] {
         let counter = DropCounter::new();
@@ -279,7 +279,7 @@ fn check_mpmc<B: Backend>(
 
 /// Item 10: N:M, for every (consumer, producer) pair the seqs the consumer sees are strictly
 /// increasing. FIFO disciplines only; other disciplines check exactly-once instead.
-pub fn item10_per_producer_order<B: Backend>() {
+pub fn per_producer_order<B: Backend>() {
     let per_producer = scaled(1_000) as u64;
     for shape in [(4, 4, 2), (4, 1, 16), (1, 4, 16), (8, 8, 64)] {
         check_mpmc::<B>(shape, per_producer, Calls::Blocking);
@@ -288,7 +288,7 @@ pub fn item10_per_producer_order<B: Backend>() {
 
 /// Item 11: N:M exactly-once for P, M in {1, 2, 4, 8} and C in {1, 2, 16, 1024}, plus an
 /// oversubscribed case with four threads per core.
-pub fn item11_exactly_once<B: Backend>() {
+pub fn exactly_once<B: Backend>() {
     let total = scaled(800) as u64;
     let mut shapes = Vec::new();
     for producers in [1, 2, 4, 8] {
@@ -308,7 +308,7 @@ pub fn item11_exactly_once<B: Backend>() {
 /// Item 12: each side picks blocking, `try_` or `_timeout` calls at random per item; every item
 /// still arrives exactly once (in per-producer order for FIFO), and every `Full` or `Timeout`
 /// carried back the very item offered.
-pub fn item12_mixed_operations<B: Backend>() {
+pub fn mixed_operations<B: Backend>() {
     let per_producer = scaled(500) as u64;
     for shape in [(1, 1, 1), (4, 4, 2), (2, 3, 16)] {
         check_mpmc::<B>(shape, per_producer, Calls::Mixed);
@@ -317,7 +317,7 @@ pub fn item12_mixed_operations<B: Backend>() {
 
 /// Item 13: many rounds of "new buffer of capacity 1, one send on one thread, one recv on
 /// another, drop everything": no hang, and every item is dropped exactly once.
-pub fn item13_churn<B: Backend>() {
+pub fn churn_of_short_lived_buffers<B: Backend>() {
     let rounds = scaled(2_000);
     let counter = DropCounter::new();
     for round in 0..rounds {
@@ -340,7 +340,7 @@ pub fn item13_churn<B: Backend>() {
 /// Item 14: T threads share a buffer of capacity T and loop "send, then `try_recv`". Each
 /// thread's own send precedes its `try_recv`, so the buffer cannot be empty then: `try_recv`
 /// never reports `Empty`. This catches a send whose effect is not yet visible to other threads.
-pub fn item14_visibility<B: Backend>() {
+pub fn own_send_visible_to_next_try_recv<B: Backend>() {
     let threads = 4;
     let rounds = scaled(2_000);
     let (tx, rx) = new_buffer::<B, u64>(threads);

@@ -8,11 +8,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::close::{RecvForm, SendForm, assert_producer_order, fork, id_range, ids, joined};
-use super::support::{
+use crate::close::{RecvForm, SendForm, assert_producer_order, fork, id_range, ids, joined};
+use crate::support::{
     DropCounter, EPSILON, Tracked, new_buffer, scaled, spawn_probe, stop_sending,
 };
-use crate::{
+use buffer_api::{
     Backend, CapacityError, Consumer, Handle, Producer, RecvTimeoutError, SendTimeoutError,
     TryRecvError, TrySendError,
 };
@@ -55,7 +55,7 @@ fn rendezvous_declared<B: Backend>() -> bool {
 /// receiver parked in `recv`, a retried `try_send` succeeds and that receiver gets the item;
 /// with a sender parked in `send`, a retried `try_recv` gets its item. `capacity()` and `len()`
 /// are 0 and `is_full()` true throughout; after a close both `try_` forms say `Disconnected`.
-pub fn item36_zero_capacity_try_ops<B: Backend>() {
+pub fn zero_capacity_try_ops<B: Backend>() {
     if !rendezvous_declared::<B>() {
         return;
     }
@@ -190,7 +190,7 @@ pub fn item36_zero_capacity_try_ops<B: Backend>() {
 /// never poll, or two pollers could never meet) move `scaled(500)` items each: exactly once, in
 /// per-producer order for FIFO backends, `len()` 0 whenever sampled, and the drop counter
 /// balances.
-pub fn item37_zero_capacity_pairs<B: Backend>() {
+pub fn zero_capacity_pairs<B: Backend>() {
     if !rendezvous_declared::<B>() {
         return;
     }
@@ -225,7 +225,7 @@ pub fn item37_zero_capacity_pairs<B: Backend>() {
             }
             assert_eq!(
                 q.recv().map(|v| v.id()),
-                Err(crate::RecvError),
+                Err(buffer_api::RecvError),
                 "{}: disconnect",
                 B::NAME
             );
@@ -314,7 +314,7 @@ pub fn item37_zero_capacity_pairs<B: Backend>() {
 /// after random short timeouts, and closes the buffer the moment its last send returns: an item
 /// whose send returned `Ok` was already owned by a receiver, so every one of them is received,
 /// exactly once, and no timed-out item ever is, whatever the close and the timeouts interrupted.
-pub fn item38_zero_capacity_hand_off<B: Backend>() {
+pub fn zero_capacity_hand_off<B: Backend>() {
     if !rendezvous_declared::<B>() {
         return;
     }

@@ -9,14 +9,14 @@ use std::sync::{Barrier, Mutex};
 use std::thread;
 use std::time::Instant;
 
-use super::close::{
+use crate::close::{
     MAX_SPIN, RecvForm, SendForm, assert_producer_order, fork, id_range, ids, joined, recv_claimed,
     spin,
 };
-use super::support::{
+use crate::support::{
     DropCounter, SLACK, Tracked, new_buffer, quietly, scaled, spawn_probe, stop_sending,
 };
-use crate::{Backend, Consumer, Handle, Producer, SendBatchError};
+use buffer_api::{Backend, Consumer, Handle, Producer, SendBatchError};
 
 /// The message of the suite's deliberate panics, to tell them from real failures.
 const DELIBERATE: &str = "conformance: a test thread panicked on purpose";
@@ -77,7 +77,7 @@ fn assert_exactly_once<B: Backend>(logs: &[Vec<(usize, u64)>], sent: &[u64], con
 /// iterator given to `send_batch` unwinds through the buffer's code: what it accepted is a prefix
 /// of the batch, in order, the rest is dropped once, and the buffer keeps working across threads
 /// (no poisoned or held lock). Every part ends with the drop counter balanced.
-pub fn item39_panicking_thread_hangs_nobody<B: Backend>() {
+pub fn panicking_thread_hangs_nobody<B: Backend>() {
     let seed = fastrand::u64(..);
     let mut rng = fastrand::Rng::with_seed(seed);
     let per_producer = scaled(500) as u64;
@@ -370,7 +370,7 @@ pub fn item39_panicking_thread_hangs_nobody<B: Backend>() {
 /// quiescence `len()`
 /// equals accepted sends minus receives exactly, `is_empty` and `is_full` match it, and draining
 /// yields the rest so that every item is delivered once.
-pub fn item40_concurrent_len<B: Backend>() {
+pub fn concurrent_len<B: Backend>() {
     let seed = fastrand::u64(..);
     let mut rng = fastrand::Rng::with_seed(seed);
     for (producers, consumers, capacity) in [(1, 1, 1), (2, 2, 4), (4, 2, 64), (2, 4, 3)] {
@@ -467,7 +467,7 @@ pub fn item40_concurrent_len<B: Backend>() {
 
 /// Item 41: batches.
 ///
-/// `recv_batch` on an empty buffer is still blocked after [`EPSILON`](super::EPSILON) and returns
+/// `recv_batch` on an empty buffer is still blocked after [`EPSILON`](crate::EPSILON) and returns
 /// exactly the one item sent then; with `max == 0` it returns `Ok(0)` at once, even on an empty
 /// buffer; it appends after what `buf` held, takes 1..=`max` items per call, and successive calls
 /// yield the buffered items in order; on a closed empty buffer it gives `RecvError` and leaves
@@ -476,7 +476,7 @@ pub fn item40_concurrent_len<B: Backend>() {
 /// on a closed buffer it hands back everything. Then 2 producers send random-sized batches
 /// (empty, smaller and larger than the capacity) to 2 consumers taking random-sized batches:
 /// every item once, in per-producer order for FIFO backends.
-pub fn item41_batch<B: Backend>() {
+pub fn batches_bounded_ordered_and_complete<B: Backend>() {
     let counter = DropCounter::new();
     let fifo = B::CAPABILITIES.preserves_producer_order();
     let (p, q) = new_buffer::<B, Tracked>(8);
@@ -680,7 +680,7 @@ fn batch_under_load<B: Backend>(counter: &DropCounter, fifo: bool) {
 /// with the min and max, and a producer below 1/(4P) is flagged as starved; only exact totals
 /// are asserted: each producer's accepted sends equal the items received from it, and its
 /// refused item is its own next one.
-pub fn item42_fairness_reported<B: Backend>() {
+pub fn fairness_reported<B: Backend>() {
     if !B::CAPABILITIES.closes() {
         // Producers are stopped by close() while the consumer still drains; without close
         // there is no way to stop them and keep the consumer.

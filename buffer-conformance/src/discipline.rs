@@ -1,7 +1,7 @@
 //! Items 43-46: the order of the declared discipline, and `force_send` (the drop-oldest
 //! policy). Items 43 and 44 run on every backend and check the discipline it declares, so a
 //! FIFO backend is held to FIFO here as a LIFO backend is held to LIFO. Items 45 and 46 check
-//! `force_send` where [`Capabilities::drop_oldest`](crate::Capabilities::drop_oldest) is
+//! `force_send` where [`Capabilities::drop_oldest`](buffer_api::Capabilities::drop_oldest) is
 //! declared, and its refusal where it is not.
 //!
 //! Priority backends read priorities through a [`PriorityKey`]; instantiate the suite for one
@@ -16,8 +16,8 @@ use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::Mutex;
 use std::thread;
 
-use super::support::{DropCounter, Tracked, new_buffer, scaled};
-use crate::{
+use crate::support::{DropCounter, Tracked, new_buffer, scaled};
+use buffer_api::{
     Backend, Consumer, Discipline, ForceSendError, Handle, PriorityKey, Producer, TryRecvError,
     TrySendError,
 };
@@ -116,7 +116,7 @@ impl Model {
 /// declared) `force_send` at capacities 1, 2, 5 and 16, checked step by step against a
 /// reference model of the declared discipline; then close, drain in the discipline's order,
 /// and `Disconnected`.
-pub fn item43_discipline_one_thread<B: Backend>() {
+pub fn discipline_one_thread<B: Backend>() {
     let steps = scaled(2_000);
     let seed = fastrand::u64(..);
     let mut rng = fastrand::Rng::with_seed(seed);
@@ -198,7 +198,7 @@ pub fn item43_discipline_one_thread<B: Backend>() {
 /// drains it. The drained order must be the declared discipline's: FIFO keeps each
 /// producer's order, LIFO reverses it, priority hands out non-increasing priorities and, among
 /// equal priorities, each producer's items in the order sent.
-pub fn item44_discipline_concurrent_fill<B: Backend>() {
+pub fn discipline_concurrent_fill<B: Backend>() {
     let rounds = scaled(50);
     let seed = fastrand::u64(..);
     let mut rng = fastrand::Rng::with_seed(seed);
@@ -278,7 +278,7 @@ fn check_drain_order(discipline: Discipline, drained: &[Ranked], what: &str) {
 /// discipline names and keeps `len() == capacity()`; after close it refuses with
 /// `Disconnected`; at capacity 0 it returns its own item unless a receiver is waiting, and
 /// then the receiver gets it.
-pub fn item45_force_send_one_thread<B: Backend>() {
+pub fn force_send_one_thread<B: Backend>() {
     let item = |priority, seq| Ranked {
         priority,
         producer: 0,
@@ -356,7 +356,7 @@ pub fn item45_force_send_one_thread<B: Backend>() {
 /// while consumers receive. Every item is either received or handed back as evicted, exactly
 /// once and never both; the buffer never holds more than its capacity; every item is dropped
 /// exactly once; and for FIFO, each producer's received items keep their order.
-pub fn item46_force_send_exactly_once<B: Backend>() {
+pub fn force_send_exactly_once<B: Backend>() {
     if !B::CAPABILITIES.drop_oldest {
         // Item 45 checks the refusal; there is no drop-oldest behaviour to load.
         let (tx, _rx) = new_buffer::<B, u64>(1);

@@ -4,18 +4,18 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::conformance::expect_same_items;
-use crate::conformance::support::{
+use crate::expect_same_items;
+use crate::support::{
     DropCounter, EPSILON, SLACK, Tracked, new_buffer, scaled, spawn_probe,
 };
-use crate::{
+use buffer_api::{
     Backend, Consumer, Handle, Producer, RecvTimeoutError, SendTimeoutError, TryRecvError,
 };
 
 /// Item 17: `recv_timeout(d)` on an idle empty buffer returns `Timeout` after at least `d`, for
 /// 1, 10 and 100 ms; `send_timeout(v, d)` on a full buffer returns `Timeout(v)` with the same
 /// item, never early, and leaves the buffer unchanged. The `_deadline` forms alike.
-pub fn item17_timeouts_never_early<B: Backend>() {
+pub fn timeouts_never_early<B: Backend>() {
     let counter = DropCounter::new();
     let (tx, rx) = new_buffer::<B, Tracked>(2);
     for ms in [1, 10, 100] {
@@ -96,7 +96,7 @@ pub fn item17_timeouts_never_early<B: Backend>() {
 
 /// Item 18: with work available, a zero timeout or a past deadline still succeeds: the
 /// operation is tried once before the clock is read.
-pub fn item18_zero_timeout_with_work<B: Backend>() {
+pub fn zero_timeout_with_work<B: Backend>() {
     let (tx, rx) = new_buffer::<B, u64>(2);
     let past = Instant::now();
     thread::sleep(Duration::from_millis(2));
@@ -138,7 +138,7 @@ pub fn item18_zero_timeout_with_work<B: Backend>() {
 /// Item 19: a pending `recv_timeout` returns the item when a send happens while it waits, and a
 /// pending `send_timeout` on a full buffer completes when a recv makes room; neither waits for
 /// its timeout.
-pub fn item19_timeout_early_wake<B: Backend>() {
+pub fn timeout_early_wake<B: Backend>() {
     let (tx, rx) = new_buffer::<B, u64>(1);
     let receiver = rx.clone();
     let waiting = Instant::now();
@@ -179,7 +179,7 @@ pub fn item19_timeout_early_wake<B: Backend>() {
 
 /// Item 20: `Duration::MAX` timeouts neither panic nor return early: they behave like the
 /// blocking calls and still wake on a send, a recv or a close.
-pub fn item20_huge_timeouts<B: Backend>() {
+pub fn huge_timeouts<B: Backend>() {
     let (tx, rx) = new_buffer::<B, u64>(1);
     let receiver = rx.clone();
     let probe = spawn_probe(move || receiver.recv_timeout(Duration::MAX));
@@ -243,7 +243,7 @@ pub fn item20_huge_timeouts<B: Backend>() {
 
 /// Item 21: no stealing after a timeout: after `recv_timeout` gave `Timeout`, the next send goes
 /// to the next recv; after `send_timeout` gave `Timeout(v)`, `v` is not in the buffer.
-pub fn item21_no_stealing_after_timeout<B: Backend>() {
+pub fn no_stealing_after_timeout<B: Backend>() {
     let (tx, rx) = new_buffer::<B, u64>(2);
     for round in 0..scaled(20) as u64 {
         assert_eq!(
@@ -281,7 +281,7 @@ pub fn item21_no_stealing_after_timeout<B: Backend>() {
 
 /// Item 22: a timed wait racing `close()` returns `Disconnected` promptly, not `Timeout` at the
 /// end of its wait; a blocked `send_timeout` gets its own item back.
-pub fn item22_timeout_racing_close<B: Backend>() {
+pub fn timeout_racing_close<B: Backend>() {
     if !B::CAPABILITIES.closes() {
         // A close behaviour: a backend without close is held to item 49 instead.
         return;
@@ -322,7 +322,7 @@ pub fn item22_timeout_racing_close<B: Backend>() {
 
 /// Item 23: 100 items through capacity 2, both sides retrying with 10 ms timeouts and pausing
 /// every other item: all arrive exactly once, in order (for FIFO).
-pub fn item23_timed_stress<B: Backend>() {
+pub fn timed_stress<B: Backend>() {
     let n = scaled(100) as u64;
     let (tx, rx) = new_buffer::<B, u64>(2);
     let got = thread::scope(|s| {

@@ -9,15 +9,15 @@
 use std::hint;
 use std::thread;
 
-use super::support::{new_buffer, scaled};
-use crate::{
+use crate::support::{new_buffer, scaled};
+use buffer_api::{
     Backend, Consumer, Handle, Producer, RecvError, SendError, TryRecvError, TrySendError,
 };
 
 /// Item 47: the last consumer is dropped on another thread; a producer that sees `is_closed()`
 /// then gets `false` from `close()` (the buffer is closed already) and `Disconnected` from
 /// `try_send` and `send`, each with its own item handed back. Repeated 3000 times.
-pub fn item47_closed_is_final<B: Backend>() {
+pub fn closed_stays_closed<B: Backend>() {
     let mut accepted = 0;
     let rounds = scaled(3000);
     for _ in 0..rounds {
@@ -61,7 +61,7 @@ pub fn item47_closed_is_final<B: Backend>() {
 /// `false` and changes nothing: sends and receives go on, `is_closed()` stays `false`. Only
 /// dropping every handle of one side ends the buffer, and `is_closed()` then reports it on the
 /// other side. A backend that offers close is held to items 24-29 instead.
-pub fn item49_close_unsupported<B: Backend>() {
+pub fn close_unsupported<B: Backend>() {
     if B::CAPABILITIES.closes() {
         return;
     }

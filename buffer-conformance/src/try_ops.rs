@@ -1,12 +1,12 @@
 //! Catalogue items 15-16: the non-blocking operations.
 
-use crate::conformance::expect_same_items;
-use crate::conformance::support::{DropCounter, Tracked, new_buffer};
-use crate::{Backend, Consumer, Handle, Producer, TryRecvError, TrySendError};
+use crate::expect_same_items;
+use crate::support::{DropCounter, Tracked, new_buffer};
+use buffer_api::{Backend, Consumer, Handle, Producer, TryRecvError, TrySendError};
 
 /// Item 15: `try_send` on a full buffer returns `Full` with the identical item, does not block,
 /// and leaves the contents and their order unchanged.
-pub fn item15_try_send_full_unchanged<B: Backend>() {
+pub fn try_send_full_unchanged<B: Backend>() {
     for capacity in [1, 4, 64] {
         let counter = DropCounter::new();
         let (tx, rx) = new_buffer::<B, Tracked>(capacity);
@@ -45,7 +45,7 @@ pub fn item15_try_send_full_unchanged<B: Backend>() {
 
 /// Item 16: `try_recv` on an empty open buffer gives `Empty`; on a closed buffer that still
 /// holds items it gives the items first, in order, then `Disconnected` on every later call.
-pub fn item16_try_recv_empty_then_drain<B: Backend>() {
+pub fn try_recv_empty_then_drain<B: Backend>() {
     let (tx, rx) = new_buffer::<B, u64>(8);
     assert_eq!(
         rx.try_recv(),

@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use super::close::{fork, id_range, ids, joined, recv_claimed};
-use super::support::{DropCounter, SLACK, Tracked, new_buffer, quietly, scaled, spawn_probe};
-use crate::{
+use crate::close::{fork, id_range, ids, joined, recv_claimed};
+use crate::support::{DropCounter, SLACK, Tracked, new_buffer, quietly, scaled, spawn_probe};
+use buffer_api::{
     Backend, BufferedDrop, Consumer, Handle, Producer, SendBatchError, SendError, SendTimeoutError,
     TryRecvError, TrySendError,
 };
@@ -23,7 +23,7 @@ use crate::{
 /// in random order and the counter shows the buffered items dropped exactly when
 /// `B::CAPABILITIES.buffered_drop` says (with the last consumer, or with the last handle), so
 /// that at the end dropped equals created: none twice, none leaked.
-pub fn item32_every_item_dropped_once<B: Backend>() {
+pub fn every_item_dropped_once<B: Backend>() {
     const CAPACITY: usize = 50;
     let seed = fastrand::u64(..);
     let mut rng = fastrand::Rng::with_seed(seed);
@@ -108,7 +108,7 @@ pub fn item32_every_item_dropped_once<B: Backend>() {
 /// error drops it exactly once (the counter moves by exactly the number of items in it, and by
 /// nothing before); `into_inner` lets the caller keep it past the buffer's end; and when every
 /// handle is gone the counter equals the items created, so the buffer never dropped them again.
-pub fn item33_handed_back_items_belong_to_caller<B: Backend>() {
+pub fn handed_back_items_belong_to_caller<B: Backend>() {
     let counter = DropCounter::new();
     let (p, q) = new_buffer::<B, Tracked>(2);
     for seq in 0..2 {
@@ -279,7 +279,7 @@ fn refused_after_close<B: Backend>(p: &B::Producer<Tracked>, counter: &DropCount
 /// This proves the buffer never holds more than its capacity of items, frees every slot's item
 /// when it is received, and accumulates nothing from cycle to cycle. It does not see memory the
 /// backend keeps without items in it, such as spare capacity of a grown queue.
-pub fn item34_bounded_memory<B: Backend>() {
+pub fn bounded_memory<B: Backend>() {
     const CAPACITY: usize = 16;
     let counter = DropCounter::new();
     let fifo = B::CAPABILITIES.preserves_producer_order();
@@ -425,7 +425,7 @@ fn is_bomb(payload: &(dyn std::any::Any + Send)) -> bool {
 /// its item, and later sends too, so a panic half-way through the drop lost no wake-up; the
 /// callback ran to its end. Finally a received payload that panics in `Drop` on the consumer's
 /// thread leaves the buffer working: the next items go through, on one thread and across two.
-pub fn item35_panicking_drop<B: Backend>() {
+pub fn panicking_drop<B: Backend>() {
     const ARMED: usize = 1;
     let drops: Arc<[AtomicUsize]> = (0..8).map(|_| AtomicUsize::new(0)).collect();
     let (p, q) = new_buffer::<B, Bomb>(4);

@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::thread::{self, ScopedJoinHandle};
 use std::time::{Duration, Instant};
 
-use super::support::{DropCounter, SLACK, Tracked, new_buffer, scaled, spawn_probe};
-use crate::{
+use crate::support::{DropCounter, SLACK, Tracked, new_buffer, scaled, spawn_probe};
+use buffer_api::{
     Backend, BufferedDrop, Consumer, Handle, Producer, RecvError, RecvTimeoutError, SendBatchError,
     SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
@@ -355,7 +355,7 @@ impl RecvForm {
 /// and the wait that follows it. Every consumer must come back with `Disconnected` and no item,
 /// never before the close started and within [`SLACK`] after it. A lost wake-up hangs, and the
 /// watchdog names it.
-pub fn item24_close_wakes_consumers<B: Backend>() {
+pub fn close_wakes_consumers<B: Backend>() {
     if !B::CAPABILITIES.closes() {
         // A close behaviour: a backend without close is held to item 49 instead.
         return;
@@ -480,7 +480,7 @@ pub fn item24_close_wakes_consumers<B: Backend>() {
 /// `scaled(100)` times with 3 to 5 producers of random forms arriving at random moments around a
 /// close from either side. Every send must fail with its own item, within [`SLACK`] of the close;
 /// draining afterwards yields exactly the items buffered before, then `Disconnected`.
-pub fn item25_close_wakes_producers<B: Backend>() {
+pub fn close_wakes_producers<B: Backend>() {
     if !B::CAPABILITIES.closes() {
         // A close behaviour: a backend without close is held to item 49 instead.
         return;
@@ -617,7 +617,7 @@ pub fn item25_close_wakes_producers<B: Backend>() {
 /// the consumer or a clone on another thread: the k buffered items come out (in order for FIFO
 /// backends; as a set otherwise) through every receive form, with `len()` counting down, and
 /// then every receive form on every handle reports `Disconnected`, repeatedly and at once.
-pub fn item26_drain_after_close<B: Backend>() {
+pub fn drain_after_close<B: Backend>() {
     if !B::CAPABILITIES.closes() {
         // A close behaviour: a backend without close is held to item 49 instead.
         return;
@@ -765,7 +765,7 @@ pub fn item26_drain_after_close<B: Backend>() {
 /// Then `scaled(20)` times a producer sends until refused while a consumer drains and a close
 /// lands at a random moment: the consumer receives exactly the items whose send returned `Ok`,
 /// and the refused one is the next in sequence.
-pub fn item27_send_after_close<B: Backend>() {
+pub fn send_after_close<B: Backend>() {
     if !B::CAPABILITIES.closes() {
         // A close behaviour: a backend without close is held to item 49 instead.
         return;
@@ -984,7 +984,7 @@ pub fn item27_send_after_close<B: Backend>() {
 /// producer's item is either received or handed back to it, and the consumer ends with
 /// `Disconnected`. A buffer whose producers or consumers have all gone is closed already, so
 /// `close()` on it returns `false`.
-pub fn item28_close_idempotent<B: Backend>() {
+pub fn close_idempotent<B: Backend>() {
     if !B::CAPABILITIES.closes() {
         // A close behaviour: a backend without close is held to item 49 instead.
         return;
@@ -1285,7 +1285,7 @@ impl LoadRun<'_> {
 /// delivered; no send that started after `close()` returned succeeds; once refused, a producer
 /// stays refused; per-producer order holds in each consumer for FIFO backends; and the drop
 /// counter balances at the end.
-pub fn item29_close_under_load<B: Backend>() {
+pub fn close_under_load<B: Backend>() {
     if !B::CAPABILITIES.closes() {
         // A close behaviour: a backend without close is held to item 49 instead.
         return;
@@ -1435,7 +1435,7 @@ pub fn item29_close_under_load<B: Backend>() {
 /// producer clones each send 0-2 items and drop on their own threads while 3 consumers receive
 /// with random forms: every item is delivered exactly once and every consumer ends with
 /// `Disconnected`.
-pub fn item30_last_producer_drop_disconnects<B: Backend>() {
+pub fn last_producer_drop_disconnects<B: Backend>() {
     let counter = DropCounter::new();
     let fifo = B::CAPABILITIES.preserves_producer_order();
     {
@@ -1607,7 +1607,7 @@ pub fn item30_last_producer_drop_disconnects<B: Backend>() {
 /// dropped with `OnLastConsumer` and none with `OnLastHandle`; dropping the last producer then
 /// drops them with `OnLastHandle` and nothing more with `OnLastConsumer`. The handed-back items
 /// are dropped only by the test, once.
-pub fn item31_last_consumer_drop_disconnects<B: Backend>() {
+pub fn last_consumer_drop_disconnects<B: Backend>() {
     let counter = DropCounter::new();
     let (p, q) = new_buffer::<B, Tracked>(3);
     for seq in 0..3 {

@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use crate::{Backend, Handle};
+use buffer_api::{Backend, Handle};
 
 /// The "must not have happened yet" probe: an operation that should block is checked to still
 /// be blocked after this long.

@@ -1,15 +1,15 @@
 //! Catalogue items 1-8: construction, capacity, backpressure and single-threaded bookkeeping.
 
-use crate::conformance::expect_same_items;
-use crate::conformance::support::{DropCounter, Tracked, new_buffer, spawn_probe};
-use crate::{Backend, CapacityError, Consumer, Handle, Producer, TryRecvError, TrySendError};
+use crate::expect_same_items;
+use crate::support::{DropCounter, Tracked, new_buffer, spawn_probe};
+use buffer_api::{Backend, CapacityError, Consumer, Handle, Producer, TryRecvError, TrySendError};
 
 /// Capacities the single-threaded items walk through.
 const CAPACITIES: [usize; 6] = [1, 2, 3, 7, 64, 1000];
 
 /// Item 1: `bounded(C)` gives an empty, not-full buffer of exactly capacity C, seen alike from
 /// both handles.
-pub fn item01_construction_capacity<B: Backend>() {
+pub fn construction_capacity<B: Backend>() {
     for capacity in CAPACITIES {
         let (tx, rx) = new_buffer::<B, u64>(capacity);
         for (side, cap, len, empty, full) in [
@@ -47,7 +47,7 @@ pub fn item01_construction_capacity<B: Backend>() {
 
 /// Item 2: `bounded(0)` is a rendezvous buffer exactly when the backend declares it, and
 /// otherwise the documented error; never a buffer of another capacity.
-pub fn item02_zero_capacity_declared<B: Backend>() {
+pub fn zero_capacity_declared<B: Backend>() {
     match B::bounded::<u64>(0) {
         Ok((tx, rx)) => {
             assert!(
@@ -81,7 +81,7 @@ pub fn item02_zero_capacity_declared<B: Backend>() {
 
 /// Item 3: a capacity whose storage overflows the address space is refused at construction with
 /// [`CapacityError::TooLarge`], for a sized and a zero-sized payload alike.
-pub fn item03_overflowing_capacity_refused<B: Backend>() {
+pub fn overflowing_capacity_refused<B: Backend>() {
     let overflowing = usize::MAX;
     assert_eq!(
         B::bounded::<u64>(overflowing).err(),
@@ -112,7 +112,7 @@ pub fn item03_overflowing_capacity_refused<B: Backend>() {
 
 /// Item 4: on an empty buffer exactly C `try_send` calls succeed, and the next returns
 /// `Full` with the very same item.
-pub fn item04_try_send_fills_to_capacity<B: Backend>() {
+pub fn try_send_fills_to_capacity<B: Backend>() {
     for capacity in CAPACITIES {
         let counter = DropCounter::new();
         let (tx, rx) = new_buffer::<B, Tracked>(capacity);
@@ -147,7 +147,7 @@ pub fn item04_try_send_fills_to_capacity<B: Backend>() {
 
 /// Item 5: a `send` on a full buffer blocks; one `recv` lets it finish, and the buffer holds C
 /// items again.
-pub fn item05_backpressure_blocks_send<B: Backend>() {
+pub fn backpressure_blocks_send<B: Backend>() {
     for capacity in [1, 3] {
         let (tx, rx) = new_buffer::<B, u64>(capacity);
         for i in 0..capacity as u64 {
@@ -174,7 +174,7 @@ pub fn item05_backpressure_blocks_send<B: Backend>() {
 
 /// Item 6: on an empty open buffer `recv` blocks and `try_recv` reports `Empty`, not
 /// `Disconnected`.
-pub fn item06_empty_recv_blocks<B: Backend>() {
+pub fn empty_recv_blocks<B: Backend>() {
     let (tx, rx) = new_buffer::<B, u64>(4);
     let receiver = rx.clone();
     let probe = spawn_probe(move || receiver.recv());
@@ -196,7 +196,7 @@ pub fn item06_empty_recv_blocks<B: Backend>() {
 
 /// Item 7: 3·C cycles of "send k, recv k" with k cycling through 1..=C: order holds across the
 /// wrap of the storage, `len` stays within `0..=C` and ends at 0.
-pub fn item07_wraparound_keeps_fifo<B: Backend>() {
+pub fn wraparound_keeps_fifo<B: Backend>() {
     for capacity in [1, 2, 3, 7, 64] {
         let (tx, rx) = new_buffer::<B, u64>(capacity);
         let mut next = 0u64;
@@ -220,7 +220,7 @@ pub fn item07_wraparound_keeps_fifo<B: Backend>() {
 
 /// Item 8: single-threaded, `len` is exact after every operation, `is_full` iff `len == C`,
 /// `is_empty` iff `len == 0`, over a random sequence of operations.
-pub fn item08_len_exact_single_thread<B: Backend>() {
+pub fn len_exact_single_thread<B: Backend>() {
     let mut rng = fastrand::Rng::with_seed(8);
     for capacity in CAPACITIES {
         let (tx, rx) = new_buffer::<B, u64>(capacity);
@@ -257,11 +257,11 @@ pub fn item08_len_exact_single_thread<B: Backend>() {
 }
 
 /// Item 48: zero-sized payloads meet the same capacity rule on every backend. A capacity above
-/// [`MAX_CAPACITY`](crate::MAX_CAPACITY) is refused with [`CapacityError::TooLarge`] even though
+/// [`MAX_CAPACITY`](buffer_api::MAX_CAPACITY) is refused with [`CapacityError::TooLarge`] even though
 /// its items would take no memory, and a large capacity below it that needs no memory per item
 /// is accepted and works.
-pub fn item48_zero_sized_capacity<B: Backend>() {
-    for capacity in [crate::MAX_CAPACITY + 1, usize::MAX / 2] {
+pub fn zero_sized_capacity<B: Backend>() {
+    for capacity in [buffer_api::MAX_CAPACITY + 1, usize::MAX / 2] {
         assert_eq!(
             B::bounded::<()>(capacity).err(),
             Some(CapacityError::TooLarge { capacity }),
