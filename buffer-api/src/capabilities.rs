@@ -56,10 +56,12 @@ pub struct Capabilities {
     pub discipline: Discipline,
     /// When buffered items are dropped after the last consumer handle goes.
     pub buffered_drop: BufferedDrop,
-    /// How a blocked or timed operation waits: [`Support::Native`] when every wait is the
-    /// wrapped crate's own parking, [`Support::Emulated`] when some wait polls (the adapter
-    /// retries in slices, or sleeps between attempts). A polling wait answers late by up to one
-    /// slice and costs wake-ups while it waits.
+    /// How a blocked or timed operation waits: [`Support::Native`] when every wait parks
+    /// until the event it waits for wakes it, whether that parking is the wrapped crate's own
+    /// or the adapter's (a bare queue with the adapter's own condvar or `Parker` beside it);
+    /// [`Support::Emulated`] when some wait polls (the adapter retries in slices, or sleeps
+    /// between attempts). A polling wait answers late by up to one slice and costs wake-ups
+    /// while it waits.
     pub blocking: Support,
     /// How several consumer handles share the buffer: [`Support::Native`] for a crate whose
     /// receiver is itself multi-consumer, [`Support::Emulated`] for one receiver shared behind
@@ -77,6 +79,79 @@ pub struct Capabilities {
 }
 
 impl Capabilities {
+    /// The declaration of a plain bounded buffer in `discipline`: no rendezvous, native close,
+    /// blocking, multi-consumer receive and `len`, batches as the provided loops, buffered items
+    /// dropped with the last consumer, no `force_send`. A backend starts here and states only
+    /// what differs, with the `with_` methods:
+    ///
+    /// ```
+    /// use buffer_api::{Capabilities, Discipline, Support};
+    ///
+    /// const CAPABILITIES: Capabilities =
+    ///     Capabilities::new(Discipline::Fifo).with_rendezvous(true).with_batch(Support::Native);
+    /// assert_eq!(CAPABILITIES.close, Support::Native);
+    /// assert!(CAPABILITIES.rendezvous);
+    /// ```
+    pub const fn new(discipline: Discipline) -> Self {
+        Self {
+            rendezvous: false,
+            close: Support::Native,
+            batch: Support::Emulated,
+            discipline,
+            buffered_drop: BufferedDrop::OnLastConsumer,
+            blocking: Support::Native,
+            consumers: Support::Native,
+            len: Support::Native,
+            drop_oldest: false,
+        }
+    }
+
+    /// These capabilities with [`rendezvous`](Self::rendezvous) set.
+    pub const fn with_rendezvous(self, rendezvous: bool) -> Self {
+        Self { rendezvous, ..self }
+    }
+
+    /// These capabilities with [`close`](Self::close) set.
+    pub const fn with_close(self, close: Support) -> Self {
+        Self { close, ..self }
+    }
+
+    /// These capabilities with [`batch`](Self::batch) set.
+    pub const fn with_batch(self, batch: Support) -> Self {
+        Self { batch, ..self }
+    }
+
+    /// These capabilities with [`buffered_drop`](Self::buffered_drop) set.
+    pub const fn with_buffered_drop(self, buffered_drop: BufferedDrop) -> Self {
+        Self {
+            buffered_drop,
+            ..self
+        }
+    }
+
+    /// These capabilities with [`blocking`](Self::blocking) set.
+    pub const fn with_blocking(self, blocking: Support) -> Self {
+        Self { blocking, ..self }
+    }
+
+    /// These capabilities with [`consumers`](Self::consumers) set.
+    pub const fn with_consumers(self, consumers: Support) -> Self {
+        Self { consumers, ..self }
+    }
+
+    /// These capabilities with [`len`](Self::len) set.
+    pub const fn with_len(self, len: Support) -> Self {
+        Self { len, ..self }
+    }
+
+    /// These capabilities with [`drop_oldest`](Self::drop_oldest) set.
+    pub const fn with_drop_oldest(self, drop_oldest: bool) -> Self {
+        Self {
+            drop_oldest,
+            ..self
+        }
+    }
+
     /// Whether items from one producer are received in the order they were sent, so that
     /// per-producer order can be verified.
     pub fn preserves_producer_order(&self) -> bool {

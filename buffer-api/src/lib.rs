@@ -89,12 +89,8 @@
 //! # enum NoBackend {}
 //! # impl Backend for NoBackend {
 //! #     const NAME: &'static str = "none";
-//! #     const CAPABILITIES: buffer_api::Capabilities = buffer_api::Capabilities {
-//! #         rendezvous: false, close: buffer_api::Support::Native, batch: buffer_api::Support::Emulated,
-//! #         discipline: buffer_api::Discipline::Fifo, buffered_drop: buffer_api::BufferedDrop::OnLastConsumer, drop_oldest: false,
-//! #         blocking: buffer_api::Support::Native, consumers: buffer_api::Support::Native,
-//! #         len: buffer_api::Support::Native,
-//! #     };
+//! #     const CAPABILITIES: buffer_api::Capabilities =
+//! #         buffer_api::Capabilities::new(buffer_api::Discipline::Fifo);
 //! #     type Producer<T: Send + 'static> = Never;
 //! #     type Consumer<T: Send + 'static> = Never;
 //! #     fn bounded<T: Send + 'static>(_: usize) -> Result<(Never, Never), buffer_api::CapacityError> { unreachable!() }
@@ -124,12 +120,10 @@
 //! suite reports the spread of shares and does not fail on it, so a test of a system
 //! built on a backend must not assume that every consumer gets a share.
 
-
 mod capabilities;
 pub mod close_gate;
 mod error;
 pub mod handle_count;
-
 
 use std::any::Any;
 use std::time::{Duration, Instant};

@@ -267,9 +267,9 @@ use std::marker::PhantomData;
 use std::time::Instant;
 
 use buffer_api::{
-    Backend, BufferedDrop, Capabilities, CapacityError, Consumer, ForceSendError, Handle,
-    PriorityKey, Producer, RecvError, RecvTimeoutError, SendBatchError, SendError,
-    SendTimeoutError, Support, TryRecvError, TrySendError,
+    Backend, Capabilities, CapacityError, Consumer, ForceSendError, Handle, PriorityKey, Producer,
+    RecvError, RecvTimeoutError, SendBatchError, SendError, SendTimeoutError, Support,
+    TryRecvError, TrySendError,
 };
 
 use crate::container::{Container, PriorityMap, Ring, Stack};
@@ -378,17 +378,10 @@ where
 /// The capabilities every backend of this crate shares, with the discipline its container
 /// declares (`Container::DISCIPLINE`), so the declaration cannot drift from the container.
 const fn capabilities(discipline: buffer_api::Discipline) -> Capabilities {
-    Capabilities {
-        rendezvous: true,
-        close: Support::Native,
-        batch: Support::Native,
-        discipline,
-        buffered_drop: BufferedDrop::OnLastConsumer,
-        blocking: buffer_api::Support::Native,
-        consumers: buffer_api::Support::Native,
-        len: buffer_api::Support::Native,
-        drop_oldest: true,
-    }
+    Capabilities::new(discipline)
+        .with_rendezvous(true)
+        .with_batch(Support::Native)
+        .with_drop_oldest(true)
 }
 
 impl Backend for CondvarFifo {

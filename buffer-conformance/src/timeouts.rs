@@ -5,9 +5,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::expect_same_items;
-use crate::support::{
-    DropCounter, EPSILON, SLACK, Tracked, new_buffer, scaled, spawn_probe,
-};
+use crate::support::{DropCounter, EPSILON, SLACK, Tracked, new_buffer, scaled, spawn_probe};
 use buffer_api::{
     Backend, Consumer, Handle, Producer, RecvTimeoutError, SendTimeoutError, TryRecvError,
 };
