@@ -1,10 +1,11 @@
-//! Items 47 and 49: what `is_closed()` and `close()` report.
+//! What `is_closed()` and `close()` report.
 //!
-//! Item 47: once a handle has reported the buffer closed, it stays closed for every handle.
-//! An adapter that counts handles beside the wrapped crate's own disconnect has a window: the
-//! count can reach zero before the crate has disconnected. In that window `is_closed()` says
-//! `true`, `close()` finds nothing left to close, and a send still lands in a channel that no one
-//! will ever read. The window is a few instructions wide, so the item runs the race many times.
+//! Once a handle has reported the buffer closed, it stays closed for every handle. An adapter
+//! that counts handles beside the wrapped crate's own disconnect has a window: the count can
+//! reach zero before the crate has disconnected. In that window `is_closed()` says `true`,
+//! `close()` finds nothing left to close, and a send still lands in a channel that no one will
+//! ever read. The window is a few instructions wide, so `closed_stays_closed` runs the race
+//! many times.
 
 use std::hint;
 use std::thread;
@@ -14,9 +15,10 @@ use buffer_api::{
     Backend, Consumer, Handle, Producer, RecvError, SendError, TryRecvError, TrySendError,
 };
 
-/// Item 47: the last consumer is dropped on another thread; a producer that sees `is_closed()`
-/// then gets `false` from `close()` (the buffer is closed already) and `Disconnected` from
-/// `try_send` and `send`, each with its own item handed back. Repeated 3000 times.
+/// Closed stays closed: the last consumer is dropped on another thread; a producer that sees
+/// `is_closed()` then gets `false` from `close()` (the buffer is closed already) and
+/// `Disconnected` from `try_send` and `send`, each with its own item handed back. Repeated 3000
+/// times.
 pub fn closed_stays_closed<B: Backend>() {
     let mut accepted = 0;
     let rounds = scaled(3000);
@@ -57,10 +59,11 @@ pub fn closed_stays_closed<B: Backend>() {
     );
 }
 
-/// Item 49: a backend that declares `close` unsupported keeps `close()` callable, and it returns
+/// A backend that declares `close` unsupported keeps `close()` callable, and it returns
 /// `false` and changes nothing: sends and receives go on, `is_closed()` stays `false`. Only
 /// dropping every handle of one side ends the buffer, and `is_closed()` then reports it on the
-/// other side. A backend that offers close is held to items 24-29 instead.
+/// other side. A backend that offers close is held to the close behaviours
+/// (`close_wakes_consumers` to `close_under_load`) instead.
 pub fn close_unsupported<B: Backend>() {
     if B::CAPABILITIES.closes() {
         return;

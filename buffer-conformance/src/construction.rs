@@ -1,4 +1,4 @@
-//! Catalogue items 1-8: construction, capacity, backpressure and single-threaded bookkeeping.
+//! Construction, capacity, backpressure and single-threaded bookkeeping.
 
 use crate::expect_same_items;
 use crate::support::{DropCounter, Tracked, new_buffer, spawn_probe};
@@ -7,7 +7,7 @@ use buffer_api::{Backend, CapacityError, Consumer, Handle, Producer, TryRecvErro
 /// Capacities the single-threaded items walk through.
 const CAPACITIES: [usize; 6] = [1, 2, 3, 7, 64, 1000];
 
-/// Item 1: `bounded(C)` gives an empty, not-full buffer of exactly capacity C, seen alike from
+/// `bounded(C)` gives an empty, not-full buffer of exactly capacity C, seen alike from
 /// both handles.
 pub fn construction_capacity<B: Backend>() {
     for capacity in CAPACITIES {
@@ -45,7 +45,7 @@ pub fn construction_capacity<B: Backend>() {
     }
 }
 
-/// Item 2: `bounded(0)` is a rendezvous buffer exactly when the backend declares it, and
+/// `bounded(0)` is a rendezvous buffer exactly when the backend declares it, and
 /// otherwise the documented error; never a buffer of another capacity.
 pub fn zero_capacity_declared<B: Backend>() {
     match B::bounded::<u64>(0) {
@@ -79,7 +79,7 @@ pub fn zero_capacity_declared<B: Backend>() {
     }
 }
 
-/// Item 3: a capacity whose storage overflows the address space is refused at construction with
+/// A capacity whose storage overflows the address space is refused at construction with
 /// [`CapacityError::TooLarge`], for a sized and a zero-sized payload alike.
 pub fn overflowing_capacity_refused<B: Backend>() {
     let overflowing = usize::MAX;
@@ -110,7 +110,7 @@ pub fn overflowing_capacity_refused<B: Backend>() {
     );
 }
 
-/// Item 4: on an empty buffer exactly C `try_send` calls succeed, and the next returns
+/// On an empty buffer exactly C `try_send` calls succeed, and the next returns
 /// `Full` with the very same item.
 pub fn try_send_fills_to_capacity<B: Backend>() {
     for capacity in CAPACITIES {
@@ -145,7 +145,7 @@ pub fn try_send_fills_to_capacity<B: Backend>() {
     }
 }
 
-/// Item 5: a `send` on a full buffer blocks; one `recv` lets it finish, and the buffer holds C
+/// A `send` on a full buffer blocks; one `recv` lets it finish, and the buffer holds C
 /// items again.
 pub fn backpressure_blocks_send<B: Backend>() {
     for capacity in [1, 3] {
@@ -160,7 +160,8 @@ pub fn backpressure_blocks_send<B: Backend>() {
         if B::CAPABILITIES.preserves_producer_order() {
             assert_eq!(first, Ok(0), "{}: the oldest item leaves first", B::NAME);
         } else {
-            // Which one leaves is the discipline's business (items 43-44); it must be buffered.
+            // Which one leaves is the discipline's business (`discipline_one_thread` and
+            // `discipline_concurrent_fill` check it); it must be buffered.
             assert!(
                 first.is_ok_and(|i| i < capacity as u64),
                 "{}: recv gave {first:?}, not a buffered item",
@@ -172,7 +173,7 @@ pub fn backpressure_blocks_send<B: Backend>() {
     }
 }
 
-/// Item 6: on an empty open buffer `recv` blocks and `try_recv` reports `Empty`, not
+/// On an empty open buffer `recv` blocks and `try_recv` reports `Empty`, not
 /// `Disconnected`.
 pub fn empty_recv_blocks<B: Backend>() {
     let (tx, rx) = new_buffer::<B, u64>(4);
@@ -194,7 +195,7 @@ pub fn empty_recv_blocks<B: Backend>() {
     );
 }
 
-/// Item 7: 3·C cycles of "send k, recv k" with k cycling through 1..=C: order holds across the
+/// 3·C cycles of "send k, recv k" with k cycling through 1..=C: order holds across the
 /// wrap of the storage, `len` stays within `0..=C` and ends at 0.
 pub fn wraparound_keeps_fifo<B: Backend>() {
     for capacity in [1, 2, 3, 7, 64] {
@@ -218,7 +219,7 @@ pub fn wraparound_keeps_fifo<B: Backend>() {
     }
 }
 
-/// Item 8: single-threaded, `len` is exact after every operation, `is_full` iff `len == C`,
+/// Single-threaded, `len` is exact after every operation, `is_full` iff `len == C`,
 /// `is_empty` iff `len == 0`, over a random sequence of operations.
 pub fn len_exact_single_thread<B: Backend>() {
     let mut rng = fastrand::Rng::with_seed(8);
@@ -256,10 +257,10 @@ pub fn len_exact_single_thread<B: Backend>() {
     }
 }
 
-/// Item 48: zero-sized payloads meet the same capacity rule on every backend. A capacity above
-/// [`MAX_CAPACITY`](buffer_api::MAX_CAPACITY) is refused with [`CapacityError::TooLarge`] even though
-/// its items would take no memory, and a large capacity below it that needs no memory per item
-/// is accepted and works.
+/// Zero-sized payloads meet the same capacity rule on every backend. A capacity above
+/// [`MAX_CAPACITY`](buffer_api::MAX_CAPACITY) is refused with [`CapacityError::TooLarge`] even
+/// though its items would take no memory, and a large capacity below it that needs no memory
+/// per item is accepted and works.
 pub fn zero_sized_capacity<B: Backend>() {
     for capacity in [buffer_api::MAX_CAPACITY + 1, usize::MAX / 2] {
         assert_eq!(

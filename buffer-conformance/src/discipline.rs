@@ -1,6 +1,7 @@
-//! Items 43-46: the order of the declared discipline, and `force_send` (the drop-oldest
-//! policy). Items 43 and 44 run on every backend and check the discipline it declares, so a
-//! FIFO backend is held to FIFO here as a LIFO backend is held to LIFO. Items 45 and 46 check
+//! The order of the declared discipline, and `force_send` (the drop-oldest policy).
+//! `discipline_one_thread` and `discipline_concurrent_fill` run on every backend and check the
+//! discipline it declares, so a FIFO backend is held to FIFO here as a LIFO backend is held to
+//! LIFO. `force_send_one_thread` and `force_send_exactly_once` check
 //! `force_send` where [`Capabilities::drop_oldest`](buffer_api::Capabilities::drop_oldest) is
 //! declared, and its refusal where it is not.
 //!
@@ -8,7 +9,7 @@
 //! with [`RankedKey`], which reads the suite's own payloads:
 //!
 //! ```text
-//! buffer_api::conformance_suite!(buffer_condvar::CondvarPriority<buffer_api::conformance::RankedKey>);
+//! buffer_conformance::conformance_suite!(buffer_condvar::CondvarPriority<buffer_conformance::RankedKey>);
 //! ```
 
 use std::any::Any;
@@ -22,7 +23,8 @@ use buffer_api::{
     TrySendError,
 };
 
-/// A payload with an explicit priority, for items 43-45.
+/// A payload with an explicit priority, for the discipline behaviours and
+/// `force_send_one_thread`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ranked {
     /// Larger leaves first in a priority buffer.
@@ -112,7 +114,7 @@ impl Model {
     }
 }
 
-/// Item 43: one thread, a random mix of `try_send`, `try_recv`, `recv_batch` and (where
+/// One thread, a random mix of `try_send`, `try_recv`, `recv_batch` and (where
 /// declared) `force_send` at capacities 1, 2, 5 and 16, checked step by step against a
 /// reference model of the declared discipline; then close, drain in the discipline's order,
 /// and `Disconnected`.
@@ -193,7 +195,7 @@ pub fn discipline_one_thread<B: Backend>() {
     }
 }
 
-/// Item 44: one consumer, several producers. Each round, producers fill the buffer
+/// One consumer, several producers. Each round, producers fill the buffer
 /// concurrently with items of random priorities while the consumer waits; then the consumer
 /// drains it. The drained order must be the declared discipline's: FIFO keeps each
 /// producer's order, LIFO reverses it, priority hands out non-increasing priorities and, among
@@ -272,7 +274,7 @@ fn check_drain_order(discipline: Discipline, drained: &[Ranked], what: &str) {
     }
 }
 
-/// Item 45: `force_send` on one thread. Where `drop_oldest` is not declared, every call
+/// `force_send` on one thread. Where `drop_oldest` is not declared, every call
 /// refuses with `Unsupported` and the very item, leaving the buffer untouched. Where it is:
 /// with room it inserts and evicts nothing; on a full buffer it evicts the item the
 /// discipline names and keeps `len() == capacity()`; after close it refuses with
@@ -352,13 +354,13 @@ pub fn force_send_one_thread<B: Backend>() {
     });
 }
 
-/// Item 46: `force_send` under load. Producers shed with `force_send` into a small buffer
+/// `force_send` under load. Producers shed with `force_send` into a small buffer
 /// while consumers receive. Every item is either received or handed back as evicted, exactly
 /// once and never both; the buffer never holds more than its capacity; every item is dropped
 /// exactly once; and for FIFO, each producer's received items keep their order.
 pub fn force_send_exactly_once<B: Backend>() {
     if !B::CAPABILITIES.drop_oldest {
-        // Item 45 checks the refusal; there is no drop-oldest behaviour to load.
+        // `force_send_one_thread` checks the refusal; there is no drop-oldest behaviour to load.
         let (tx, _rx) = new_buffer::<B, u64>(1);
         assert!(tx.force_send(7).is_err_and(|e| e.is_unsupported()));
         return;

@@ -1,6 +1,6 @@
-//! Drop accounting and memory, catalogue items 32-35: every item is dropped exactly once, by
-//! whoever owns it at the end; the buffer keeps no more than its capacity alive; a payload whose
-//! `Drop` panics or calls back into the buffer breaks nothing.
+//! Drop accounting and memory: every item is dropped exactly once, by whoever owns it at the
+//! end; the buffer keeps no more than its capacity alive; a payload whose `Drop` panics or calls
+//! back into the buffer breaks nothing.
 
 use std::panic;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -8,14 +8,17 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use crate::close::{fork, id_range, ids, joined, recv_claimed};
+use crate::close::{
+    assert_all_dropped, drain_ids, fill, fork, id_range, ids, in_checked_order, joined,
+    recv_claimed,
+};
 use crate::support::{DropCounter, SLACK, Tracked, new_buffer, quietly, scaled, spawn_probe};
 use buffer_api::{
     Backend, BufferedDrop, Consumer, Handle, Producer, SendBatchError, SendError, SendTimeoutError,
     TryRecvError, TrySendError,
 };
 
-/// Item 32: every item is dropped exactly once.
+/// Every item is dropped exactly once.
 ///
 /// `scaled(100)` times, 1-2 producers and 1-2 consumers move a random 0..=`scaled(3000)` items
 /// through capacity 50 and leave a random 0..=50 more buffered. With the handles still alive the
@@ -100,7 +103,7 @@ pub fn every_item_dropped_once<B: Backend>() {
     }
 }
 
-/// Item 33: items handed back in errors belong to the caller.
+/// Items handed back in errors belong to the caller.
 ///
 /// For `Full` from `try_send`, `Timeout` from `send_timeout`, `Disconnected` from `send`,
 /// `try_send`, `send_timeout` and `send_batch` after a close, and `Disconnected` handed to a
@@ -111,11 +114,7 @@ pub fn every_item_dropped_once<B: Backend>() {
 pub fn handed_back_items_belong_to_caller<B: Backend>() {
     let counter = DropCounter::new();
     let (p, q) = new_buffer::<B, Tracked>(2);
-    for seq in 0..2 {
-        if let Err(e) = p.try_send(counter.item(0, seq)) {
-            panic!("{}: try_send below capacity failed: {e}", B::NAME);
-        }
-    }
+    fill::<B>(&p, &counter, 0, 0..2);
     let full = p.try_send(counter.item(1, 0));
     assert!(
         matches!(&full, Err(TrySendError::Full(v)) if v.id() == (1, 0)),
@@ -147,10 +146,7 @@ pub fn handed_back_items_belong_to_caller<B: Backend>() {
         refused_after_close::<B>(&p, &counter);
     }
 
-    let mut drained = Vec::new();
-    while let Ok(item) = q.try_recv() {
-        drained.push(item.id());
-    }
+    let mut drained = drain_ids::<B>(&q);
     drained.sort_unstable();
     assert_eq!(
         drained,
@@ -167,19 +163,17 @@ pub fn handed_back_items_belong_to_caller<B: Backend>() {
     );
     assert_eq!(kept.id(), (1, 2), "{}: the kept item", B::NAME);
     drop(kept);
-    assert_eq!(
-        counter.dropped(),
-        counter.created(),
-        "{}: drop count",
-        B::NAME
-    );
+    assert_all_dropped::<B>(&counter, "items handed back");
+    parked_send_keeps_its_item::<B>();
+}
 
-    // A producer parked on a full buffer when the last consumer drops.
+/// A producer parked on a full buffer when the last consumer drops gets `Disconnected` with its
+/// item, which the buffer never drops: the counter counts the buffered item once, when the
+/// backend declares, and the handed-back one only when its owner drops the error.
+fn parked_send_keeps_its_item<B: Backend>() {
     let counter = DropCounter::new();
     let (p, q) = new_buffer::<B, Tracked>(1);
-    if let Err(e) = p.try_send(counter.item(0, 0)) {
-        panic!("{}: try_send into an empty buffer failed: {e}", B::NAME);
-    }
+    fill::<B>(&p, &counter, 0, 0..1);
     let parked = {
         let (p, item) = (p.clone(), counter.item(1, 0));
         spawn_probe(move || p.send(item))
@@ -228,7 +222,7 @@ fn drop_owned<B: Backend, E>(counter: &DropCounter, what: &str, items: usize, ow
     );
 }
 
-/// Item 33, continued: after `close()`, every form of send is refused with `Disconnected` and
+/// After `close()`, every form of send is refused with `Disconnected` and
 /// hands back the very item it was given, which the caller then owns and drops.
 fn refused_after_close<B: Backend>(p: &B::Producer<Tracked>, counter: &DropCounter) {
     p.close();
@@ -266,7 +260,7 @@ fn refused_after_close<B: Backend>(p: &B::Producer<Tracked>, counter: &DropCount
     drop_owned::<B, _>(counter, "send_batch's", 3, batch);
 }
 
-/// Item 34: bounded memory, measured in live items.
+/// Bounded memory, measured in live items.
 ///
 /// There is no allocator hook, so the suite counts what the buffer can keep alive: one producer
 /// and one consumer move `scaled(100_000)` items through capacity 16. The producer is the only
@@ -280,6 +274,13 @@ fn refused_after_close<B: Backend>(p: &B::Producer<Tracked>, counter: &DropCount
 /// when it is received, and accumulates nothing from cycle to cycle. It does not see memory the
 /// backend keeps without items in it, such as spare capacity of a grown queue.
 pub fn bounded_memory<B: Backend>() {
+    steady_stream_stays_within_capacity::<B>();
+    bursts_leave_nothing_alive::<B>();
+}
+
+/// One producer and one consumer move `scaled(100_000)` items through capacity 16, each
+/// checking after every operation that at most the capacity plus one item is alive.
+fn steady_stream_stays_within_capacity<B: Backend>() {
     const CAPACITY: usize = 16;
     let counter = DropCounter::new();
     let fifo = B::CAPABILITIES.preserves_producer_order();
@@ -324,19 +325,17 @@ pub fn bounded_memory<B: Backend>() {
         "{}: (alive, len) after the steady state",
         B::NAME
     );
+}
 
+/// `scaled(50)` cycles fill a capacity-64 buffer until `try_send` says `Full` and drain it:
+/// after each cycle nothing is alive and `len()` is 0.
+fn bursts_leave_nothing_alive<B: Backend>() {
     const BURST: usize = 64;
     let counter = DropCounter::new();
     let (p, q) = new_buffer::<B, Tracked>(BURST);
     for cycle in 0..scaled(50) as u64 {
-        for i in 0..BURST as u64 {
-            if let Err(e) = p.try_send(counter.item(0, cycle * 1_000 + i)) {
-                panic!(
-                    "{}: try_send below capacity failed in cycle {cycle}: {e}",
-                    B::NAME
-                );
-            }
-        }
+        let first = cycle * 1_000;
+        fill::<B>(&p, &counter, 0, first..first + BURST as u64);
         match p.try_send(counter.item(1, cycle)) {
             Err(TrySendError::Full(v)) => {
                 assert_eq!(v.id(), (1, cycle), "{}: Full's item", B::NAME)
@@ -349,16 +348,9 @@ pub fn bounded_memory<B: Backend>() {
             "{}: alive with the buffer full, cycle {cycle}",
             B::NAME
         );
-        let mut drained = Vec::new();
-        while let Ok(item) = q.try_recv() {
-            drained.push(item.id());
-        }
-        if !fifo {
-            drained.sort_unstable();
-        }
         assert_eq!(
-            drained,
-            id_range(0, cycle * 1_000, cycle * 1_000 + BURST as u64),
+            in_checked_order::<B>(drain_ids::<B>(&q)),
+            id_range(0, first, first + BURST as u64),
             "{}: drain of cycle {cycle}",
             B::NAME
         );
@@ -374,8 +366,8 @@ pub fn bounded_memory<B: Backend>() {
 /// The message of a [`Bomb`]'s panic, to tell it from any other panic.
 const BOMB: &str = "conformance: a payload's Drop panicked on purpose";
 
-/// A payload for item 35: counts its drops per id, may call back into the buffer from `Drop`,
-/// and may panic in `Drop`.
+/// A payload for the panicking-drop behaviours: counts its drops per id, may call back into the
+/// buffer from `Drop`, and may panic in `Drop`.
 struct Bomb {
     id: usize,
     armed: bool,
@@ -412,8 +404,8 @@ fn is_bomb(payload: &(dyn std::any::Any + Send)) -> bool {
         || payload.downcast_ref::<String>().is_some_and(|s| s == BOMB)
 }
 
-/// Item 35: a payload whose `Drop` panics causes no double drop and no deadlock, and the buffer
-/// does not drop user values while holding its lock.
+/// A buffered payload whose `Drop` panics causes no double drop and no deadlock, and the
+/// buffer does not drop user values while holding its lock.
 ///
 /// A full buffer of four payloads, one of them panicking in `Drop`; a producer parked on it.
 /// Where the buffer drops its items with the last consumer, the first item's `Drop` also calls
@@ -423,52 +415,19 @@ fn is_bomb(payload: &(dyn std::any::Any + Send)) -> bool {
 /// payload's own; the panicking item was dropped exactly once and no item twice (items after the
 /// panicking one may leak, as Rust allows); the parked producer still gets `Disconnected` with
 /// its item, and later sends too, so a panic half-way through the drop lost no wake-up; the
-/// callback ran to its end. Finally a received payload that panics in `Drop` on the consumer's
-/// thread leaves the buffer working: the next items go through, on one thread and across two.
-pub fn panicking_drop<B: Backend>() {
-    const ARMED: usize = 1;
+/// callback ran to its end.
+pub fn panicking_buffered_drop_drops_once_without_deadlock<B: Backend>() {
     let drops: Arc<[AtomicUsize]> = (0..8).map(|_| AtomicUsize::new(0)).collect();
-    let (p, q) = new_buffer::<B, Bomb>(4);
     let on_last_consumer = B::CAPABILITIES.buffered_drop == BufferedDrop::OnLastConsumer;
     let callback = Arc::new(Mutex::new(None));
-    for id in 0..4 {
-        let mut bomb = Bomb::new(id, id == ARMED, &drops);
-        if id == 0 && on_last_consumer {
-            // Only here: where the buffer outlives its consumers, the clone inside the item
-            // would otherwise keep the buffer, and so the item, alive forever.
-            let (p, report, spare) = (
-                p.clone(),
-                Arc::clone(&callback),
-                Bomb::new(7, false, &drops),
-            );
-            bomb.on_drop = Some(Box::new(move || {
-                let refused = matches!(p.try_send(spare), Err(TrySendError::Disconnected(_)));
-                let seen = (p.is_closed(), p.len() <= p.capacity(), refused);
-                drop(p);
-                *report.lock().unwrap_or_else(|e| e.into_inner()) = Some(seen);
-            }));
-        }
-        if p.try_send(bomb).is_err() {
-            panic!("{}: try_send below capacity failed", B::NAME);
-        }
-    }
+    let (p, q) = bombs_in_full_buffer::<B>(&drops, on_last_consumer.then_some(&callback));
     let parked = {
         let (p, bomb) = (p.clone(), Bomb::new(4, false, &drops));
         spawn_probe(move || p.send(bomb).map_err(|SendError(b)| b))
     };
     parked.assert_blocked("send on a full buffer");
-
-    let outcome = |what: &str, result: thread::Result<()>| {
-        if let Err(payload) = result {
-            assert!(
-                is_bomb(&*payload),
-                "{}: dropping the {what} panicked with something else than the payload's panic",
-                B::NAME
-            );
-        }
-    };
     let count = |id: usize| drops[id].load(SeqCst);
-    outcome("last consumer", quietly(move || drop(q)));
+    dropped_quietly::<B, _>("last consumer", q);
     if on_last_consumer {
         assert_eq!(
             count(ARMED),
@@ -502,7 +461,7 @@ pub fn panicking_drop<B: Backend>() {
         B::NAME
     );
     drop(woken);
-    outcome("last producer", quietly(move || drop(p)));
+    dropped_quietly::<B, _>("last producer", p);
     assert_eq!(
         count(ARMED),
         1,
@@ -518,6 +477,60 @@ pub fn panicking_drop<B: Backend>() {
             B::NAME
         );
     }
+    assert_no_double_drop::<B>(&drops);
+}
+
+/// The payload that panics in `Drop` among the four of [`bombs_in_full_buffer`].
+const ARMED: usize = 1;
+
+/// What the callback in a payload's `Drop` saw: (`is_closed`, `len <= capacity`, `try_send`
+/// refused with `Disconnected`).
+type CallbackReport = Arc<Mutex<Option<(bool, bool, bool)>>>;
+
+/// A buffer of capacity 4 filled with payloads 0 to 3, payload [`ARMED`] panicking in `Drop`.
+/// With `callback`, payload 0's `Drop` calls back into the buffer through a producer clone and
+/// reports there what it saw.
+fn bombs_in_full_buffer<B: Backend>(
+    drops: &Arc<[AtomicUsize]>,
+    callback: Option<&CallbackReport>,
+) -> (B::Producer<Bomb>, B::Consumer<Bomb>) {
+    let (p, q) = new_buffer::<B, Bomb>(4);
+    for id in 0..4 {
+        let mut bomb = Bomb::new(id, id == ARMED, drops);
+        if let (0, Some(report)) = (id, callback) {
+            // Only where the buffer drops its items with the last consumer: where it outlives
+            // its consumers, the clone inside the item would keep the buffer, and so the item,
+            // alive forever.
+            let (p, report, spare) = (p.clone(), Arc::clone(report), Bomb::new(7, false, drops));
+            bomb.on_drop = Some(Box::new(move || {
+                let refused = matches!(p.try_send(spare), Err(TrySendError::Disconnected(_)));
+                let seen = (p.is_closed(), p.len() <= p.capacity(), refused);
+                drop(p);
+                *report.lock().unwrap_or_else(|e| e.into_inner()) = Some(seen);
+            }));
+        }
+        if p.try_send(bomb).is_err() {
+            panic!("{}: try_send below capacity failed", B::NAME);
+        }
+    }
+    (p, q)
+}
+
+/// Drops `handle`, the last `what`; a panic, if one comes out, must be a payload's own.
+fn dropped_quietly<B: Backend, H>(what: &str, handle: H) {
+    if let Err(payload) = quietly(move || drop(handle)) {
+        assert!(
+            is_bomb(&*payload),
+            "{}: dropping the {what} panicked with something else than the payload's panic",
+            B::NAME
+        );
+    }
+}
+
+/// No payload was dropped twice, and the handed-back payloads 4 and 5 exactly once, by their
+/// owner.
+fn assert_no_double_drop<B: Backend>(drops: &[AtomicUsize]) {
+    let count = |id: usize| drops[id].load(SeqCst);
     for id in 0..drops.len() {
         assert!(
             count(id) <= 1,
@@ -534,8 +547,12 @@ pub fn panicking_drop<B: Backend>() {
             B::NAME
         );
     }
+}
 
-    // A panic from a received item's Drop on the consumer's thread leaves the buffer usable.
+/// A received payload whose `Drop` panics on the consumer's thread leaves the buffer working:
+/// the panic is the payload's own, and the next items go through, on one thread and across
+/// two.
+pub fn panicking_received_drop_keeps_buffer_usable<B: Backend>() {
     let drops: Arc<[AtomicUsize]> = (0..8).map(|_| AtomicUsize::new(0)).collect();
     let (p, q) = new_buffer::<B, Bomb>(2);
     if p.try_send(Bomb::new(0, true, &drops)).is_err() {

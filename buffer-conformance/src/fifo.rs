@@ -1,5 +1,5 @@
-//! Catalogue items 9-14: FIFO order, exactly-once delivery under N:M concurrency, mixed
-//! operations, churn and visibility. Also the N:M driver other items reuse.
+//! FIFO order, exactly-once delivery under N:M concurrency, mixed
+//! operations, churn and visibility. Also the N:M driver other behaviours reuse.
 
 use std::collections::HashMap;
 use std::fmt::Debug;
@@ -229,7 +229,7 @@ pub fn assert_per_producer_order<B: Backend>(received: &[Vec<(usize, u64)>], wha
     }
 }
 
-/// Item 9: SPSC at capacities 1, 3 and 1024: the consumer receives exactly `0..N`, in order.
+/// SPSC at capacities 1, 3 and 1024: the consumer receives exactly `0..N`, in order.
 pub fn spsc_fifo<B: Backend>() {
     let n = scaled(5_000) as u64;
     for capacity in [1, 3, 1024] {
@@ -277,7 +277,7 @@ fn check_mpmc<B: Backend>(
     );
 }
 
-/// Item 10: N:M, for every (consumer, producer) pair the seqs the consumer sees are strictly
+/// N:M, for every (consumer, producer) pair the seqs the consumer sees are strictly
 /// increasing. FIFO disciplines only; other disciplines check exactly-once instead.
 pub fn per_producer_order<B: Backend>() {
     let per_producer = scaled(1_000) as u64;
@@ -286,7 +286,7 @@ pub fn per_producer_order<B: Backend>() {
     }
 }
 
-/// Item 11: N:M exactly-once for P, M in {1, 2, 4, 8} and C in {1, 2, 16, 1024}, plus an
+/// N:M exactly-once for P, M in {1, 2, 4, 8} and C in {1, 2, 16, 1024}, plus an
 /// oversubscribed case with four threads per core.
 pub fn exactly_once<B: Backend>() {
     let total = scaled(800) as u64;
@@ -305,7 +305,7 @@ pub fn exactly_once<B: Backend>() {
     }
 }
 
-/// Item 12: each side picks blocking, `try_` or `_timeout` calls at random per item; every item
+/// Each side picks blocking, `try_` or `_timeout` calls at random per item; every item
 /// still arrives exactly once (in per-producer order for FIFO), and every `Full` or `Timeout`
 /// carried back the very item offered.
 pub fn mixed_operations<B: Backend>() {
@@ -315,7 +315,7 @@ pub fn mixed_operations<B: Backend>() {
     }
 }
 
-/// Item 13: many rounds of "new buffer of capacity 1, one send on one thread, one recv on
+/// Many rounds of "new buffer of capacity 1, one send on one thread, one recv on
 /// another, drop everything": no hang, and every item is dropped exactly once.
 pub fn churn_of_short_lived_buffers<B: Backend>() {
     let rounds = scaled(2_000);
@@ -337,7 +337,7 @@ pub fn churn_of_short_lived_buffers<B: Backend>() {
     assert_eq!(counter.alive(), 0, "{}: items alive after churn", B::NAME);
 }
 
-/// Item 14: T threads share a buffer of capacity T and loop "send, then `try_recv`". Each
+/// T threads share a buffer of capacity T and loop "send, then `try_recv`". Each
 /// thread's own send precedes its `try_recv`, so the buffer cannot be empty then: `try_recv`
 /// never reports `Empty`. This catches a send whose effect is not yet visible to other threads.
 pub fn own_send_visible_to_next_try_recv<B: Backend>() {

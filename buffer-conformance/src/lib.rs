@@ -31,7 +31,8 @@
 //!
 //! Sizes are small by default, so that the whole workspace's tests take a few minutes on two
 //! cores. Set `BUFFER_CONFORMANCE_SCALE=N` to multiply item counts and repetitions by `N` for a
-//! soak run, and `BUFFER_WATCHDOG_SECS=S` to change how long one item may run (default 120 s).
+//! soak run, and `BUFFER_WATCHDOG_SECS=S` to change how long one behaviour may run (default
+//! 120 s).
 //!
 //! # Timing
 //!
@@ -68,7 +69,7 @@ pub use robust::*;
 pub use timeouts::*;
 pub use try_ops::*;
 
-/// Instantiates the whole conformance suite for a backend: one `#[test]` per catalogue item.
+/// Instantiates the whole conformance suite for a backend: one `#[test]` per behaviour.
 ///
 /// Put it in a test file of the backend crate, with `buffer-api`'s `conformance` feature enabled
 /// in `[dev-dependencies]`:
@@ -108,18 +109,24 @@ macro_rules! conformance_suite {
             close_wakes_producers,
             drain_after_close,
             send_after_close,
+            close_racing_sends_keeps_accepted_items,
             close_idempotent,
+            concurrent_close_returns_true_once,
             close_under_load,
             last_producer_drop_disconnects,
             last_consumer_drop_disconnects,
             every_item_dropped_once,
             handed_back_items_belong_to_caller,
             bounded_memory,
-            panicking_drop,
+            panicking_buffered_drop_drops_once_without_deadlock,
+            panicking_received_drop_keeps_buffer_usable,
             zero_capacity_try_ops,
             zero_capacity_pairs,
             zero_capacity_hand_off,
-            panicking_thread_hangs_nobody,
+            panicking_consumer_hangs_nobody,
+            panicking_producer_hangs_nobody,
+            panicking_last_consumer_releases_producers,
+            panicking_batch_iterator_keeps_buffer_usable,
             concurrent_len,
             batches_bounded_ordered_and_complete,
             fairness_reported,
@@ -137,13 +144,13 @@ macro_rules! conformance_suite {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __conformance_tests {
-    ($backend:ty; $($item:ident),* $(,)?) => {
+    ($backend:ty; $($behaviour:ident),* $(,)?) => {
         $(
             #[test]
-            fn $item() {
+            fn $behaviour() {
                 $crate::watchdog(
-                    stringify!($item),
-                    $crate::$item::<$backend>,
+                    stringify!($behaviour),
+                    $crate::$behaviour::<$backend>,
                 );
             }
         )*

@@ -1,6 +1,6 @@
-//! Zero capacity, catalogue items 36-38: on a backend that declares rendezvous, `bounded(0)`
-//! builds a buffer that holds nothing and hands each item from a sender straight to a receiver;
-//! on any other backend it is refused with the documented error.
+//! Zero capacity: on a backend that declares rendezvous, `bounded(0)` builds a buffer that
+//! holds nothing and hands each item from a sender straight to a receiver; on any other backend
+//! it is refused with the documented error.
 
 use std::collections::HashSet;
 use std::sync::Barrier;
@@ -8,7 +8,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::close::{RecvForm, SendForm, assert_producer_order, fork, id_range, ids, joined};
+use crate::close::{
+    RecvForm, SendForm, assert_all_dropped, assert_producer_order, fork, id_range, ids, joined,
+};
 use crate::support::{
     DropCounter, EPSILON, Tracked, new_buffer, scaled, spawn_probe, stop_sending,
 };
@@ -47,7 +49,7 @@ fn rendezvous_declared<B: Backend>() -> bool {
     }
 }
 
-/// Item 36: zero capacity, the `try_` forms. Without rendezvous declared, `bounded(0)` must give
+/// Zero capacity, the `try_` forms. Without rendezvous declared, `bounded(0)` must give
 /// [`CapacityError::RendezvousUnsupported`] and nothing else is checked.
 ///
 /// With no partner waiting, `try_send` gives `Full` with the same item, `try_recv` gives `Empty`,
@@ -61,22 +63,57 @@ pub fn zero_capacity_try_ops<B: Backend>() {
     }
     let counter = DropCounter::new();
     let (p, q) = new_buffer::<B, Tracked>(0);
-    let empty = |when: &str| {
+    assert_holds_nothing::<B>(&p, &q, "new");
+    try_ops_without_partner::<B>(&p, &q, &counter);
+    assert_holds_nothing::<B>(&p, &q, "after the try forms");
+    try_send_meets_parked_receiver::<B>(&p, &q, &counter);
+    try_recv_meets_parked_sender::<B>(&p, &q, &counter);
+    assert_holds_nothing::<B>(&p, &q, "after the hand-overs");
+    if B::CAPABILITIES.closes() {
+        p.close();
+        match p.try_send(counter.item(0, 4)) {
+            Err(TrySendError::Disconnected(v)) => {
+                assert_eq!(v.id(), (0, 4), "{}: the item", B::NAME)
+            }
+            other => panic!("{}: try_send after close gave {other:?}", B::NAME),
+        }
         assert_eq!(
-            (
-                p.capacity(),
-                q.capacity(),
-                p.len(),
-                q.len(),
-                q.is_empty(),
-                p.is_full()
-            ),
-            (0, 0, 0, 0, true, true),
-            "{}: (capacity, capacity, len, len, is_empty, is_full) at capacity 0, {when}",
-            B::NAME
+            q.try_recv().map(|v| v.id()),
+            Err(TryRecvError::Disconnected)
         );
-    };
-    empty("new");
+    }
+    drop((p, q));
+    assert_all_dropped::<B>(&counter, "zero-capacity try forms");
+}
+
+/// A zero-capacity buffer reports capacity 0, length 0, empty and full from both handles.
+fn assert_holds_nothing<B: Backend>(
+    p: &B::Producer<Tracked>,
+    q: &B::Consumer<Tracked>,
+    when: &str,
+) {
+    assert_eq!(
+        (
+            p.capacity(),
+            q.capacity(),
+            p.len(),
+            q.len(),
+            q.is_empty(),
+            p.is_full()
+        ),
+        (0, 0, 0, 0, true, true),
+        "{}: (capacity, capacity, len, len, is_empty, is_full) at capacity 0, {when}",
+        B::NAME
+    );
+}
+
+/// With no partner waiting, `try_send` gives `Full` with its item, `try_recv` gives `Empty`,
+/// and both timed forms time out no earlier than asked, the send handing its item back.
+fn try_ops_without_partner<B: Backend>(
+    p: &B::Producer<Tracked>,
+    q: &B::Consumer<Tracked>,
+    counter: &DropCounter,
+) {
     match p.try_send(counter.item(0, 0)) {
         Err(TrySendError::Full(v)) => assert_eq!(v.id(), (0, 0), "{}: Full's item", B::NAME),
         other => panic!("{}: try_send without a receiver gave {other:?}", B::NAME),
@@ -114,8 +151,15 @@ pub fn zero_capacity_try_ops<B: Backend>() {
         "{}: recv_timeout returned early",
         B::NAME
     );
-    empty("after the try forms");
+}
 
+/// A `try_send` retried while `Full` (with its own item and `len()` 0 each time) reaches a
+/// receiver parked in `recv`, which gets the item.
+fn try_send_meets_parked_receiver<B: Backend>(
+    p: &B::Producer<Tracked>,
+    q: &B::Consumer<Tracked>,
+    counter: &DropCounter,
+) {
     thread::scope(|s| {
         let receiver = s.spawn(|| q.recv().map(|v| v.id()));
         let mut item = counter.item(0, 2);
@@ -140,6 +184,15 @@ pub fn zero_capacity_try_ops<B: Backend>() {
             B::NAME
         );
     });
+}
+
+/// A `try_recv` retried while `Empty` (with `len()` 0 each time) takes the item of a sender
+/// parked in `send`, whose send then returns `Ok`.
+fn try_recv_meets_parked_sender<B: Backend>(
+    p: &B::Producer<Tracked>,
+    q: &B::Consumer<Tracked>,
+    counter: &DropCounter,
+) {
     thread::scope(|s| {
         let sender = s.spawn(|| p.send(counter.item(0, 3)).map_err(|e| e.into_inner().id()));
         let got = loop {
@@ -157,31 +210,9 @@ pub fn zero_capacity_try_ops<B: Backend>() {
         assert_eq!(got, (0, 3), "{}: try_recv from a parked sender", B::NAME);
         assert_eq!(joined(sender), Ok(()), "{}: the parked sender", B::NAME);
     });
-    empty("after the hand-overs");
-
-    if B::CAPABILITIES.closes() {
-        p.close();
-        match p.try_send(counter.item(0, 4)) {
-            Err(TrySendError::Disconnected(v)) => {
-                assert_eq!(v.id(), (0, 4), "{}: the item", B::NAME)
-            }
-            other => panic!("{}: try_send after close gave {other:?}", B::NAME),
-        }
-        assert_eq!(
-            q.try_recv().map(|v| v.id()),
-            Err(TryRecvError::Disconnected)
-        );
-    }
-    drop((p, q));
-    assert_eq!(
-        counter.dropped(),
-        counter.created(),
-        "{}: drop count",
-        B::NAME
-    );
 }
 
-/// Item 37: zero capacity, `send` and `recv` on different threads complete pairwise. Without
+/// Zero capacity, `send` and `recv` on different threads complete pairwise. Without
 /// rendezvous declared, `bounded(0)` must give [`CapacityError::RendezvousUnsupported`].
 ///
 /// SPSC, `scaled(2000)` items: received in order, and when the consumer holds item k the
@@ -195,11 +226,43 @@ pub fn zero_capacity_pairs<B: Backend>() {
         return;
     }
     let counter = DropCounter::new();
+    one_pair_at_a_time::<B>(&counter);
+    let seed = fastrand::u64(..);
+    let per_producer = scaled(500) as u64;
+    let received = four_by_four_pairs::<B>(&counter, seed, per_producer);
+    let mut all = HashSet::new();
+    for got in &received {
+        for &id in got {
+            assert!(
+                all.insert(id),
+                "{}: {id:?} delivered twice (seed {seed})",
+                B::NAME
+            );
+        }
+        if B::CAPABILITIES.preserves_producer_order() {
+            assert_producer_order::<B>(got, &format!("4x4 at capacity 0, seed {seed}"));
+        }
+    }
+    let expected: HashSet<_> = (0..4)
+        .flat_map(|me| id_range(me, 0, per_producer))
+        .collect();
+    assert_eq!(
+        all,
+        expected,
+        "{}: 4x4 at capacity 0 must deliver each item once (seed {seed})",
+        B::NAME
+    );
+    assert_all_dropped::<B>(&counter, "zero-capacity pairs");
+}
+
+/// SPSC at capacity 0: items arrive in order, and when the consumer holds item k the producer
+/// has completed at most k + 1 sends, so no item was buffered.
+fn one_pair_at_a_time<B: Backend>(counter: &DropCounter) {
     let n = scaled(2_000) as u64;
     let (p, q) = new_buffer::<B, Tracked>(0);
     let completed = AtomicU64::new(0);
     thread::scope(|s| {
-        let (counter, completed) = (&counter, &completed);
+        let completed = &completed;
         s.spawn(move || {
             for seq in 0..n {
                 if let Err(e) = p.send(counter.item(0, seq)) {
@@ -231,15 +294,22 @@ pub fn zero_capacity_pairs<B: Backend>() {
             );
         });
     });
+}
 
-    let seed = fastrand::u64(..);
+/// 4 producers of random forms and 4 consumers of random parking forms move `per_producer`
+/// items each through capacity 0 while a sampler checks that `len()` stays 0. Returns what each
+/// consumer received, in order.
+fn four_by_four_pairs<B: Backend>(
+    counter: &DropCounter,
+    seed: u64,
+    per_producer: u64,
+) -> Vec<Vec<(usize, u64)>> {
     let mut rng = fastrand::Rng::with_seed(seed);
-    let per_producer = scaled(500) as u64;
     let (p, q) = new_buffer::<B, Tracked>(0);
     let done = AtomicBool::new(false);
-    let received: Vec<Vec<(usize, u64)>> = thread::scope(|s| {
+    thread::scope(|s| {
         for me in 0..4 {
-            let (p, mut rng, counter) = (p.clone(), fork(&mut rng), &counter);
+            let (p, mut rng) = (p.clone(), fork(&mut rng));
             s.spawn(move || {
                 for seq in 0..per_producer {
                     if let Err(v) = SendForm::pick(&mut rng).send::<B>(&p, counter.item(me, seq)) {
@@ -272,39 +342,10 @@ pub fn zero_capacity_pairs<B: Backend>() {
         done.store(true, SeqCst);
         joined(sampler);
         received
-    });
-    let mut all = HashSet::new();
-    for got in &received {
-        for &id in got {
-            assert!(
-                all.insert(id),
-                "{}: {id:?} delivered twice (seed {seed})",
-                B::NAME
-            );
-        }
-        if B::CAPABILITIES.preserves_producer_order() {
-            assert_producer_order::<B>(got, &format!("4x4 at capacity 0, seed {seed}"));
-        }
-    }
-    let expected: HashSet<_> = (0..4)
-        .flat_map(|me| id_range(me, 0, per_producer))
-        .collect();
-    assert_eq!(
-        all,
-        expected,
-        "{}: 4x4 at capacity 0 must deliver each item once (seed {seed})",
-        B::NAME
-    );
-    drop(q);
-    assert_eq!(
-        counter.dropped(),
-        counter.created(),
-        "{}: drop count",
-        B::NAME
-    );
+    })
 }
 
-/// Item 38: zero capacity, hand-off: `send(v)` returns only after a receiver owns `v`. Without
+/// Zero capacity, hand-off: `send(v)` returns only after a receiver owns `v`. Without
 /// rendezvous declared, `bounded(0)` must give [`CapacityError::RendezvousUnsupported`].
 ///
 /// With nobody receiving, a `send` is still blocked after [`EPSILON`] and `len()` stays 0; a
@@ -319,6 +360,20 @@ pub fn zero_capacity_hand_off<B: Backend>() {
         return;
     }
     let counter = DropCounter::new();
+    send_waits_for_its_receiver::<B>(&counter);
+    let seed = fastrand::u64(..);
+    let mut rng = fastrand::Rng::with_seed(seed);
+    for rep in 0..scaled(100) {
+        let context = format!("seed {seed}, rep {rep}");
+        hand_offs_against_impatient_receivers::<B>(&counter, &mut rng, &context);
+    }
+    assert_all_dropped::<B>(&counter, "zero-capacity hand-off");
+}
+
+/// A `send` with nobody receiving stays blocked with `len()` 0 and returns `Ok` only after a
+/// `recv` took its item; a `send_timeout` that times out hands its item back and leaves nothing
+/// behind.
+fn send_waits_for_its_receiver<B: Backend>(counter: &DropCounter) {
     let (p, q) = new_buffer::<B, Tracked>(0);
     let parked = {
         let (p, item) = (p.clone(), counter.item(0, 0));
@@ -358,71 +413,67 @@ pub fn zero_capacity_hand_off<B: Backend>() {
         "{}: a timed-out send left its item behind",
         B::NAME
     );
-    drop((p, q));
+}
 
-    let seed = fastrand::u64(..);
-    let mut rng = fastrand::Rng::with_seed(seed);
-    for rep in 0..scaled(100) {
-        let receivers = rng.usize(1..=3);
-        let items = rng.u64(1..=8);
-        let (p, q) = new_buffer::<B, Tracked>(0);
-        let barrier = Barrier::new(receivers + 1);
-        let (accepted, received) = thread::scope(|s| {
-            let receiver_threads: Vec<_> = (0..receivers)
-                .map(|_| {
-                    let (q, mut rng, barrier) = (q.clone(), fork(&mut rng), &barrier);
-                    s.spawn(move || {
-                        barrier.wait();
-                        let mut got = Vec::new();
-                        loop {
-                            let patience = Duration::from_micros(rng.u64(..=1_000));
-                            match q.recv_timeout(patience) {
-                                Ok(item) => got.push(item.id()),
-                                Err(RecvTimeoutError::Timeout) => {}
-                                Err(RecvTimeoutError::Disconnected) => break got,
-                            }
-                        }
-                    })
-                })
-                .collect();
-            barrier.wait();
-            let mut accepted = Vec::new();
-            for seq in 0..items {
-                let item = counter.item(0, seq);
-                let sent = if rng.bool() {
-                    p.send(item).map_err(|e| e.into_inner())
-                } else {
-                    match p.send_timeout(item, Duration::from_micros(rng.u64(..=1_000))) {
-                        Ok(()) => Ok(()),
-                        Err(SendTimeoutError::Timeout(v)) => Err(v),
-                        Err(SendTimeoutError::Disconnected(v)) => {
-                            panic!("{}: {v:?} disconnected before the close", B::NAME)
+/// One run: a producer sends 1 to 8 items, blocking or with short timeouts, to 1-3 receivers
+/// that give up after random short timeouts, and stops sending the moment its last send
+/// returns: exactly the items whose send returned `Ok` are received, once each.
+fn hand_offs_against_impatient_receivers<B: Backend>(
+    counter: &DropCounter,
+    rng: &mut fastrand::Rng,
+    context: &str,
+) {
+    let receivers = rng.usize(1..=3);
+    let items = rng.u64(1..=8);
+    let (p, q) = new_buffer::<B, Tracked>(0);
+    let barrier = Barrier::new(receivers + 1);
+    let (accepted, mut received) = thread::scope(|s| {
+        let receiver_threads: Vec<_> = (0..receivers)
+            .map(|_| {
+                let (q, mut rng, barrier) = (q.clone(), fork(rng), &barrier);
+                s.spawn(move || {
+                    barrier.wait();
+                    let mut got = Vec::new();
+                    loop {
+                        let patience = Duration::from_micros(rng.u64(..=1_000));
+                        match q.recv_timeout(patience) {
+                            Ok(item) => got.push(item.id()),
+                            Err(RecvTimeoutError::Timeout) => {}
+                            Err(RecvTimeoutError::Disconnected) => break got,
                         }
                     }
-                };
-                match sent {
-                    Ok(()) => accepted.push((0, seq)),
-                    Err(v) => assert_eq!(v.id(), (0, seq), "{}: a timed-out send's item", B::NAME),
+                })
+            })
+            .collect();
+        barrier.wait();
+        let mut accepted = Vec::new();
+        for seq in 0..items {
+            let item = counter.item(0, seq);
+            let sent = if rng.bool() {
+                p.send(item).map_err(|e| e.into_inner())
+            } else {
+                match p.send_timeout(item, Duration::from_micros(rng.u64(..=1_000))) {
+                    Ok(()) => Ok(()),
+                    Err(SendTimeoutError::Timeout(v)) => Err(v),
+                    Err(SendTimeoutError::Disconnected(v)) => {
+                        panic!("{}: {v:?} disconnected before the close", B::NAME)
+                    }
                 }
+            };
+            match sent {
+                Ok(()) => accepted.push((0, seq)),
+                Err(v) => assert_eq!(v.id(), (0, seq), "{}: a timed-out send's item", B::NAME),
             }
-            stop_sending::<B, _>(p, "after the hand-offs");
-            let received: Vec<_> = receiver_threads.into_iter().flat_map(joined).collect();
-            (accepted, received)
-        });
-        let mut received = received;
-        received.sort_unstable();
-        assert_eq!(
-            received,
-            accepted,
-            "{}: exactly the items whose send returned Ok must be received (seed {seed}, rep \
-             {rep})",
-            B::NAME
-        );
-    }
+        }
+        stop_sending::<B, _>(p, "after the hand-offs");
+        let received: Vec<_> = receiver_threads.into_iter().flat_map(joined).collect();
+        (accepted, received)
+    });
+    received.sort_unstable();
     assert_eq!(
-        counter.dropped(),
-        counter.created(),
-        "{}: drop count",
+        received,
+        accepted,
+        "{}: exactly the items whose send returned Ok must be received ({context})",
         B::NAME
     );
 }

@@ -1,6 +1,6 @@
-//! Robustness and introspection, catalogue items 39-42: panicking threads hang nobody, `len`
-//! stays in range under load, the batch operations keep the single-item guarantees, and fairness
-//! is measured and reported.
+//! Robustness and introspection: panicking threads hang nobody, `len` stays in range under
+//! load, the batch operations keep the single-item guarantees, and fairness is measured and
+//! reported.
 
 use std::collections::HashSet;
 use std::panic;
@@ -10,8 +10,8 @@ use std::thread;
 use std::time::Instant;
 
 use crate::close::{
-    MAX_SPIN, RecvForm, SendForm, assert_producer_order, fork, id_range, ids, joined, recv_claimed,
-    spin,
+    MAX_SPIN, RecvForm, SendForm, assert_all_dropped, assert_producer_order, drain_ids, fill, fork,
+    id_range, ids, in_checked_order, joined, recv_claimed, spin,
 };
 use crate::support::{
     DropCounter, SLACK, Tracked, new_buffer, quietly, scaled, spawn_probe, stop_sending,
@@ -66,24 +66,13 @@ fn assert_exactly_once<B: Backend>(logs: &[Vec<(usize, u64)>], sent: &[u64], con
     assert_eq!(seen, expected, "{}: delivered set ({context})", B::NAME);
 }
 
-/// Item 39: a panicking thread hangs nobody.
-///
-/// A consumer that panics between two receives (its handle dropping during the unwinding): the
-/// other consumers keep going and every item is delivered exactly once, counting those the
-/// panicking one received. A producer that panics between two sends: the others keep going,
-/// everything it sent is delivered, and its unwound handle no longer keeps the consumers from
-/// seeing `Disconnected`. The only consumer panicking while producers are parked on a full
-/// buffer: each gets `Disconnected` with its own item within [`SLACK`]. A panic inside the
-/// iterator given to `send_batch` unwinds through the buffer's code: what it accepted is a prefix
-/// of the batch, in order, the rest is dropped once, and the buffer keeps working across threads
-/// (no poisoned or held lock). Every part ends with the drop counter balanced.
-pub fn panicking_thread_hangs_nobody<B: Backend>() {
+/// A consumer that panics between two receives hangs nobody: its handle drops during the
+/// unwinding, the other consumers keep going, and every item is delivered exactly once,
+/// counting those the panicking one received. The drop counter balances at the end.
+pub fn panicking_consumer_hangs_nobody<B: Backend>() {
     let seed = fastrand::u64(..);
     let mut rng = fastrand::Rng::with_seed(seed);
     let per_producer = scaled(500) as u64;
-    let fifo = B::CAPABILITIES.preserves_producer_order();
-
-    // A consumer panics.
     let counter = DropCounter::new();
     let (p, q) = new_buffer::<B, Tracked>(4);
     let panic_after = rng.usize(..(per_producer as usize / 2).max(1));
@@ -141,14 +130,16 @@ pub fn panicking_thread_hangs_nobody<B: Backend>() {
         panic_after + 1
     );
     assert_exactly_once::<B>(&logs, &[per_producer; 2], &context);
-    assert_eq!(
-        counter.dropped(),
-        counter.created(),
-        "{}: drop count ({context})",
-        B::NAME
-    );
+    assert_all_dropped::<B>(&counter, &context);
+}
 
-    // A producer panics.
+/// A producer that panics between two sends hangs nobody: the others keep going, everything it
+/// sent is delivered exactly once (in per-producer order for FIFO backends), and its unwound
+/// handle no longer keeps the consumers from seeing `Disconnected`. The drop counter balances.
+pub fn panicking_producer_hangs_nobody<B: Backend>() {
+    let seed = fastrand::u64(..);
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let per_producer = scaled(500) as u64;
     let counter = DropCounter::new();
     let (p, q) = new_buffer::<B, Tracked>(4);
     let panic_after = rng.u64(..per_producer);
@@ -192,32 +183,25 @@ pub fn panicking_thread_hangs_nobody<B: Backend>() {
         consumers.into_iter().map(joined).collect::<Vec<_>>()
     });
     let context = format!("a producer panicked before item {panic_after}, seed {seed}");
-    assert_exactly_once::<B>(
-        &received,
-        &[panic_after, per_producer, per_producer],
-        &context,
-    );
-    if fifo {
+    let sent = [panic_after, per_producer, per_producer];
+    assert_exactly_once::<B>(&received, &sent, &context);
+    if B::CAPABILITIES.preserves_producer_order() {
         for log in &received {
             assert_producer_order::<B>(log, &context);
         }
     }
     drop(q);
-    assert_eq!(
-        counter.dropped(),
-        counter.created(),
-        "{}: drop count ({context})",
-        B::NAME
-    );
+    assert_all_dropped::<B>(&counter, &context);
+}
 
-    // The only consumer panics while producers are parked on a full buffer.
+/// The only consumer panicking while producers are parked on a full buffer releases them: each
+/// gets `Disconnected` with its own item within [`SLACK`] of the panic, and the buffer reports
+/// closed. The drop counter balances.
+pub fn panicking_last_consumer_releases_producers<B: Backend>() {
+    let mut rng = fastrand::Rng::new();
     let counter = DropCounter::new();
     let (p, q) = new_buffer::<B, Tracked>(2);
-    for seq in 0..2 {
-        if let Err(e) = p.try_send(counter.item(0, seq)) {
-            panic!("{}: try_send below capacity failed: {e}", B::NAME);
-        }
-    }
+    fill::<B>(&p, &counter, 0, 0..2);
     let barrier = Barrier::new(4);
     let panicked_at = Mutex::new(None);
     thread::scope(|s| {
@@ -227,11 +211,8 @@ pub fn panicking_thread_hangs_nobody<B: Backend>() {
                 let form = SendForm::PARKING[rng.usize(..SendForm::PARKING.len())];
                 s.spawn(move || {
                     barrier.wait();
-                    (
-                        form,
-                        form.send::<B>(&p, item).map_err(|v| v.id()),
-                        Instant::now(),
-                    )
+                    let result = form.send::<B>(&p, item).map_err(|v| v.id());
+                    (form, result, Instant::now())
                 })
             })
             .collect();
@@ -258,11 +239,11 @@ pub fn panicking_thread_hangs_nobody<B: Backend>() {
                 "{}: {form:?} must get Disconnected with its item when the last consumer panics",
                 B::NAME
             );
+            let took = at.saturating_duration_since(panicked_at);
             assert!(
-                at.saturating_duration_since(panicked_at) <= SLACK,
-                "{}: {form:?} took {:?} to see the last consumer's panic",
-                B::NAME,
-                at.saturating_duration_since(panicked_at)
+                took <= SLACK,
+                "{}: {form:?} took {took:?} to see the last consumer's panic",
+                B::NAME
             );
         }
     });
@@ -272,14 +253,14 @@ pub fn panicking_thread_hangs_nobody<B: Backend>() {
         B::NAME
     );
     drop(p);
-    assert_eq!(
-        counter.dropped(),
-        counter.created(),
-        "{}: drop count",
-        B::NAME
-    );
+    assert_all_dropped::<B>(&counter, "the last consumer panicked");
+}
 
-    // A panic unwinds through the buffer's code from the iterator of send_batch.
+/// A panic inside the iterator given to `send_batch` unwinds through the buffer's code and
+/// breaks nothing: the panic reaches the caller, what the batch accepted is a prefix of it, in
+/// order, the rest is dropped once, and the buffer keeps working across threads (no poisoned or
+/// held lock). The drop counter balances.
+pub fn panicking_batch_iterator_keeps_buffer_usable<B: Backend>() {
     let counter = DropCounter::new();
     let (p, q) = new_buffer::<B, Tracked>(8);
     let unwound = quietly(|| {
@@ -297,23 +278,17 @@ pub fn panicking_thread_hangs_nobody<B: Backend>() {
         "{}: the iterator's panic must reach the caller of send_batch",
         B::NAME
     );
-    let mut accepted = Vec::new();
-    while let Ok(item) = q.try_recv() {
-        accepted.push(item.id());
-    }
+    let accepted = drain_ids::<B>(&q);
     assert!(
         accepted.len() <= 3,
         "{}: send_batch accepted {} items of an iterator that panicked at the fourth",
         B::NAME,
         accepted.len()
     );
-    let mut in_order = accepted.clone();
-    if !fifo {
-        in_order.sort_unstable();
-    }
+    let prefix = id_range(0, 0, accepted.len() as u64);
     assert_eq!(
-        in_order,
-        id_range(0, 0, accepted.len() as u64),
+        in_checked_order::<B>(accepted),
+        prefix,
         "{}: what a panicking batch accepted must be its prefix",
         B::NAME
     );
@@ -342,34 +317,24 @@ pub fn panicking_thread_hangs_nobody<B: Backend>() {
         joined(sender);
         joined(consumer)
     });
-    let mut received = received;
-    if !fifo {
-        received.sort_unstable();
-    }
     assert_eq!(
-        received,
+        in_checked_order::<B>(received),
         id_range(0, 10, 20),
         "{}: the buffer after a panicking batch",
         B::NAME
     );
     drop(q);
-    assert_eq!(
-        counter.dropped(),
-        counter.created(),
-        "{}: drop count",
-        B::NAME
-    );
+    assert_all_dropped::<B>(&counter, "a panicking batch");
 }
 
-/// Item 40: concurrent `len`, `is_empty`, `is_full` during an item-11 run.
+/// Concurrent `len`, `is_empty`, `is_full` during an exactly-once run.
 ///
 /// For (P, M, C) in (1, 1, 1), (2, 2, 4), (4, 2, 64) and (2, 4, 3), producers send
 /// `scaled(1000)` items in all with random forms while consumers take all but a random 0..=C of
 /// them, and a sampler reads `len()`, `is_empty()`, `is_full()` and `capacity()` from both sides
 /// the whole time: every sampled `len` is in `0..=C` and `capacity()` never changes. At
-/// quiescence `len()`
-/// equals accepted sends minus receives exactly, `is_empty` and `is_full` match it, and draining
-/// yields the rest so that every item is delivered once.
+/// quiescence `len()` equals accepted sends minus receives exactly, `is_empty` and `is_full`
+/// match it, and draining yields the rest so that every item is delivered once.
 pub fn concurrent_len<B: Backend>() {
     let seed = fastrand::u64(..);
     let mut rng = fastrand::Rng::with_seed(seed);
@@ -408,64 +373,84 @@ pub fn concurrent_len<B: Backend>() {
                     })
                 })
                 .collect();
-            let sampler = s.spawn(|| {
-                let mut samples = 0_usize;
-                loop {
-                    let stop = done.load(SeqCst);
-                    // `is_empty` and `is_full` are separate snapshots: they must answer, but
-                    // nothing ties them to a `len` read a moment apart.
-                    let _ = (p.is_empty(), p.is_full(), q.is_empty(), q.is_full());
-                    for (len, cap) in [(p.len(), p.capacity()), (q.len(), q.capacity())] {
-                        assert!(
-                            len <= capacity,
-                            "{}: sampled len {len} ({context})",
-                            B::NAME
-                        );
-                        assert_eq!(cap, capacity, "{}: capacity() changed under load", B::NAME);
-                    }
-                    samples += 1;
-                    if stop {
-                        break samples;
-                    }
-                    thread::yield_now();
-                }
-            });
+            let sampler = s.spawn(|| sample_len_until::<B>(&p, &q, capacity, &done, &context));
             producer_threads.into_iter().for_each(joined);
             let logs: Vec<_> = consumer_threads.into_iter().map(joined).collect();
             done.store(true, SeqCst);
             (logs, joined(sampler))
         });
         assert!(samples > 0, "{}: the sampler took no sample", B::NAME);
-        assert_eq!(
-            (p.len(), q.len(), q.is_empty(), p.is_full()),
-            (left, left, left == 0, left == capacity),
-            "{}: (len, len, is_empty, is_full) at quiescence ({context})",
-            B::NAME
-        );
         let mut logs = logs;
-        let mut rest = Vec::new();
-        while let Ok(item) = q.try_recv() {
-            rest.push(item.id());
-        }
-        assert_eq!(
-            rest.len(),
-            left,
-            "{}: the drain at quiescence ({context})",
-            B::NAME
-        );
-        logs.push(rest);
+        logs.push(assert_quiescent_len::<B>(
+            &p,
+            &q,
+            (capacity, left),
+            &context,
+        ));
         assert_exactly_once::<B>(&logs, &vec![per_producer; producers], &context);
         drop((p, q));
-        assert_eq!(
-            counter.dropped(),
-            counter.created(),
-            "{}: drop count ({context})",
-            B::NAME
-        );
+        assert_all_dropped::<B>(&counter, &context);
     }
 }
 
-/// Item 41: batches.
+/// Reads `len()`, `is_empty()`, `is_full()` and `capacity()` from both handles until `done`,
+/// checking that every `len` is within `capacity` and `capacity()` always says `capacity`. Returns
+/// how many samples it took.
+fn sample_len_until<B: Backend>(
+    p: &B::Producer<Tracked>,
+    q: &B::Consumer<Tracked>,
+    capacity: usize,
+    done: &AtomicBool,
+    context: &str,
+) -> usize {
+    let mut samples = 0_usize;
+    loop {
+        let stop = done.load(SeqCst);
+        // `is_empty` and `is_full` are separate snapshots: they must answer, but
+        // nothing ties them to a `len` read a moment apart.
+        let _ = (p.is_empty(), p.is_full(), q.is_empty(), q.is_full());
+        for (len, cap) in [(p.len(), p.capacity()), (q.len(), q.capacity())] {
+            assert!(
+                len <= capacity,
+                "{}: sampled len {len} ({context})",
+                B::NAME
+            );
+            assert_eq!(cap, capacity, "{}: capacity() changed under load", B::NAME);
+        }
+        samples += 1;
+        if stop {
+            break samples;
+        }
+        thread::yield_now();
+    }
+}
+
+/// With every thread done and `left` items still buffered in `capacity`, `len()`, `is_empty()` and
+/// `is_full()` are exact from both handles, and draining yields exactly `left` items, whose
+/// identities it returns.
+fn assert_quiescent_len<B: Backend>(
+    p: &B::Producer<Tracked>,
+    q: &B::Consumer<Tracked>,
+    (capacity, left): (usize, usize),
+    context: &str,
+) -> Vec<(usize, u64)> {
+    assert_eq!(
+        (p.len(), q.len(), q.is_empty(), p.is_full()),
+        (left, left, left == 0, left == capacity),
+        "{}: (len, len, is_empty, is_full) at quiescence ({context})",
+        B::NAME
+    );
+    let rest = drain_ids::<B>(q);
+    assert_eq!(
+        rest.len(),
+        left,
+        "{}: the drain at quiescence ({context})",
+        B::NAME
+    );
+    rest
+}
+
+/// Batches keep the single-item guarantees.
 ///
 /// `recv_batch` on an empty buffer is still blocked after [`EPSILON`](crate::EPSILON) and returns
 /// exactly the one item sent then; with `max == 0` it returns `Ok(0)` at once, even on an empty
@@ -479,6 +464,17 @@ pub fn concurrent_len<B: Backend>() {
 pub fn batches_bounded_ordered_and_complete<B: Backend>() {
     let counter = DropCounter::new();
     let fifo = B::CAPABILITIES.preserves_producer_order();
+    recv_batch_on_one_thread::<B>(&counter, fifo);
+    if B::CAPABILITIES.closes() {
+        batch_meets_close::<B>(&counter, fifo);
+    }
+    batch_under_load::<B>(&counter, fifo);
+}
+
+/// `recv_batch` on one thread: it waits for the first item and returns it, returns `Ok(0)` for
+/// `max == 0`, appends to what `buf` held, takes 1..=`max` items per call, and successive calls
+/// yield the buffered items in order.
+fn recv_batch_on_one_thread<B: Backend>(counter: &DropCounter, fifo: bool) {
     let (p, q) = new_buffer::<B, Tracked>(8);
     let waiting = {
         let q = q.clone();
@@ -505,11 +501,7 @@ pub fn batches_bounded_ordered_and_complete<B: Backend>() {
         "{}: recv_batch(max 0) on an empty buffer",
         B::NAME
     );
-    for seq in 1..8 {
-        if let Err(e) = p.try_send(counter.item(0, seq)) {
-            panic!("{}: try_send below capacity failed: {e}", B::NAME);
-        }
-    }
+    fill::<B>(&p, counter, 0, 1..8);
     assert_eq!(
         q.recv_batch(&mut buf, 0),
         Ok(0),
@@ -553,15 +545,9 @@ pub fn batches_bounded_ordered_and_complete<B: Backend>() {
         B::NAME
     );
     assert_eq!(q.len(), 0, "{}: len() after the batches", B::NAME);
-    drop((buf, p, q));
-
-    if B::CAPABILITIES.closes() {
-        batch_meets_close::<B>(&counter, fifo);
-    }
-    batch_under_load::<B>(&counter, fifo);
 }
 
-/// Item 41, continued: a `send_batch` blocked on a full buffer is refused by `close()` with the
+/// A `send_batch` blocked on a full buffer is refused by `close()` with the
 /// accepted count and the rest handed back, and every batch operation after it is refused.
 fn batch_meets_close<B: Backend>(counter: &DropCounter, fifo: bool) {
     let (p, q) = new_buffer::<B, Tracked>(4);
@@ -621,7 +607,7 @@ fn batch_meets_close<B: Backend>(counter: &DropCounter, fifo: bool) {
     drop((p, q));
 }
 
-/// Item 41, continued: two producers sending random batches, two consumers receiving random
+/// Two producers sending random batches, two consumers receiving random
 /// batches; every item received exactly once, in producer order where FIFO is declared.
 fn batch_under_load<B: Backend>(counter: &DropCounter, fifo: bool) {
     let seed = fastrand::u64(..);
@@ -672,7 +658,7 @@ fn batch_under_load<B: Backend>(counter: &DropCounter, fifo: bool) {
     );
 }
 
-/// Item 42: fairness is reported, not enforced.
+/// Fairness is reported, not enforced.
 ///
 /// P producers (4, and 4·cores) send as fast as they can into a buffer of capacity 1, so they are
 /// parked on it nearly all the time, while one consumer takes `scaled(2000)` items and then
@@ -690,42 +676,8 @@ pub fn fairness_reported<B: Backend>() {
     let taken = scaled(2_000);
     for producers in [4, 4 * cores] {
         let counter = DropCounter::new();
-        let (p, q) = new_buffer::<B, Tracked>(1);
-        // Everyone starts at once, so that no producer's share is skewed by a late start.
-        let barrier = Barrier::new(producers + 1);
-        let (outcomes, shares, after_close) = thread::scope(|s| {
-            let producer_threads: Vec<_> = (0..producers)
-                .map(|me| {
-                    let (p, counter, barrier) = (p.clone(), &counter, &barrier);
-                    s.spawn(move || {
-                        barrier.wait();
-                        let mut seq = 0;
-                        loop {
-                            match p.send(counter.item(me, seq)) {
-                                Ok(()) => seq += 1,
-                                Err(e) => break (seq, e.into_inner().id()),
-                            }
-                        }
-                    })
-                })
-                .collect();
-            drop(p);
-            barrier.wait();
-            let mut shares = vec![0_usize; producers];
-            for _ in 0..taken {
-                match q.recv() {
-                    Ok(item) => shares[item.producer] += 1,
-                    Err(e) => panic!("{}: recv with producers alive failed: {e}", B::NAME),
-                }
-            }
-            q.close();
-            let mut after_close = vec![0_usize; producers];
-            while let Ok(item) = q.recv() {
-                after_close[item.producer] += 1;
-            }
-            let outcomes: Vec<_> = producer_threads.into_iter().map(joined).collect();
-            (outcomes, shares, after_close)
-        });
+        let (outcomes, shares, after_close) =
+            producers_race_for_one_slot::<B>(&counter, producers, taken);
         for (me, &(accepted, refused)) in outcomes.iter().enumerate() {
             assert_eq!(
                 accepted as usize,
@@ -746,35 +698,85 @@ pub fn fairness_reported<B: Backend>() {
             "{}: items taken",
             B::NAME
         );
-        let (min, max) = (
-            shares.iter().copied().min().unwrap_or(0),
-            shares.iter().copied().max().unwrap_or(0),
-        );
-        let fraction = |n: usize| n as f64 / taken as f64;
-        eprintln!(
-            "{}: fairness, {producers} producers parked on capacity 1, {taken} items: min share \
-             {:.3}, max share {:.3} (even: {:.3})",
-            B::NAME,
-            fraction(min),
-            fraction(max),
-            1.0 / producers as f64
-        );
-        for (me, &share) in shares.iter().enumerate() {
-            if share * 4 * producers < taken {
-                eprintln!(
-                    "{}: producer {me} of {producers} starved: share {:.4} < 1/(4P) = {:.4}",
-                    B::NAME,
-                    fraction(share),
-                    1.0 / (4 * producers) as f64
-                );
+        report_shares::<B>(&shares, taken);
+        assert_all_dropped::<B>(&counter, &format!("fairness with {producers} producers"));
+    }
+}
+
+/// Per producer: (accepted sends, identity of the refused item).
+type FairnessOutcome = (u64, (usize, u64));
+
+/// `producers` producers, released at once, send into a buffer of capacity 1 until refused,
+/// while one consumer takes `taken` items, closes and drains. Returns each producer's outcome,
+/// and per producer the items taken before the close and drained after it.
+fn producers_race_for_one_slot<B: Backend>(
+    counter: &DropCounter,
+    producers: usize,
+    taken: usize,
+) -> (Vec<FairnessOutcome>, Vec<usize>, Vec<usize>) {
+    let (p, q) = new_buffer::<B, Tracked>(1);
+    // Everyone starts at once, so that no producer's share is skewed by a late start.
+    let barrier = Barrier::new(producers + 1);
+    thread::scope(|s| {
+        let producer_threads: Vec<_> = (0..producers)
+            .map(|me| {
+                let (p, barrier) = (p.clone(), &barrier);
+                s.spawn(move || {
+                    barrier.wait();
+                    let mut seq = 0;
+                    loop {
+                        match p.send(counter.item(me, seq)) {
+                            Ok(()) => seq += 1,
+                            Err(e) => break (seq, e.into_inner().id()),
+                        }
+                    }
+                })
+            })
+            .collect();
+        drop(p);
+        barrier.wait();
+        let mut shares = vec![0_usize; producers];
+        for _ in 0..taken {
+            match q.recv() {
+                Ok(item) => shares[item.producer] += 1,
+                Err(e) => panic!("{}: recv with producers alive failed: {e}", B::NAME),
             }
         }
-        drop(q);
-        assert_eq!(
-            counter.dropped(),
-            counter.created(),
-            "{}: drop count",
-            B::NAME
-        );
+        q.close();
+        let mut after_close = vec![0_usize; producers];
+        while let Ok(item) = q.recv() {
+            after_close[item.producer] += 1;
+        }
+        let outcomes: Vec<_> = producer_threads.into_iter().map(joined).collect();
+        (outcomes, shares, after_close)
+    })
+}
+
+/// Prints each producer's share of the `taken` items (min, max and the even share), and flags
+/// a producer below 1/(4P) as starved. Nothing here is a verdict.
+fn report_shares<B: Backend>(shares: &[usize], taken: usize) {
+    let producers = shares.len();
+    let (min, max) = (
+        shares.iter().copied().min().unwrap_or(0),
+        shares.iter().copied().max().unwrap_or(0),
+    );
+    let fraction = |n: usize| n as f64 / taken as f64;
+    eprintln!(
+        "{}: fairness, {producers} producers parked on capacity 1, {taken} items: min share \
+         {:.3}, max share {:.3} (even: {:.3})",
+        B::NAME,
+        fraction(min),
+        fraction(max),
+        1.0 / producers as f64
+    );
+    for (me, &share) in shares.iter().enumerate() {
+        if share * 4 * producers < taken {
+            eprintln!(
+                "{}: producer {me} of {producers} starved: share {:.4} < 1/(4P) = {:.4}",
+                B::NAME,
+                fraction(share),
+                1.0 / (4 * producers) as f64
+            );
+        }
     }
 }

@@ -67,8 +67,9 @@ pub fn new_buffer<B: Backend, T: Send + 'static>(
     }
 }
 
-/// Runs one catalogue item on its own thread and fails it, by name, if it does not finish in
-/// time (`BUFFER_WATCHDOG_SECS`, default 120 s). A panic inside the item is re-raised unchanged.
+/// Runs one behaviour of the suite on its own thread and fails it, by name, if it does not
+/// finish in time (`BUFFER_WATCHDOG_SECS`, default 120 s). A panic inside it is re-raised
+/// unchanged.
 ///
 /// # Panics
 ///

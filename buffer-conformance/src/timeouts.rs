@@ -1,4 +1,4 @@
-//! Catalogue items 17-23: timed operations. Lower bounds on timeouts are hard; upper bounds are
+//! Timed operations. Lower bounds on timeouts are hard; upper bounds are
 //! soft ([`SLACK`]); a sleep only makes a race more likely, the verdict is the returned variant.
 
 use std::thread;
@@ -10,7 +10,7 @@ use buffer_api::{
     Backend, Consumer, Handle, Producer, RecvTimeoutError, SendTimeoutError, TryRecvError,
 };
 
-/// Item 17: `recv_timeout(d)` on an idle empty buffer returns `Timeout` after at least `d`, for
+/// `recv_timeout(d)` on an idle empty buffer returns `Timeout` after at least `d`, for
 /// 1, 10 and 100 ms; `send_timeout(v, d)` on a full buffer returns `Timeout(v)` with the same
 /// item, never early, and leaves the buffer unchanged. The `_deadline` forms alike.
 pub fn timeouts_never_early<B: Backend>() {
@@ -92,7 +92,7 @@ pub fn timeouts_never_early<B: Backend>() {
     assert_eq!(counter.alive(), 0);
 }
 
-/// Item 18: with work available, a zero timeout or a past deadline still succeeds: the
+/// With work available, a zero timeout or a past deadline still succeeds: the
 /// operation is tried once before the clock is read.
 pub fn zero_timeout_with_work<B: Backend>() {
     let (tx, rx) = new_buffer::<B, u64>(2);
@@ -112,7 +112,8 @@ pub fn zero_timeout_with_work<B: Backend>() {
     );
     let mut got = [rx.recv_timeout(Duration::ZERO), rx.recv_deadline(past)];
     if !B::CAPABILITIES.preserves_producer_order() {
-        // The order is the discipline's business (items 43-44); both must come out.
+        // The order is the discipline's business (`discipline_one_thread` and
+        // `discipline_concurrent_fill` check it); both must come out.
         got.sort_by_key(|r| r.map_or(u64::MAX, |i| i));
     }
     assert_eq!(
@@ -133,7 +134,7 @@ pub fn zero_timeout_with_work<B: Backend>() {
     );
 }
 
-/// Item 19: a pending `recv_timeout` returns the item when a send happens while it waits, and a
+/// A pending `recv_timeout` returns the item when a send happens while it waits, and a
 /// pending `send_timeout` on a full buffer completes when a recv makes room; neither waits for
 /// its timeout.
 pub fn timeout_early_wake<B: Backend>() {
@@ -175,7 +176,7 @@ pub fn timeout_early_wake<B: Backend>() {
     assert_eq!(rx.recv(), Ok(2));
 }
 
-/// Item 20: `Duration::MAX` timeouts neither panic nor return early: they behave like the
+/// `Duration::MAX` timeouts neither panic nor return early: they behave like the
 /// blocking calls and still wake on a send, a recv or a close.
 pub fn huge_timeouts<B: Backend>() {
     let (tx, rx) = new_buffer::<B, u64>(1);
@@ -239,7 +240,7 @@ pub fn huge_timeouts<B: Backend>() {
     );
 }
 
-/// Item 21: no stealing after a timeout: after `recv_timeout` gave `Timeout`, the next send goes
+/// No stealing after a timeout: after `recv_timeout` gave `Timeout`, the next send goes
 /// to the next recv; after `send_timeout` gave `Timeout(v)`, `v` is not in the buffer.
 pub fn no_stealing_after_timeout<B: Backend>() {
     let (tx, rx) = new_buffer::<B, u64>(2);
@@ -277,11 +278,11 @@ pub fn no_stealing_after_timeout<B: Backend>() {
     );
 }
 
-/// Item 22: a timed wait racing `close()` returns `Disconnected` promptly, not `Timeout` at the
+/// A timed wait racing `close()` returns `Disconnected` promptly, not `Timeout` at the
 /// end of its wait; a blocked `send_timeout` gets its own item back.
 pub fn timeout_racing_close<B: Backend>() {
     if !B::CAPABILITIES.closes() {
-        // A close behaviour: a backend without close is held to item 49 instead.
+        // A close behaviour: a backend without close is held to `close_unsupported` instead.
         return;
     }
     let (tx, rx) = new_buffer::<B, u64>(1);
@@ -318,7 +319,7 @@ pub fn timeout_racing_close<B: Backend>() {
     assert_eq!(rx.recv_timeout(SLACK), Err(RecvTimeoutError::Disconnected));
 }
 
-/// Item 23: 100 items through capacity 2, both sides retrying with 10 ms timeouts and pausing
+/// 100 items through capacity 2, both sides retrying with 10 ms timeouts and pausing
 /// every other item: all arrive exactly once, in order (for FIFO).
 pub fn timed_stress<B: Backend>() {
     let n = scaled(100) as u64;

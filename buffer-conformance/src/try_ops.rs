@@ -1,10 +1,10 @@
-//! Catalogue items 15-16: the non-blocking operations.
+//! The non-blocking operations.
 
 use crate::expect_same_items;
 use crate::support::{DropCounter, Tracked, new_buffer};
 use buffer_api::{Backend, Consumer, Handle, Producer, TryRecvError, TrySendError};
 
-/// Item 15: `try_send` on a full buffer returns `Full` with the identical item, does not block,
+/// `try_send` on a full buffer returns `Full` with the identical item, does not block,
 /// and leaves the contents and their order unchanged.
 pub fn try_send_full_unchanged<B: Backend>() {
     for capacity in [1, 4, 64] {
@@ -43,7 +43,7 @@ pub fn try_send_full_unchanged<B: Backend>() {
     }
 }
 
-/// Item 16: `try_recv` on an empty open buffer gives `Empty`; on a closed buffer that still
+/// `try_recv` on an empty open buffer gives `Empty`; on a closed buffer that still
 /// holds items it gives the items first, in order, then `Disconnected` on every later call.
 pub fn try_recv_empty_then_drain<B: Backend>() {
     let (tx, rx) = new_buffer::<B, u64>(8);
