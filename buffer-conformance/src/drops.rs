@@ -94,12 +94,7 @@ pub fn every_item_dropped_once<B: Backend>() {
             );
             drop(q);
         }
-        assert_eq!(
-            counter.dropped(),
-            counter.created(),
-            "{}: dropped after every handle went ({context})",
-            B::NAME
-        );
+        assert_all_dropped::<B>(&counter, &format!("every handle gone, {context}"));
     }
 }
 
