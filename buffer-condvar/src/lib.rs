@@ -43,12 +43,11 @@
 //! predicates, *not empty* (receivers wait on it) and *not full* (senders wait on it). An
 //! operation locks and tries; if it must wait it spins briefly without the lock, then parks
 //! until its predicate holds, rechecked under the lock after every wake-up. Notifications go
-//! out after unlocking, one per change, only to a side with a counted waiter; close and
-//! disconnect wake everyone. `force_send` evicts and inserts in one critical section. The
-//! priority backend reads each item's priority through a [`PriorityKey`], since
+//! out after unlocking, only to a side with a counted waiter; disconnecting wakes everyone.
+//! The priority backend reads each item's priority through a [`PriorityKey`], as
 //! [`Backend::bounded`] cannot require a trait of its payload; items the key does not know
-//! rank 0 and keep FIFO order. The module docs of `shared.rs` (capacity 1 and more) and
-//! `rendezvous.rs` (capacity 0) give the details and the arguments for the invariants.
+//! rank 0. The module docs of `shared.rs` (capacity 1 and more) and `rendezvous.rs`
+//! (capacity 0) give the details and the arguments for the invariants.
 //!
 //! # Invariants
 //!
@@ -91,14 +90,14 @@
 //!
 //! # Proofs and history
 //!
-//! Each suite's module docs give its command: the conformance catalogue against all three
-//! backends (`tests/conformance.rs`) and this crate's own tests; the loom models
-//! (`tests/loom.rs`, where each model says what it checks) and the shuttle schedules
-//! (`tests/shuttle.rs`), both through the private `sync` facade that hands the checkers every
-//! lock, wait and atomic of the real code; the hand-written mutants of `scripts/mutants.sh`,
-//! which that facade builds, and the cargo-mutants runs (`docs/mutants.md`); the soak
-//! (`scripts/soak.sh`). The measurements behind the spin budget and the wake-up rules are in
-//! `docs/condvar-tuning.md`.
+//! - `tests/conformance.rs`: the workspace's conformance catalogue against all three backends;
+//!   `src/tests.rs`: this crate's own tests (rendezvous, batches, drops outside the lock).
+//! - `tests/loom.rs` (every interleaving of small cases; each model says what it checks) and
+//!   `tests/shuttle.rs` (random and PCT schedules of larger ones), each with its command; both
+//!   see every lock, wait and atomic of the real code through the private `sync` facade.
+//! - `scripts/mutants.sh`: the hand-written mutants, which that facade builds; `docs/mutants.md`:
+//!   what they and the cargo-mutants runs found. `scripts/soak.sh`: the soak.
+//! - `docs/condvar-tuning.md`: the measurements behind the spin budget and the wake-up rules.
 
 pub mod container;
 mod rendezvous;
