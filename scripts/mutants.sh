@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Mutation tests for buffer-condvar: builds each deliberately broken variant of its ring (a
-# `mutant_*` cfg, see the crate docs) under loom and under shuttle, runs every model and
-# shuttle test against it one by one, and prints which tests catch it. The script fails if a
-# mutant survives both suites, or if a mutant does not even build.
+# `mutant_*` cfg, in the `mutants` module of buffer-condvar/src/sync.rs; docs/mutants.md)
+# under loom and under shuttle, runs every model and shuttle test against it one by one, and
+# prints which tests catch it. The script fails if a mutant survives both suites, or if a
+# mutant does not even build.
 #
 #   scripts/mutants.sh                         # every mutant
 #   scripts/mutants.sh mutant_if_wait          # one or more, by name

@@ -38,221 +38,66 @@
 //!
 //! # Design
 //!
-//! All state lives in one `parking_lot::Mutex`: the container of items (for the ring and the
-//! stack a `VecDeque` reserved to the capacity at construction and never grown; for the
-//! priority heap a B-tree keyed by priority and arrival), the disconnect flag, the counts of threads
-//! parked on each condvar, and, for capacity 0, the rendezvous queues. Two condvars carry the
-//! two predicates: *not empty* (receivers wait on it) and *not full* (senders wait on it).
-//!
-//! Every operation locks, tries, and if it cannot proceed either gives up (disconnected, or its
-//! wait has run out) or waits. Waiting is first a short bounded spin and a few yields *without*
-//! the lock, watching lock-free hints (a copy of the item count, a disconnected flag), then
-//! relocking; only if the predicate still fails does the thread count itself as a waiter and
-//! park, always in a loop that rechecks the predicate. A thread that changes a predicate
-//! notifies one waiter of it, after unlocking, and only if a waiter is counted (and, at
-//! capacity 2 or more, only if no notification to that side is still in flight). Close and
-//! disconnect wake everyone on both condvars with `notify_all`.
-//!
-//! **Drop-oldest.** [`Producer::force_send`] never waits: under the lock it evicts the item
-//! the container sheds (the oldest for the ring and the stack, the oldest of the lowest
-//! priority for the heap) if the buffer is full, inserts the new item, and returns the evicted
-//! one to the caller after unlocking. One lock round trip, so no other thread ever sees the
-//! buffer between the eviction and the insertion, and the buffer never holds more than its
-//! capacity. At capacity 0 it hands the item to a receiver already waiting, or returns it.
-//!
-//! **Priority.** [`Backend::bounded`] serves every payload type, so the priority backend cannot
-//! require a trait of its payload; it is generic over a [`PriorityKey`] that reads each item's
-//! priority through `&dyn Any` when the item is inserted. Payload types the key does not know
-//! rank 0, and then the priority buffer keeps FIFO order.
-//!
-//! Batches collect the caller's iterator into a `Vec` before locking, so no user code runs
-//! under the lock, then move as many items as fit (or as are buffered) in one lock round trip.
-//!
-//! At **capacity 0** an item goes straight from a sender to a receiver. A receiver that finds
-//! nothing registers *demand*; a sender that finds unfilled demand hands its item over, to be
-//! picked up by one of the registered receivers, and returns `Ok`. A blocking sender that finds
-//! no demand makes an *offer* under a ticket and waits; a receiver (also `try_recv`) takes the
-//! oldest offer, but only while no handed-over item is waiting to be picked up, and the sender
-//! returns `Ok` once it sees its ticket gone. A sender whose
-//! deadline passes, or that is woken by a disconnect, withdraws its offer under the lock if it
-//! is still there and gets its own item back; if a receiver took it first, the send is `Ok`.
-//! A registered receiver leaves empty-handed only when no handed-over item is waiting, so a
-//! timed receiver can never strand an item a sender was told was received.
+//! All state lives under the one mutex: the container, the disconnect flag, the counts of
+//! parked threads and, at capacity 0, the rendezvous queues. The condvars carry the two
+//! predicates, *not empty* (receivers wait on it) and *not full* (senders wait on it). An
+//! operation locks and tries; if it must wait it spins briefly without the lock, then parks
+//! until its predicate holds, rechecked under the lock after every wake-up. Notifications go
+//! out after unlocking, only to a side with a counted waiter; disconnecting wakes everyone.
+//! The priority backend reads each item's priority through a [`PriorityKey`], as
+//! [`Backend::bounded`] cannot require a trait of its payload; items the key does not know
+//! rank 0. The module docs of `shared.rs` (capacity 1 and more) and `rendezvous.rs`
+//! (capacity 0) give the details and the arguments for the invariants.
 //!
 //! # Invariants
 //!
-//! These hold whenever the lock is free.
+//! These hold whenever the lock is free; the code cites them by number.
 //!
-//! 1. `items.len() <= capacity`; the ring and the stack never reallocate after construction
-//!    (the heap allocates tree nodes as it grows, under the lock). `force_send` evicts before
-//!    it inserts, in the same critical section.
+//! 1. `items.len() <= capacity`, and the ring and the stack never reallocate after
+//!    construction. `force_send` evicts before it inserts, in the same critical section.
 //! 2. `disconnected` never returns to false. Once it is set no item enters the buffer, and at
-//!    capacity 0 no receiver takes an offer (the offering senders get their items back).
-//! 3. No user code runs while the lock is held. No user value is dropped under it: an item
-//!    leaves the state only by being moved into a local or a caller's buffer, and the items
-//!    dropped on the last consumer's departure are moved out and dropped after unlocking and
-//!    after everyone is woken. The priority key reads each item before the lock is taken
-//!    (`Container::entry`), so a key that panics, or an item that touches the buffer from its
-//!    `Drop` while a panic unwinds, finds the lock free. A key that panics on one item of a
-//!    `send_batch` panics the caller before any item of the batch is buffered.
+//!    capacity 0 no receiver takes an offer.
+//! 3. No user code runs, and no user value is dropped, while the lock is held.
 //! 4. `send_waiters` / `recv_waiters` count exactly the threads between "about to park" and
-//!    "relocked after parking" on `not_full` / `not_empty`. A thread parks only after checking
-//!    its predicate under the lock, so a notification sent when the count is zero is never
-//!    needed.
-//! 5. Baton passing (capacity 1 and more): a thread that takes an item and leaves items behind
-//!    while a receiver is counted notifies one more (likewise for room and senders), and a
-//!    batch notifies up to one waiter per item or slot it moved. At capacity 0 receivers pass
-//!    no baton; invariant 10 shows that none is needed. At capacity 2 or more, a single-item
-//!    operation skips that notification while an earlier one to the same side is still in
-//!    flight (`send_signalled` / `recv_signalled`: set when a notification is decided, cleared
-//!    by every thread of that side that relocks after parking), because the thread it woke
-//!    passes the baton on when it relocks. So a notification absorbed by a thread that then
-//!    found nothing (another thread got there first) cannot leave a parked thread asleep
-//!    while its predicate holds: a flag is set only by a notification to a side with a
-//!    counted waiter, every counted waiter is parked or will relock, and whichever relocks
-//!    first clears it.
-//! 6. The handle counts equal the live handles of each side, and every operation borrows a
-//!    handle; so once a side's count reaches zero, no operation of that side is in progress.
-//!    In particular no offer is pending when the last producer goes, and no receiver is
-//!    registered when the last consumer goes.
-//! 7. Capacity 0: `handoff.len() <= demand`: every handed-over item has a registered receiver
-//!    bound to take it, because a registered receiver leaves empty-handed only when `handoff`
-//!    is empty. A sender offers only when there is no unfilled demand (`demand ==
-//!    handoff.len()`).
-//! 8. Capacity 0: offers are taken only while `handoff` is empty, oldest first. With the FIFO
-//!    `handoff`, this keeps each producer's items in order for every consumer: a producer's
-//!    next item exists only after its previous one was taken or handed over, and a consumer
-//!    can reach the next one only after the previous one has left `handoff`.
-//! 9. Capacity 0: `offers` is sorted by ticket, and a sender's offer is pending exactly while
-//!    its ticket is in `offers`; only a receiver taking it or its own sender removes it.
-//! 10. Capacity 0, connected: no receiver is left parked beside something it could take. Call
-//!     U the receivers parked and not yet notified, N the other registered receivers (running,
-//!     spinning, or notified and not yet relocked), and O the notifications to receivers that
-//!     senders have decided under the lock and not yet sent. Then (a) `handoff.len() <= N + O`,
-//!     and (b) while an offer is pending, `U <= O`. (a): a hand-off either finds no receiver
-//!     counted (then U = 0 and `handoff.len() < demand = N`) or owes a notification; a
-//!     notification that lands moves a receiver from U to N, or finds U = 0 (then
-//!     `handoff.len() <= demand = N` by invariant 7); a receiver leaves N only by taking an
-//!     item from `handoff`, or, while `handoff` is empty, with an offer, empty-handed or back
-//!     to parking. (b): an offer is made only when `demand == handoff.len()`, that is
-//!     `U + N <= N + O` by (a); afterwards no receiver parks while an offer is pending (it
-//!     would take the offer), and every notification that lands lowers U and O together. So
-//!     once every decided notification has landed and no registered receiver is running
-//!     (O = N = 0), `handoff` is empty and, if a receiver is parked, no offer is pending: a
-//!     receiver that takes an item never has to wake another for what it leaves. Loom model
-//!     13 checks it at 2 x 2.
-//!
-//! The lock-free hints are read only to decide whether relocking is worth it; no decision is
-//! taken on them.
-//!
-//! # What the measurements decided
-//!
-//! Each choice below was kept because interleaved A/B runs (the old and the new build
-//! alternating on the same cells, judged by the ratio to crossbeam within each run) favoured
-//! it; the figures, with their dates and commands, are in `docs/condvar-tuning.md`.
-//!
-//! - **At most one wake-up in flight per side, at capacity 2 and more.** With the buffer full
-//!   and producers parked, notifying a sender on every `recv` made the consumer pay a futex
-//!   wake per item for producers that then moved one item each. With one wake-up in flight the
-//!   consumer keeps draining, and the woken producer finds a run of free slots and passes the
-//!   baton on.
-//! - **No wake-up suppression at capacity 1.** A woken thread there finds one item or slot at
-//!   most, so it cannot run ahead, and waking one at a time puts a whole wake-up latency on
-//!   every hand-off. This is the cautious choice, not a measured win.
-//! - **A spinning sender waits for a quarter of the capacity to be free before it relocks**
-//!   (the spin hint only; a sender whose budget runs out takes any slot). Relocking for every
-//!   slot a receiver frees kept several producers contending with the one consumer, one item
-//!   at a time. Below capacity 4 the hint is unchanged.
-//! - **A short spin, a few yields, then park** (64 spin hints, 4 yields). Without the spin
-//!   every hand-off at capacity 1 became a futex round trip; longer budgets moved nothing
-//!   beyond the noise and cost the 4:1 cells.
-//! - **Tried and dropped: one spin/yield budget spent across relocks.** It cut CPU per
-//!   message at capacity 1 and bought no throughput.
+//!    "relocked after parking" on `not_full` / `not_empty`.
+//! 5. Baton passing (capacity 1 and more): an operation that leaves items (room) behind while
+//!    a receiver (sender) is counted notifies one more, and a batch up to one per item or slot
+//!    it moved; at capacity 2 and more a single-item operation skips that while a notification
+//!    to the same side is in flight.
+//! 6. The handle counts equal the live handles of each side: once a side's count is zero, no
+//!    operation of that side is in progress.
+//! 7. Capacity 0: `handoff.len() <= demand`, and a sender offers only when
+//!    `demand == handoff.len()`.
+//! 8. Capacity 0: offers are taken only while `handoff` is empty, oldest first.
+//! 9. Capacity 0: `offers` is sorted by ticket, and an offer is pending exactly while its
+//!    ticket is in `offers`.
+//! 10. Capacity 0, connected: no receiver is left parked beside an item or an offer it could
+//!     take, so receivers pass no baton.
 //!
 //! # Differences from crossbeam-channel
 //!
-//! - **A lock, not lock-free slots.** Every operation takes the one mutex. Under contention
-//!   this costs more per item than crossbeam's array flavour, but it makes batches cheap: a
-//!   batch of 64 items takes one lock round trip, not 64 atomic slot claims.
-//! - **Close.** [`Handle::close`] disconnects from either side without dropping handles;
-//!   crossbeam-channel disconnects only by dropping every handle of one side.
+//! - **A lock, not lock-free slots**: more cost per item under contention, but a batch of 64
+//!   takes one lock round trip, not 64 slot claims.
+//! - **Close**: [`Handle::close`] disconnects from either side without dropping handles.
 //! - **Buffered items are dropped when the last consumer goes**
-//!   ([`BufferedDrop::OnLastConsumer`]), not when the channel itself is freed.
+//!   ([`BufferedDrop::OnLastConsumer`](buffer_api::BufferedDrop::OnLastConsumer)), not when
+//!   the channel itself is freed.
 //! - **`len()` takes the lock**, so it is exact at the moment it is read.
-//! - **Capacity 0 wake-ups.** Senders waiting for their offers to be taken share one condvar,
-//!   so taking an offer while more than one sender is parked wakes all of them (parking_lot
-//!   requeues them onto the mutex, so they do not stampede); crossbeam wakes exactly the one.
-//! - **No `select!`**, no iterators over the receiver, no unbounded flavour.
-//! - **Fairness** is not promised: a spinning thread may overtake a parked one, and parked
-//!   threads wake in parking_lot's queue order.
+//! - **Capacity 0**: taking an offer while several senders are parked wakes all of them
+//!   (parking_lot requeues them onto the mutex); crossbeam wakes exactly the one.
+//! - **No `select!`**, no iterators over the receiver, no unbounded flavour, and no fairness
+//!   promise: a spinning thread may overtake a parked one.
 //!
-//! # How we know it is correct
+//! # Proofs and history
 //!
-//! Five layers, from the contract down to every interleaving of small cases. The buffer takes
-//! its mutex, condvars, atomics and `Arc` from a private `sync` module: plain parking_lot and
-//! std in normal builds (re-exports, no wrapper), the model checkers' instrumented twins under
-//! `cfg(loom)` or `cfg(shuttle)`, so the checkers see every lock, wait, notification and
-//! atomic access of the real code. Under the checkers the spin phase is off (it only
-//! multiplies schedules), and timed waits never time out, so the models use only blocking and
-//! `try_` operations.
-//!
-//! 1. **The conformance suite** (`tests/conformance.rs`, every item of the workspace's
-//!    catalogue, run against all three backends) and this crate's own tests of the
-//!    containers, the rendezvous, batches and drops. Sizes scale with
-//!    `BUFFER_CONFORMANCE_SCALE`.
-//!    ```text
-//!    cargo test -p buffer-condvar
-//!    ```
-//! 2. **Loom models** (`tests/loom.rs`): every interleaving up to 3 preemptions of capacity 1-2
-//!    (and 0) with at most 4 threads, each asserting exact outcomes; a lost wake-up shows as
-//!    loom's deadlock report. Model 1 wakes a parked producer (not-full side), model 2 a parked
-//!    consumer (not-empty side, and a consumer whose item was taken first waits again), model 3
-//!    closes on a blocked producer (it gets its item back, the buffered item is still
-//!    received), model 4 closes on two blocked consumers (both wake), model 5 drops the last
-//!    producer after a send (item first, then `Disconnected`), model 6 counts drops (each item
-//!    exactly once, buffered ones included), models 7a and 7b check the rendezvous hand-off
-//!    (`send` returns after the receiver owns the item; against a close, all or nothing), and
-//!    model 8 runs `send_batch`/`recv_batch` against a close, and model 9 runs `force_send`
-//!    against a blocked `send` (evicted or received, exactly once; nobody stranded), and
-//!    model 10 checks that, with one wake-up in flight at capacity 2, the first woken
-//!    producer passes the baton to the second, model 11 that a batch send that leaves room
-//!    behind passes it too, model 12 that a receive that leaves an item behind passes it to
-//!    the next consumer, and model 13 that two producers and two consumers at capacity 0
-//!    all finish with each item delivered once, with no baton between receivers.
-//!    ```text
-//!    LOOM_MAX_PREEMPTIONS=3 RUSTFLAGS="--cfg loom" \
-//!        cargo test -p buffer-condvar --release --test loom --target-dir target/loom
-//!    ```
-//! 3. **Shuttle** (`tests/shuttle.rs`): random and PCT schedules (2000 each by default,
-//!    `BUFFER_SHUTTLE_ITERATIONS`, `BUFFER_SHUTTLE_SEED`) of 4 producers x 4 consumers x 50
-//!    items at capacity 2 (exactly once, per-producer order, `Disconnected` only after every
-//!    producer finished, never more than the capacity buffered) and of close storms at
-//!    capacities 0, 1 and 2 (two closers at random moments while producers send and
-//!    consumers receive, singly and in batches: every item delivered once or handed back to its
-//!    producer, never both, never neither), and of drop-oldest storms at capacities 0, 1 and 2
-//!    (the same, with one producer shedding through `force_send`: every item delivered,
-//!    evicted or handed back, exactly one of the three; never more than the capacity held).
-//!    ```text
-//!    RUSTFLAGS="--cfg shuttle" \
-//!        cargo test -p buffer-condvar --release --test shuttle --target-dir target/shuttle
-//!    ```
-//! 4. **Mutants**: three deliberately broken variants of the ring, compiled only under their
-//!    own cfg, which the models must catch: `mutant_if_wait` (`if` instead of `while` around
-//!    a wait: caught by loom model 2 and the shuttle 4x4 tests), `mutant_one_condvar` (one
-//!    condvar for both predicates, still `notify_one`: loom model 2 and the random shuttle 4x4
-//!    test, both as a deadlock) and `mutant_close_notify_one` (`notify_one` on disconnect:
-//!    loom model 4, the shuttle 4x4 tests and the rendezvous close storm). The script builds
-//!    each under both checkers, runs every test against it and fails if one survives; it is
-//!    not in CI (each mutant rebuilds every dependency, minutes per mutant on 2 cores).
-//!    ```text
-//!    scripts/mutants.sh
-//!    ```
-//! 5. **A soak**: 100,000,000 messages through every backend over a grid of 1-8 producers x
-//!    1-8 consumers x capacities 0, 1, 16 and 1024, every run verified by the harness's
-//!    ledger. Not in CI.
-//!    ```text
-//!    scripts/soak.sh
-//!    ```
+//! - `tests/conformance.rs`: the workspace's conformance catalogue against all three backends;
+//!   `src/tests.rs`: this crate's own tests (rendezvous, batches, drops outside the lock).
+//! - `tests/loom.rs` (every interleaving of small cases; each model says what it checks) and
+//!   `tests/shuttle.rs` (random and PCT schedules of larger ones), each with its command; both
+//!   see every lock, wait and atomic of the real code through the private `sync` facade.
+//! - `scripts/mutants.sh`: the hand-written mutants, which that facade builds; `docs/mutants.md`:
+//!   what they and the cargo-mutants runs found. `scripts/soak.sh`: the soak.
+//! - `docs/condvar-tuning.md`: the measurements behind the spin budget and the wake-up rules.
 
 pub mod container;
 mod rendezvous;
@@ -471,7 +316,7 @@ impl<T, C: Container<T>> Clone for CondvarConsumer<T, C> {
 impl<T, C: Container<T>> Drop for CondvarProducer<T, C> {
     fn drop(&mut self) {
         if self.shared.producers.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.shared.disconnect(false);
+            self.shared.disconnect();
         }
     }
 }
@@ -479,7 +324,7 @@ impl<T, C: Container<T>> Drop for CondvarProducer<T, C> {
 impl<T, C: Container<T>> Drop for CondvarConsumer<T, C> {
     fn drop(&mut self) {
         if self.shared.consumers.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.shared.disconnect(true);
+            self.shared.disconnect_dropping_buffered();
         }
     }
 }
@@ -520,7 +365,7 @@ macro_rules! impl_handle {
             /// condition [`is_closed`](Handle::is_closed) reports). Buffered items stay
             /// receivable; at capacity 0, senders blocked on an untaken item get it back.
             fn close(&self) -> bool {
-                self.shared.disconnect(false)
+                self.shared.disconnect()
             }
 
             /// Whether the buffer was closed or one side's handles are all gone. Reads an

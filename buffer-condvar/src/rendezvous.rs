@@ -15,7 +15,32 @@
 //!
 //! Offers are taken only while `handoff` is empty. Otherwise a receiver could take a producer's
 //! offer while that producer's previous item still waits in `handoff`, and then pick that older
-//! item up itself: one consumer would see the producer's items out of order.
+//! item up itself: one consumer would see the producer's items out of order. With the FIFO
+//! `handoff` this keeps each producer's items in order for every consumer (invariant 8): a
+//! producer's next item exists only after its previous one was taken or handed over, and a
+//! consumer reaches the next one only after the previous one has left `handoff`.
+//!
+//! # Why invariants 7, 9 and 10 hold
+//!
+//! 7. Every handed-over item has a registered receiver bound to take it, because a registered
+//!    receiver leaves empty-handed only when `handoff` is empty.
+//! 9. Tickets increase, offers are appended, and only a receiver taking an offer or its own
+//!    sender withdrawing it removes it.
+//! 10. Call U the receivers parked and not yet notified, N the other registered receivers
+//!     (running, spinning, or notified and not yet relocked), and O the notifications to
+//!     receivers that senders have decided under the lock and not yet sent. Then (a)
+//!     `handoff.len() <= N + O`, and (b) while an offer is pending, `U <= O`. (a): a hand-off
+//!     either finds no receiver counted (then U = 0 and `handoff.len() < demand = N`) or owes a
+//!     notification; a notification that lands moves a receiver from U to N, or finds U = 0
+//!     (then `handoff.len() <= demand = N` by invariant 7); a receiver leaves N only by taking
+//!     an item from `handoff`, or, while `handoff` is empty, with an offer, empty-handed or back
+//!     to parking. (b): an offer is made only when `demand == handoff.len()`, that is
+//!     `U + N <= N + O` by (a); afterwards no receiver parks while an offer is pending (it
+//!     would take the offer), and every notification that lands lowers U and O together. So
+//!     once every decided notification has landed and no registered receiver is running
+//!     (O = N = 0), `handoff` is empty and, if a receiver is parked, no offer is pending: a
+//!     receiver that takes an item never has to wake another for what it leaves. Loom model
+//!     13 checks it at 2 x 2.
 
 use buffer_api::{RecvError, RecvTimeoutError, SendTimeoutError};
 

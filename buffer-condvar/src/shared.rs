@@ -1,10 +1,32 @@
 //! The state every handle of one buffer shares, and the operations of a buffer with room
 //! (capacity 1 or more). The rendezvous operations (capacity 0) live in `rendezvous.rs`.
 //!
-//! Every operation follows one shape: lock; loop { try the operation on the state; if it cannot
-//! proceed, give up (disconnected, or the wait has run out), or spin once without the lock, or
-//! park on the condvar of the predicate it waits for }. Notifications are sent after unlocking,
-//! and only when a thread is counted as parked on that condvar.
+//! Every operation follows one shape: lock; try the operation on the state; if it cannot
+//! proceed, give up (disconnected, or the wait has run out), or spin once without the lock and
+//! try again, or park on the condvar of the predicate it waits for until the predicate holds,
+//! rechecked under the lock after every wake-up. Notifications are sent after unlocking, and
+//! only when a thread is counted as parked on that condvar. The lock-free hints the spin reads
+//! decide only whether relocking is worth it, never what a thread does under the lock.
+//!
+//! # Why the invariants hold
+//!
+//! The invariants are numbered in the crate docs; these are the arguments for 3 to 6.
+//!
+//! 3. An item leaves the state only by being moved into a local or a caller's buffer; the items
+//!    a departing last consumer drops are moved out under the lock and dropped after unlocking
+//!    and after everyone is woken. The priority key reads each item before the lock is taken
+//!    (`Container::entry`), so a key that panics, or an item that touches the buffer from its
+//!    `Drop` while a panic unwinds, finds the lock free.
+//! 4. A thread parks only after checking its predicate under the lock, so a notification sent
+//!    while the count is zero is never needed.
+//! 5. The in-flight marks (`send_signalled` / `recv_signalled`) are set when a notification to
+//!    a side with a counted waiter is decided, and cleared by every thread of that side that
+//!    relocks after parking, which then passes the baton on. So a notification absorbed by a
+//!    thread that found nothing (another got there first) cannot leave a parked thread asleep
+//!    while its predicate holds: every counted waiter is parked or will relock, and whichever
+//!    relocks first clears the mark. At capacity 0 receivers pass no baton (invariant 10).
+//! 6. Every operation borrows a handle. In particular no offer is pending when the last
+//!    producer goes, and no receiver is registered when the last consumer goes.
 
 use std::collections::VecDeque;
 use std::hint;
@@ -32,27 +54,6 @@ const YIELDS: usize = if cfg!(loom) {
 } else {
     4
 };
-
-/// The type of the two predicate condvars: the condvar itself, except in the
-/// `mutant_one_condvar` mutation test, where both fields share one.
-#[cfg(not(mutant_one_condvar))]
-pub(crate) type PredicateCondvar = Condvar;
-#[cfg(mutant_one_condvar)]
-pub(crate) type PredicateCondvar = crate::sync::Arc<Condvar>;
-
-/// The condvars of the two predicates, not empty and not full.
-#[cfg(not(mutant_one_condvar))]
-fn predicate_condvars() -> (Condvar, Condvar) {
-    (Condvar::new(), Condvar::new())
-}
-
-/// Mutant: one condvar for both predicates, still notified with `notify_one`, so a wake-up
-/// meant for a receiver can land on a sender (or the reverse) and be lost.
-#[cfg(mutant_one_condvar)]
-fn predicate_condvars() -> (PredicateCondvar, PredicateCondvar) {
-    let one = crate::sync::Arc::new(Condvar::new());
-    (crate::sync::Arc::clone(&one), one)
-}
 
 /// How long an operation may wait for its predicate.
 #[derive(Clone, Copy, Debug)]
@@ -121,9 +122,9 @@ pub(crate) struct State<T, C> {
 pub(crate) struct Shared<T, C> {
     pub(crate) state: Mutex<State<T, C>>,
     /// Receivers wait here for an item (capacity 0: for a hand-off).
-    pub(crate) not_empty: PredicateCondvar,
+    pub(crate) not_empty: Condvar,
     /// Senders wait here for room (capacity 0: for their offer to be taken).
-    pub(crate) not_full: PredicateCondvar,
+    pub(crate) not_full: Condvar,
     pub(crate) capacity: usize,
     /// Live producer handles; the one that takes it to 0 disconnects.
     pub(crate) producers: AtomicUsize,
@@ -139,11 +140,14 @@ pub(crate) struct Shared<T, C> {
 }
 
 impl<T, C: Container<T>> State<T, C> {
-    /// Mutant `mutant_if_wait`: what a woken sender that trusts its wake-up finds, the buffer
-    /// connected and still full, before it sends into the full container anyway.
-    #[cfg(mutant_if_wait)]
-    fn mutant_if_wait_still_full(&self, capacity: usize) -> bool {
-        !self.disconnected && self.items.len() == capacity
+    /// Whether a sender must wait for room: the buffer is connected and full.
+    fn sender_must_wait(&self, capacity: usize) -> bool {
+        !self.disconnected && self.items.len() >= capacity
+    }
+
+    /// Whether a receiver must wait for an item: the buffer is connected and empty.
+    fn receiver_must_wait(&self) -> bool {
+        !self.disconnected && self.items.is_empty()
     }
 
     /// The number of items this state makes available to `ready`'s readers.
@@ -201,7 +205,6 @@ impl<T, C: Container<T>> Shared<T, C> {
         items
             .reserve(capacity)
             .map_err(|_| CapacityError::TooLarge { capacity })?;
-        let (not_empty, not_full) = predicate_condvars();
         Ok(Self {
             state: Mutex::new(State {
                 items,
@@ -215,8 +218,8 @@ impl<T, C: Container<T>> Shared<T, C> {
                 send_signalled: false,
                 recv_signalled: false,
             }),
-            not_empty,
-            not_full,
+            not_empty: Condvar::new(),
+            not_full: Condvar::new(),
             capacity,
             producers: AtomicUsize::new(1),
             consumers: AtomicUsize::new(1),
@@ -264,41 +267,42 @@ impl<T, C: Container<T>> Shared<T, C> {
         self.state.lock().items.len()
     }
 
-    /// Marks the buffer disconnected and wakes every parked thread on both condvars. With
-    /// `drop_buffered`, the buffered items are moved out under the lock and dropped after it
-    /// is released and everyone is woken, so a panicking `Drop` cannot leave the lock held or
-    /// a waiter asleep.
+    /// Marks the buffer disconnected and wakes every parked thread on both condvars; the
+    /// buffered items stay receivable. For `close` and the last producer's departure.
     ///
     /// Returns whether this call disconnected the buffer.
-    pub(crate) fn disconnect(&self, drop_buffered: bool) -> bool {
-        let mut st = self.state.lock();
-        let newly = !st.disconnected;
-        st.disconnected = true;
-        self.closed.store(true, Ordering::Release);
-        let buffered = if drop_buffered {
+    pub(crate) fn disconnect(&self) -> bool {
+        self.disconnect_taking(|_| ())
+    }
+
+    /// Disconnects as [`disconnect`](Self::disconnect) does, and drops the buffered items: for
+    /// the last consumer's departure, after which nobody can receive them.
+    pub(crate) fn disconnect_dropping_buffered(&self) {
+        self.disconnect_taking(|st| {
             (
                 mem::take(&mut st.items),
                 // Empty by invariant 6 (no registered receiver outlives the consumer handles);
                 // moved out anyway so that nothing could be dropped under the lock.
                 mem::take(&mut st.handoff),
             )
-        } else {
-            (C::default(), VecDeque::new())
-        };
+        });
+    }
+
+    /// The body of both disconnects: under the lock, marks the buffer disconnected and moves
+    /// out what `take` takes from the state; then unlocks, wakes everyone, and only then drops
+    /// what was taken, so a panicking `Drop` cannot leave the lock held or a waiter asleep
+    /// (invariant 3). Returns whether this call disconnected the buffer.
+    fn disconnect_taking<Taken>(&self, take: impl FnOnce(&mut State<T, C>) -> Taken) -> bool {
+        let mut st = self.state.lock();
+        let newly = !st.disconnected;
+        st.disconnected = true;
+        self.closed.store(true, Ordering::Release);
+        let taken = take(&mut st);
         self.publish(&st);
         drop(st);
-        #[cfg(not(mutant_close_notify_one))]
-        {
-            self.not_empty.notify_all();
-            self.not_full.notify_all();
-        }
-        #[cfg(mutant_close_notify_one)]
-        {
-            // Mutant: wakes one waiter per condvar on disconnect; the others sleep on.
-            self.not_empty.notify_one();
-            self.not_full.notify_one();
-        }
-        drop(buffered);
+        self.not_empty.notify_all();
+        self.not_full.notify_all();
+        drop(taken);
         newly
     }
 
@@ -352,6 +356,56 @@ impl<T, C: Container<T>> Shared<T, C> {
         }
     }
 
+    /// Parks on `condvar` while `blocked` answers `true`, or, for [`Wait::Until`], until the
+    /// deadline. The condvar's `wait_while` asks `blocked` under the lock before it first parks
+    /// and again after every wake-up, so a wake-up is never taken for the predicate.
+    fn park_while(
+        condvar: &Condvar,
+        st: &mut MutexGuard<'_, State<T, C>>,
+        wait: Wait,
+        blocked: impl FnMut(&mut State<T, C>) -> bool,
+    ) {
+        match wait {
+            Wait::Until(deadline) => {
+                condvar.wait_while_until(st, blocked, deadline);
+            }
+            Wait::Forever => condvar.wait_while(st, blocked),
+            // Never reached: a `Never` wait has always expired before it would park.
+            Wait::Never => {}
+        }
+    }
+
+    /// Parks a sender on `not_full` while the buffer is connected and full, as `wait` allows,
+    /// counted in `send_waiters` (invariant 4). Each relock after parking clears the senders'
+    /// in-flight mark, whether or not the sender then parks again (invariant 5).
+    fn park_sender(&self, st: &mut MutexGuard<'_, State<T, C>>, wait: Wait) {
+        let capacity = self.capacity;
+        // `wait_while` asks once before parking: that call finds nothing in flight to clear.
+        let mut parked = false;
+        st.send_waiters += 1;
+        Self::park_while(&self.not_full, st, wait, |st| {
+            if mem::replace(&mut parked, true) {
+                st.send_signalled = false;
+            }
+            st.sender_must_wait(capacity)
+        });
+        st.send_waiters -= 1;
+    }
+
+    /// Parks a receiver on `not_empty` while the buffer is connected and empty; see
+    /// [`park_sender`](Self::park_sender).
+    fn park_receiver(&self, st: &mut MutexGuard<'_, State<T, C>>, wait: Wait) {
+        let mut parked = false;
+        st.recv_waiters += 1;
+        Self::park_while(&self.not_empty, st, wait, |st| {
+            if mem::replace(&mut parked, true) {
+                st.recv_signalled = false;
+            }
+            st.receiver_must_wait()
+        });
+        st.recv_waiters -= 1;
+    }
+
     /// Wakes up to `n` threads parked on `condvar`, one at a time.
     pub(crate) fn notify(condvar: &Condvar, n: usize) {
         for _ in 0..n {
@@ -362,43 +416,31 @@ impl<T, C: Container<T>> Shared<T, C> {
     }
 
     /// Sends one item into the container (ring, stack or priority map), waiting for room as
-    /// `wait` allows.
+    /// `wait` allows: a spin first, then parked until there is room, the buffer disconnects or
+    /// the deadline passes.
     pub(crate) fn send_buffered(&self, item: T, wait: Wait) -> Result<(), SendTimeoutError<T>> {
         // Before the lock: it may run user code (invariant 3).
         let entry = C::entry(item);
         let mut st = self.state.lock();
-        let mut spun = false;
-        loop {
-            if st.disconnected {
-                drop(st);
-                return Err(SendTimeoutError::Disconnected(C::into_item(entry)));
-            }
-            if st.items.len() < self.capacity {
-                self.push_and_wake(st, entry);
-                return Ok(());
-            }
-            if wait.expired() {
-                drop(st);
-                return Err(SendTimeoutError::Timeout(C::into_item(entry)));
-            }
-            if spin_first(&mut spun) {
-                drop(st);
-                self.backoff(wait, || self.hint_room());
-                st = self.state.lock();
-                continue;
-            }
-            st.send_waiters += 1;
-            Self::park(&self.not_full, &mut st, wait);
-            st.send_waiters -= 1;
-            st.send_signalled = false;
-            #[cfg(mutant_if_wait)]
-            if st.mutant_if_wait_still_full(self.capacity) {
-                // Mutant: `if` instead of `while`. Trusts the wake-up and sends into a full ring.
-                st.items.push(entry);
-                self.publish(&st);
-                return Ok(());
+        if st.sender_must_wait(self.capacity) && !wait.expired() {
+            drop(st);
+            self.backoff(wait, || self.hint_room());
+            st = self.state.lock();
+            if st.sender_must_wait(self.capacity) && !wait.expired() {
+                self.park_sender(&mut st, wait);
             }
         }
+        // Room, disconnected, or out of time: nothing else ends the wait above.
+        if st.disconnected {
+            drop(st);
+            return Err(SendTimeoutError::Disconnected(C::into_item(entry)));
+        }
+        if st.items.len() < self.capacity {
+            self.push_and_wake(st, entry);
+            return Ok(());
+        }
+        drop(st);
+        Err(SendTimeoutError::Timeout(C::into_item(entry)))
     }
 
     /// Sends one item into the container without waiting; when it is full, evicts the item the
@@ -437,46 +479,37 @@ impl<T, C: Container<T>> Shared<T, C> {
         }
     }
 
-    /// Receives one item from the container, waiting for one as `wait` allows.
+    /// Receives one item from the container, waiting for one as `wait` allows: a spin first,
+    /// then parked until an item is buffered, the buffer disconnects or the deadline passes.
     pub(crate) fn recv_buffered(&self, wait: Wait) -> Result<T, RecvTimeoutError> {
         let mut st = self.state.lock();
-        let mut spun = false;
-        loop {
-            if let Some(item) = st.items.pop() {
-                self.publish(&st);
-                let wake_sender = st.signal_sender(self.one_in_flight());
-                let wake_receiver = self.baton_to_receivers(&mut st);
-                drop(st);
-                if wake_sender {
-                    self.not_full.notify_one();
-                }
-                if wake_receiver {
-                    self.not_empty.notify_one();
-                }
-                return Ok(item);
-            }
-            if st.disconnected {
-                return Err(RecvTimeoutError::Disconnected);
-            }
-            if wait.expired() {
-                return Err(RecvTimeoutError::Timeout);
-            }
-            if spin_first(&mut spun) {
-                drop(st);
-                self.backoff(wait, || self.hint_item());
-                st = self.state.lock();
-                continue;
-            }
-            st.recv_waiters += 1;
-            Self::park(&self.not_empty, &mut st, wait);
-            st.recv_waiters -= 1;
-            st.recv_signalled = false;
-            #[cfg(mutant_if_wait)]
-            if st.items.is_empty() {
-                // Mutant: `if` instead of `while`. Trusts the wake-up: no item must mean closed.
-                return Err(RecvTimeoutError::Disconnected);
+        if st.receiver_must_wait() && !wait.expired() {
+            drop(st);
+            self.backoff(wait, || self.hint_item());
+            st = self.state.lock();
+            if st.receiver_must_wait() && !wait.expired() {
+                self.park_receiver(&mut st, wait);
             }
         }
+        // An item, disconnected, or out of time: nothing else ends the wait above.
+        let Some(item) = st.items.pop() else {
+            return Err(if st.disconnected {
+                RecvTimeoutError::Disconnected
+            } else {
+                RecvTimeoutError::Timeout
+            });
+        };
+        self.publish(&st);
+        let wake_sender = st.signal_sender(self.one_in_flight());
+        let wake_receiver = self.baton_to_receivers(&mut st);
+        drop(st);
+        if wake_sender {
+            self.not_full.notify_one();
+        }
+        if wake_receiver {
+            self.not_empty.notify_one();
+        }
+        Ok(item)
     }
 
     /// Sends a collected batch into the container: as many items as fit per lock round trip,

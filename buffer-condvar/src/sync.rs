@@ -9,10 +9,18 @@
 //! The buffer is written against parking_lot's API, so the adapters mimic it: `lock` returns
 //! the guard itself (there is no poisoning), and `Condvar::wait` borrows the guard mutably
 //! where loom's and shuttle's take it by value and hand it back. The adapter's guard holds the
-//! checker's guard in an `Option` so that `wait` can move it out and put it back.
+//! checker's guard in an `Option` so that `wait` can move it out and put it back. The adapter's
+//! `wait_while` is parking_lot's loop: it asks its condition before the first wait and after
+//! every wake-up; the buffer's single-item operations park through it and trust its answer.
 //!
-//! Under the checkers a timed wait (`wait_until`) is a plain wait: neither loom nor shuttle
-//! models time, so it never times out. Timed operations are therefore kept out of the models.
+//! Under the checkers a timed wait (`wait_until`, `wait_while_until`) is a plain wait: neither
+//! loom nor shuttle models time, so it never times out. Timed operations are therefore kept out
+//! of the models.
+//!
+//! The hand-written mutants of `scripts/mutants.sh` (`cfg(mutant_if_wait)`,
+//! `cfg(mutant_one_condvar)`, `cfg(mutant_close_notify_one)`) live in the adapter too, in its
+//! `mutants` module: each replaces one adapter method, so they exist only under a checker, and
+//! the buffer's code is the same in every build.
 
 #[cfg(all(loom, shuttle))]
 compile_error!("`cfg(loom)` and `cfg(shuttle)` exclude each other: build one model at a time");
@@ -54,7 +62,10 @@ mod model {
     pub(crate) struct MutexGuard<'a, T>(Option<checker::sync::MutexGuard<'a, T>>);
 
     /// A condvar whose `wait` borrows the guard, as parking_lot's does.
-    pub(crate) struct Condvar(checker::sync::Condvar);
+    pub(crate) struct Condvar(
+        // Unread in the mutant that routes every condvar to one (see `mutants`).
+        #[cfg_attr(mutant_one_condvar, allow(dead_code))] checker::sync::Condvar,
+    );
 
     impl<T> Mutex<T> {
         pub(crate) fn new(value: T) -> Self {
@@ -87,11 +98,21 @@ mod model {
             Self(checker::sync::Condvar::new())
         }
 
+        /// The checker's condvar this one stands for.
+        #[cfg(not(mutant_one_condvar))]
+        fn inner(&self) -> &checker::sync::Condvar {
+            &self.0
+        }
+
         /// Unlocks, parks until notified, relocks.
         #[track_caller]
         pub(crate) fn wait<T>(&self, guard: &mut MutexGuard<'_, T>) {
             let inner = guard.0.take().expect("the guard is held outside `wait`");
-            guard.0 = Some(self.0.wait(inner).unwrap_or_else(PoisonError::into_inner));
+            guard.0 = Some(
+                self.inner()
+                    .wait(inner)
+                    .unwrap_or_else(PoisonError::into_inner),
+            );
         }
 
         /// A plain [`wait`](Self::wait): the checkers do not model time, so this never times out.
@@ -100,18 +121,96 @@ mod model {
             self.wait(guard);
         }
 
+        /// Waits while `condition` holds, asking it before the first wait and after each one.
+        #[cfg(not(mutant_if_wait))]
+        #[track_caller]
+        pub(crate) fn wait_while<T>(
+            &self,
+            guard: &mut MutexGuard<'_, T>,
+            mut condition: impl FnMut(&mut T) -> bool,
+        ) {
+            while condition(guard) {
+                self.wait(guard);
+            }
+        }
+
+        /// A plain [`wait_while`](Self::wait_while): never times out, as
+        /// [`wait_until`](Self::wait_until).
+        #[track_caller]
+        pub(crate) fn wait_while_until<T>(
+            &self,
+            guard: &mut MutexGuard<'_, T>,
+            condition: impl FnMut(&mut T) -> bool,
+            _deadline: Instant,
+        ) {
+            self.wait_while(guard, condition);
+        }
+
         /// Wakes one waiter. The checkers do not say whether one was waiting, so this answers
         /// `true`, which callers may only take as "perhaps": the buffer uses the answer to stop
         /// notifying early, and notifying an empty condvar is harmless.
         #[track_caller]
         pub(crate) fn notify_one(&self) -> bool {
-            self.0.notify_one();
+            self.inner().notify_one();
             true
         }
 
+        #[cfg(not(mutant_close_notify_one))]
         #[track_caller]
         pub(crate) fn notify_all(&self) {
-            self.0.notify_all();
+            self.inner().notify_all();
+        }
+    }
+
+    /// The deliberately broken variants that `scripts/mutants.sh` builds, one cfg each, and
+    /// that the loom and shuttle suites must catch. Each replaces one method of the adapter
+    /// above, so the buffer's own code is the same in every build; none exists outside the
+    /// checkers.
+    #[cfg(any(mutant_if_wait, mutant_one_condvar, mutant_close_notify_one))]
+    mod mutants {
+        use super::{Condvar, MutexGuard, checker};
+
+        /// `mutant_if_wait`: `if` instead of `while`. Waits at most once and trusts the
+        /// wake-up, so a thread woken after another took its item or slot acts on a predicate
+        /// that no longer holds.
+        #[cfg(mutant_if_wait)]
+        impl Condvar {
+            #[track_caller]
+            pub(crate) fn wait_while<T>(
+                &self,
+                guard: &mut MutexGuard<'_, T>,
+                mut condition: impl FnMut(&mut T) -> bool,
+            ) {
+                if condition(guard) {
+                    self.wait(guard);
+                }
+            }
+        }
+
+        #[cfg(mutant_one_condvar)]
+        checker::lazy_static! {
+            /// The one condvar of an execution (the checkers reset their statics for each).
+            static ref ONE: checker::sync::Condvar = checker::sync::Condvar::new();
+        }
+
+        /// `mutant_one_condvar`: every condvar is one (per model execution), still notified
+        /// with `notify_one`, so a wake-up meant for a receiver can land on a sender (or the
+        /// reverse) and be lost.
+        #[cfg(mutant_one_condvar)]
+        impl Condvar {
+            pub(super) fn inner(&self) -> &checker::sync::Condvar {
+                &ONE
+            }
+        }
+
+        /// `mutant_close_notify_one`: `notify_one` for `notify_all`, so a disconnect wakes one
+        /// waiter per condvar and the others sleep on.
+        #[cfg(mutant_close_notify_one)]
+        impl Condvar {
+            #[track_caller]
+            pub(crate) fn notify_all(&self) {
+                self.inner().notify_one();
+            }
         }
     }
 }

@@ -10,7 +10,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use buffer_api::{
-    Backend, Consumer, Handle, Producer, RecvError, RecvTimeoutError, SendBatchError,
+    Backend, Consumer, Handle, Producer, RecvError, RecvTimeoutError, SendBatchError, SendError,
     SendTimeoutError, TryRecvError, TrySendError,
 };
 
@@ -29,8 +29,9 @@ fn scaled(n: usize) -> usize {
     n * scale.max(1)
 }
 
-/// Runs `test` on its own thread and fails, by name, if it hangs; a panic is re-raised.
-fn watchdog(name: &str, test: impl FnOnce() + Send + 'static) {
+/// Runs `test` on its own thread and fails if it hangs; a panic is re-raised. The test harness
+/// names the test that failed.
+fn watchdog(test: impl FnOnce() + Send + 'static) {
     let (done_tx, done_rx) = mpsc::channel();
     let handle = thread::spawn(move || {
         test();
@@ -42,7 +43,7 @@ fn watchdog(name: &str, test: impl FnOnce() + Send + 'static) {
             Ok(()) => unreachable!("the test ended without reporting"),
             Err(payload) => panic::resume_unwind(payload),
         },
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("{name}: hung for more than {WATCHDOG:?}"),
+        Err(mpsc::RecvTimeoutError::Timeout) => panic!("hung for more than {WATCHDOG:?}"),
     }
 }
 
@@ -62,6 +63,23 @@ fn until(cond: impl Fn() -> bool) {
     }
 }
 
+/// Parks a receiver on `rx` (it is counted in `recv_waiters`), then hands it `item` with
+/// `send`, which must succeed, and asserts that the receiver wakes with it: nothing but that
+/// send's notification can wake it.
+fn assert_a_parked_receiver_gets(
+    tx: &CondvarProducer<u32>,
+    rx: &CondvarConsumer<u32>,
+    item: u32,
+    send: impl FnOnce(u32) -> Result<(), u32>,
+) {
+    thread::scope(|s| {
+        let receiver = s.spawn(|| rx.recv());
+        until(|| peek(&tx.shared, |st| st.recv_waiters) == 1);
+        assert_eq!(send(item), Ok(()));
+        assert_eq!(receiver.join().expect("no panic"), Ok(item));
+    });
+}
+
 /// Asserts that a quiescent buffer has no thread or item left in its bookkeeping.
 fn assert_quiescent<T, C>(shared: &Shared<T, C>) {
     peek(shared, |st| {
@@ -75,7 +93,7 @@ fn assert_quiescent<T, C>(shared: &Shared<T, C>) {
 
 #[test]
 fn rendezvous_send_timeout_takes_its_item_back() {
-    watchdog("rendezvous_send_timeout_takes_its_item_back", || {
+    watchdog(|| {
         let (tx, rx) = buffer::<String>(0);
         let start = Instant::now();
         let result = tx.send_timeout("mine".to_owned(), Duration::from_millis(10));
@@ -89,7 +107,7 @@ fn rendezvous_send_timeout_takes_its_item_back() {
 
 #[test]
 fn rendezvous_recv_timeout_leaves_no_demand() {
-    watchdog("rendezvous_recv_timeout_leaves_no_demand", || {
+    watchdog(|| {
         let (tx, rx) = buffer::<u32>(0);
         assert_eq!(
             rx.recv_timeout(Duration::from_millis(10)),
@@ -102,7 +120,7 @@ fn rendezvous_recv_timeout_leaves_no_demand() {
 
 #[test]
 fn rendezvous_try_recv_takes_a_blocked_senders_item() {
-    watchdog("rendezvous_try_recv_takes_a_blocked_senders_item", || {
+    watchdog(|| {
         let (tx, rx) = buffer::<u32>(0);
         thread::scope(|s| {
             let sender = s.spawn(|| tx.send(5));
@@ -124,21 +142,16 @@ fn rendezvous_try_recv_takes_a_blocked_senders_item() {
 /// finished spinning and parked: nothing else would ever wake it.
 #[test]
 fn rendezvous_a_hand_off_wakes_a_parked_receiver() {
-    watchdog("rendezvous_a_hand_off_wakes_a_parked_receiver", || {
+    watchdog(|| {
         let (tx, rx) = buffer::<u32>(0);
-        thread::scope(|s| {
-            let receiver = s.spawn(|| rx.recv());
-            until(|| peek(&tx.shared, |st| st.recv_waiters) == 1);
-            assert_eq!(tx.try_send(9), Ok(()));
-            assert_eq!(receiver.join().expect("no panic"), Ok(9));
-        });
+        assert_a_parked_receiver_gets(&tx, &rx, 9, |item| tx.try_send(item).map_err(|_| item));
         assert_quiescent(&tx.shared);
     });
 }
 
 #[test]
 fn rendezvous_try_send_reaches_a_blocked_receiver() {
-    watchdog("rendezvous_try_send_reaches_a_blocked_receiver", || {
+    watchdog(|| {
         let (tx, rx) = buffer::<u32>(0);
         thread::scope(|s| {
             let receiver = s.spawn(|| rx.recv());
@@ -157,6 +170,13 @@ fn rendezvous_try_send_reaches_a_blocked_receiver() {
     });
 }
 
+/// Spins (without yielding, to hit `target` closely) until `target` has passed.
+fn spin_until(target: Instant) {
+    while Instant::now() < target {
+        std::hint::spin_loop();
+    }
+}
+
 /// A point near `deadline`, from 300 µs before to 300 µs after it, varying with `round`.
 fn near(deadline: Instant, round: usize) -> Instant {
     let offset = Duration::from_micros((round % 7) as u64 * 100);
@@ -169,7 +189,7 @@ fn near(deadline: Instant, round: usize) -> Instant {
 /// receiver gets the item, never leaving it with nobody.
 #[test]
 fn rendezvous_timed_receiver_never_strands_an_item() {
-    watchdog("rendezvous_timed_receiver_never_strands_an_item", || {
+    watchdog(|| {
         let (mut handed, mut timed_out) = (0, 0);
         for round in 0..scaled(300) {
             let (tx, rx) = buffer::<usize>(0);
@@ -177,10 +197,7 @@ fn rendezvous_timed_receiver_never_strands_an_item() {
             thread::scope(|s| {
                 let receiver = s.spawn(|| rx.recv_deadline(deadline));
                 until(|| peek(&tx.shared, |st| st.demand) == 1 || receiver.is_finished());
-                let target = near(deadline, round);
-                while Instant::now() < target {
-                    std::hint::spin_loop();
-                }
+                spin_until(near(deadline, round));
                 let sent = tx.try_send(round);
                 let got = receiver.join().expect("no panic");
                 match sent {
@@ -206,43 +223,37 @@ fn rendezvous_timed_receiver_never_strands_an_item() {
 /// exactly when the receiver did not take it.
 #[test]
 fn rendezvous_timed_sender_gets_back_exactly_what_was_not_taken() {
-    watchdog(
-        "rendezvous_timed_sender_gets_back_exactly_what_was_not_taken",
-        || {
-            for round in 0..scaled(300) {
-                let (tx, rx) = buffer::<usize>(0);
-                let deadline = Instant::now() + Duration::from_millis(2);
-                thread::scope(|s| {
-                    let sender = s.spawn(|| tx.send_deadline(round, deadline));
-                    until(|| peek(&rx.shared, |st| st.offers.len()) == 1 || sender.is_finished());
-                    let target = near(deadline, round);
-                    while Instant::now() < target {
-                        std::hint::spin_loop();
+    watchdog(|| {
+        for round in 0..scaled(300) {
+            let (tx, rx) = buffer::<usize>(0);
+            let deadline = Instant::now() + Duration::from_millis(2);
+            thread::scope(|s| {
+                let sender = s.spawn(|| tx.send_deadline(round, deadline));
+                until(|| peek(&rx.shared, |st| st.offers.len()) == 1 || sender.is_finished());
+                spin_until(near(deadline, round));
+                let got = rx.try_recv();
+                let sent = sender.join().expect("no panic");
+                match got {
+                    Ok(v) => {
+                        assert_eq!(v, round);
+                        assert_eq!(sent, Ok(()));
                     }
-                    let got = rx.try_recv();
-                    let sent = sender.join().expect("no panic");
-                    match got {
-                        Ok(v) => {
-                            assert_eq!(v, round);
-                            assert_eq!(sent, Ok(()));
-                        }
-                        Err(e) => {
-                            assert_eq!(e, TryRecvError::Empty);
-                            assert_eq!(sent, Err(SendTimeoutError::Timeout(round)));
-                        }
+                    Err(e) => {
+                        assert_eq!(e, TryRecvError::Empty);
+                        assert_eq!(sent, Err(SendTimeoutError::Timeout(round)));
                     }
-                });
-                assert_quiescent(&rx.shared);
-            }
-        },
-    );
+                }
+            });
+            assert_quiescent(&rx.shared);
+        }
+    });
 }
 
 /// Many senders and receivers at capacity 0, all with short deadlines and retrying: every item
 /// is received exactly once, and every successful send matches one receipt.
 #[test]
 fn rendezvous_timed_many_to_many_is_exactly_once() {
-    watchdog("rendezvous_timed_many_to_many_is_exactly_once", || {
+    watchdog(|| {
         const SENDERS: usize = 4;
         const RECEIVERS: usize = 4;
         let per_sender = scaled(500);
@@ -317,20 +328,26 @@ fn rendezvous_timed_many_to_many_is_exactly_once() {
     });
 }
 
+/// Spawns `n` senders of the items `0..n` into the rendezvous buffer `tx`, and returns once
+/// all of them are blocked with their offers pending.
+fn spawn_offering_senders<'scope>(
+    s: &'scope thread::Scope<'scope, '_>,
+    tx: &'scope CondvarProducer<usize>,
+    n: usize,
+) -> Vec<thread::ScopedJoinHandle<'scope, Result<(), SendError<usize>>>> {
+    let senders = (0..n).map(|i| s.spawn(move || tx.send(i))).collect();
+    until(|| peek(&tx.shared, |st| st.offers.len()) == n);
+    senders
+}
+
 /// Senders blocked at capacity 0 with offers pending get their own items back on close, and
 /// none of those items is delivered afterwards.
 #[test]
 fn rendezvous_close_hands_pending_offers_back() {
-    watchdog("rendezvous_close_hands_pending_offers_back", || {
+    watchdog(|| {
         let (tx, rx) = buffer::<usize>(0);
         thread::scope(|s| {
-            let senders: Vec<_> = (0..3)
-                .map(|i| {
-                    let tx = &tx;
-                    s.spawn(move || tx.send(i))
-                })
-                .collect();
-            until(|| peek(&tx.shared, |st| st.offers.len()) == 3);
+            let senders = spawn_offering_senders(s, &tx, 3);
             assert!(rx.close());
             for (i, sender) in senders.into_iter().enumerate() {
                 assert_eq!(sender.join().expect("no panic").map_err(|e| e.0), Err(i));
@@ -346,29 +363,26 @@ fn rendezvous_close_hands_pending_offers_back() {
 /// `Disconnected`, not as `Timeout`: its deadline is still far off.
 #[test]
 fn rendezvous_close_hands_a_timed_senders_offer_back_as_disconnected() {
-    watchdog(
-        "rendezvous_close_hands_a_timed_senders_offer_back_as_disconnected",
-        || {
-            let (tx, rx) = buffer::<u32>(0);
-            thread::scope(|s| {
-                let sender = s.spawn(|| tx.send_deadline(7, Instant::now() + WATCHDOG));
-                until(|| peek(&tx.shared, |st| st.offers.len()) == 1);
-                assert!(rx.close());
-                assert_eq!(
-                    sender.join().expect("no panic"),
-                    Err(SendTimeoutError::Disconnected(7))
-                );
-            });
-            assert_quiescent(&rx.shared);
-        },
-    );
+    watchdog(|| {
+        let (tx, rx) = buffer::<u32>(0);
+        thread::scope(|s| {
+            let sender = s.spawn(|| tx.send_deadline(7, Instant::now() + WATCHDOG));
+            until(|| peek(&tx.shared, |st| st.offers.len()) == 1);
+            assert!(rx.close());
+            assert_eq!(
+                sender.join().expect("no panic"),
+                Err(SendTimeoutError::Disconnected(7))
+            );
+        });
+        assert_quiescent(&rx.shared);
+    });
 }
 
 /// A receiver registered at capacity 0 whose hand-off was filled still receives it when the
 /// buffer closes before it wakes: the sender was told the item was received.
 #[test]
 fn rendezvous_close_after_handoff_still_delivers() {
-    watchdog("rendezvous_close_after_handoff_still_delivers", || {
+    watchdog(|| {
         let (tx, rx) = buffer::<u32>(0);
         thread::scope(|s| {
             // Hold the lock so the receiver cannot pick its item up before the close.
@@ -393,7 +407,7 @@ fn rendezvous_close_after_handoff_still_delivers() {
 /// a registered receiver: while `handoff` is not empty, offers stay where they are.
 #[test]
 fn rendezvous_offers_wait_while_a_handoff_is_pending() {
-    watchdog("rendezvous_offers_wait_while_a_handoff_is_pending", || {
+    watchdog(|| {
         let (tx, rx) = buffer::<u32>(0);
         thread::scope(|s| {
             // A registered receiver that has been handed item 1 and not yet picked it up.
@@ -421,34 +435,25 @@ fn rendezvous_offers_wait_while_a_handoff_is_pending() {
 
 #[test]
 fn rendezvous_recv_batch_takes_the_blocked_senders_offers() {
-    watchdog(
-        "rendezvous_recv_batch_takes_the_blocked_senders_offers",
-        || {
-            let (tx, rx) = buffer::<usize>(0);
-            thread::scope(|s| {
-                let senders: Vec<_> = (0..3)
-                    .map(|i| {
-                        let tx = &tx;
-                        s.spawn(move || tx.send(i))
-                    })
-                    .collect();
-                until(|| peek(&tx.shared, |st| st.offers.len()) == 3);
-                let mut buf = Vec::new();
-                assert_eq!(rx.recv_batch(&mut buf, 10), Ok(3));
-                buf.sort_unstable();
-                assert_eq!(buf, [0, 1, 2]);
-                for sender in senders {
-                    assert_eq!(sender.join().expect("no panic"), Ok(()));
-                }
-            });
-            assert_quiescent(&rx.shared);
-        },
-    );
+    watchdog(|| {
+        let (tx, rx) = buffer::<usize>(0);
+        thread::scope(|s| {
+            let senders = spawn_offering_senders(s, &tx, 3);
+            let mut buf = Vec::new();
+            assert_eq!(rx.recv_batch(&mut buf, 10), Ok(3));
+            buf.sort_unstable();
+            assert_eq!(buf, [0, 1, 2]);
+            for sender in senders {
+                assert_eq!(sender.join().expect("no panic"), Ok(()));
+            }
+        });
+        assert_quiescent(&rx.shared);
+    });
 }
 
 #[test]
 fn send_batch_hands_back_the_unsent_tail_on_close() {
-    watchdog("send_batch_hands_back_the_unsent_tail_on_close", || {
+    watchdog(|| {
         let (tx, rx) = buffer::<u32>(2);
         thread::scope(|s| {
             let sender = s.spawn(|| tx.send_batch(0..5));
@@ -471,7 +476,7 @@ fn send_batch_hands_back_the_unsent_tail_on_close() {
 
 #[test]
 fn send_batch_larger_than_capacity_arrives_in_order() {
-    watchdog("send_batch_larger_than_capacity_arrives_in_order", || {
+    watchdog(|| {
         let n = scaled(1000) as u32;
         let (tx, rx) = buffer::<u32>(3);
         let got = thread::scope(|s| {
@@ -492,56 +497,50 @@ fn send_batch_larger_than_capacity_arrives_in_order() {
 /// buffer of capacity 2^20 with `max = usize::MAX` must not grow the caller's `Vec` to 2^20.
 #[test]
 fn recv_batch_reserves_what_is_there_not_what_is_asked() {
-    watchdog(
-        "recv_batch_reserves_what_is_there_not_what_is_asked",
-        || {
-            let (tx, rx) = buffer::<u64>(1 << 20);
-            tx.send(7).expect("open");
-            let mut buf = Vec::new();
-            assert_eq!(rx.recv_batch(&mut buf, usize::MAX), Ok(1));
-            assert_eq!(buf, [7]);
-            assert!(
-                buf.capacity() < 1 << 10,
-                "one item grew the Vec to {} slots",
-                buf.capacity()
-            );
-        },
-    );
+    watchdog(|| {
+        let (tx, rx) = buffer::<u64>(1 << 20);
+        tx.send(7).expect("open");
+        let mut buf = Vec::new();
+        assert_eq!(rx.recv_batch(&mut buf, usize::MAX), Ok(1));
+        assert_eq!(buf, [7]);
+        assert!(
+            buf.capacity() < 1 << 10,
+            "one item grew the Vec to {} slots",
+            buf.capacity()
+        );
+    });
 }
 
 #[test]
 fn recv_batch_takes_at_most_max_and_leaves_buf_alone_on_error() {
-    watchdog(
-        "recv_batch_takes_at_most_max_and_leaves_buf_alone_on_error",
-        || {
-            let (tx, rx) = buffer::<u32>(8);
-            tx.send_batch([10, 11, 12, 13, 14]).expect("room for five");
-            assert_eq!(tx.len(), 5);
-            let mut buf = vec![99];
-            assert_eq!(rx.recv_batch(&mut buf, 0), Ok(0));
-            assert_eq!(rx.recv_batch(&mut buf, 3), Ok(3));
-            assert_eq!(buf, [99, 10, 11, 12]);
-            assert_eq!(rx.len(), 2);
-            assert_eq!(rx.recv_batch(&mut buf, 10), Ok(2));
-            assert_eq!(buf, [99, 10, 11, 12, 13, 14]);
-            assert!(tx.close());
-            assert_eq!(rx.recv_batch(&mut buf, 10), Err(RecvError));
-            assert_eq!(buf, [99, 10, 11, 12, 13, 14]);
-            assert_eq!(
-                tx.send_batch([1, 2]),
-                Err(SendBatchError {
-                    sent: 0,
-                    unsent: vec![1, 2]
-                })
-            );
-            assert_eq!(tx.send_batch(Vec::new()), Ok(()));
-        },
-    );
+    watchdog(|| {
+        let (tx, rx) = buffer::<u32>(8);
+        tx.send_batch([10, 11, 12, 13, 14]).expect("room for five");
+        assert_eq!(tx.len(), 5);
+        let mut buf = vec![99];
+        assert_eq!(rx.recv_batch(&mut buf, 0), Ok(0));
+        assert_eq!(rx.recv_batch(&mut buf, 3), Ok(3));
+        assert_eq!(buf, [99, 10, 11, 12]);
+        assert_eq!(rx.len(), 2);
+        assert_eq!(rx.recv_batch(&mut buf, 10), Ok(2));
+        assert_eq!(buf, [99, 10, 11, 12, 13, 14]);
+        assert!(tx.close());
+        assert_eq!(rx.recv_batch(&mut buf, 10), Err(RecvError));
+        assert_eq!(buf, [99, 10, 11, 12, 13, 14]);
+        assert_eq!(
+            tx.send_batch([1, 2]),
+            Err(SendBatchError {
+                sent: 0,
+                unsent: vec![1, 2]
+            })
+        );
+        assert_eq!(tx.send_batch(Vec::new()), Ok(()));
+    });
 }
 
 #[test]
 fn close_is_true_once_and_false_after_a_side_is_gone() {
-    watchdog("close_is_true_once_and_false_after_a_side_is_gone", || {
+    watchdog(|| {
         let (tx, rx) = buffer::<u8>(1);
         assert!(!tx.is_closed());
         assert!(tx.close());
@@ -587,9 +586,24 @@ fn reentrant(tx: &CondvarProducer<Reentrant>, drops: &Arc<AtomicUsize>, panics: 
     }
 }
 
+/// Asserts that the last consumer's departure left `tx` closed and empty, and that a send it
+/// refuses hands its item back to be dropped once, by the caller (`drops` counts one more).
+fn assert_closed_and_empty_dropping_what_it_refuses(
+    tx: &CondvarProducer<Reentrant>,
+    drops: &Arc<AtomicUsize>,
+) {
+    assert!(tx.is_closed());
+    assert_eq!(tx.len(), 0);
+    let before = drops.load(Ordering::SeqCst);
+    let refused = tx.try_send(reentrant(tx, drops, false));
+    assert!(matches!(refused, Err(TrySendError::Disconnected(_))));
+    drop(refused);
+    assert_eq!(drops.load(Ordering::SeqCst), before + 1);
+}
+
 #[test]
 fn buffered_items_are_dropped_outside_the_lock() {
-    watchdog("buffered_items_are_dropped_outside_the_lock", || {
+    watchdog(|| {
         let drops = Arc::new(AtomicUsize::new(0));
         let (tx, rx) = buffer::<Reentrant>(4);
         for _ in 0..3 {
@@ -598,18 +612,13 @@ fn buffered_items_are_dropped_outside_the_lock() {
         assert_eq!(drops.load(Ordering::SeqCst), 0);
         drop(rx);
         assert_eq!(drops.load(Ordering::SeqCst), 3);
-        assert!(tx.is_closed());
-        assert_eq!(tx.len(), 0);
-        let refused = tx.try_send(reentrant(&tx, &drops, false));
-        assert!(matches!(refused, Err(TrySendError::Disconnected(_))));
-        drop(refused);
-        assert_eq!(drops.load(Ordering::SeqCst), 4);
+        assert_closed_and_empty_dropping_what_it_refuses(&tx, &drops);
     });
 }
 
 #[test]
 fn handed_back_items_are_dropped_outside_the_lock() {
-    watchdog("handed_back_items_are_dropped_outside_the_lock", || {
+    watchdog(|| {
         let drops = Arc::new(AtomicUsize::new(0));
         for capacity in [0, 1] {
             let (tx, rx) = buffer::<Reentrant>(capacity);
@@ -634,34 +643,26 @@ fn handed_back_items_are_dropped_outside_the_lock() {
 
 #[test]
 fn a_panicking_drop_drops_each_item_once_and_leaves_the_buffer_usable() {
-    watchdog(
-        "a_panicking_drop_drops_each_item_once_and_leaves_the_buffer_usable",
-        || {
-            let drops = Arc::new(AtomicUsize::new(0));
-            let (tx, rx) = buffer::<Reentrant>(4);
-            assert!(tx.try_send(reentrant(&tx, &drops, false)).is_ok());
-            assert!(tx.try_send(reentrant(&tx, &drops, true)).is_ok());
-            assert!(tx.try_send(reentrant(&tx, &drops, false)).is_ok());
-            let outcome = panic::catch_unwind(AssertUnwindSafe(move || drop(rx)));
-            assert!(
-                outcome.is_err(),
-                "the payload's panic comes out of the drop"
-            );
-            assert_eq!(drops.load(Ordering::SeqCst), 3);
-            assert!(tx.is_closed());
-            assert_eq!(tx.len(), 0);
-            let refused = tx.try_send(reentrant(&tx, &drops, false));
-            assert!(matches!(refused, Err(TrySendError::Disconnected(_))));
-            drop(refused);
-            assert_eq!(drops.load(Ordering::SeqCst), 4);
-            assert_quiescent(&tx.shared);
-        },
-    );
+    watchdog(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = buffer::<Reentrant>(4);
+        assert!(tx.try_send(reentrant(&tx, &drops, false)).is_ok());
+        assert!(tx.try_send(reentrant(&tx, &drops, true)).is_ok());
+        assert!(tx.try_send(reentrant(&tx, &drops, false)).is_ok());
+        let outcome = panic::catch_unwind(AssertUnwindSafe(move || drop(rx)));
+        assert!(
+            outcome.is_err(),
+            "the payload's panic comes out of the drop"
+        );
+        assert_eq!(drops.load(Ordering::SeqCst), 3);
+        assert_closed_and_empty_dropping_what_it_refuses(&tx, &drops);
+        assert_quiescent(&tx.shared);
+    });
 }
 
 #[test]
 fn waiter_counts_return_to_zero_after_contention() {
-    watchdog("waiter_counts_return_to_zero_after_contention", || {
+    watchdog(|| {
         for capacity in [1, 2, 16] {
             let (tx, rx) = buffer::<usize>(capacity);
             let n = scaled(2000);
@@ -717,48 +718,37 @@ fn waiter_counts_return_to_zero_after_contention() {
 /// that parks in between would sleep beside its item.
 #[test]
 fn a_batch_send_that_wakes_nobody_marks_no_wakeup_in_flight() {
-    watchdog(
-        "a_batch_send_that_wakes_nobody_marks_no_wakeup_in_flight",
-        || {
-            let (tx, rx) = buffer::<u32>(4);
-            assert_eq!(tx.send_batch([1]), Ok(()));
-            assert!(!peek(&tx.shared, |st| st.recv_signalled));
-            assert_eq!(rx.recv(), Ok(1));
-            thread::scope(|s| {
-                let receiver = s.spawn(|| rx.recv());
-                until(|| peek(&tx.shared, |st| st.recv_waiters) == 1);
-                assert_eq!(tx.send(2), Ok(()));
-                assert_eq!(receiver.join().expect("no panic"), Ok(2));
-            });
-            assert_quiescent(&tx.shared);
-        },
-    );
+    watchdog(|| {
+        let (tx, rx) = buffer::<u32>(4);
+        assert_eq!(tx.send_batch([1]), Ok(()));
+        assert!(!peek(&tx.shared, |st| st.recv_signalled));
+        assert_eq!(rx.recv(), Ok(1));
+        assert_a_parked_receiver_gets(&tx, &rx, 2, |item| tx.send(item).map_err(|_| item));
+        assert_quiescent(&tx.shared);
+    });
 }
 
 /// The same for a batch receive with no sender parked, and the next single receive.
 #[test]
 fn a_batch_receive_that_wakes_nobody_marks_no_wakeup_in_flight() {
-    watchdog(
-        "a_batch_receive_that_wakes_nobody_marks_no_wakeup_in_flight",
-        || {
-            let (tx, rx) = buffer::<u32>(4);
-            assert_eq!(tx.send_batch([1, 2, 3, 4]), Ok(()));
-            let mut buf = Vec::new();
-            assert_eq!(rx.recv_batch(&mut buf, 1), Ok(1));
-            assert!(!peek(&tx.shared, |st| st.send_signalled));
-            assert_eq!(tx.send(5), Ok(()));
-            thread::scope(|s| {
-                let sender = s.spawn(|| tx.send(6));
-                until(|| peek(&tx.shared, |st| st.send_waiters) == 1);
-                assert_eq!(rx.recv(), Ok(2));
-                assert_eq!(sender.join().expect("no panic"), Ok(()));
-            });
-            let mut rest = Vec::new();
-            assert_eq!(rx.recv_batch(&mut rest, 8), Ok(4));
-            assert_eq!(rest, [3, 4, 5, 6]);
-            assert_quiescent(&tx.shared);
-        },
-    );
+    watchdog(|| {
+        let (tx, rx) = buffer::<u32>(4);
+        assert_eq!(tx.send_batch([1, 2, 3, 4]), Ok(()));
+        let mut buf = Vec::new();
+        assert_eq!(rx.recv_batch(&mut buf, 1), Ok(1));
+        assert!(!peek(&tx.shared, |st| st.send_signalled));
+        assert_eq!(tx.send(5), Ok(()));
+        thread::scope(|s| {
+            let sender = s.spawn(|| tx.send(6));
+            until(|| peek(&tx.shared, |st| st.send_waiters) == 1);
+            assert_eq!(rx.recv(), Ok(2));
+            assert_eq!(sender.join().expect("no panic"), Ok(()));
+        });
+        let mut rest = Vec::new();
+        assert_eq!(rx.recv_batch(&mut rest, 8), Ok(4));
+        assert_eq!(rest, [3, 4, 5, 6]);
+        assert_quiescent(&tx.shared);
+    });
 }
 
 #[test]

@@ -63,6 +63,19 @@ fn spawn_senders(
         .collect()
 }
 
+/// `n` consumer threads, each receiving one item with a blocking `recv`.
+fn spawn_receivers(
+    rx: &CondvarConsumer<u32>,
+    n: usize,
+) -> Vec<thread::JoinHandle<Result<u32, RecvError>>> {
+    (0..n)
+        .map(|_| {
+            let rx = rx.clone();
+            thread::spawn(move || rx.recv())
+        })
+        .collect()
+}
+
 /// Model 1: capacity 1, two producers with one item each, one consumer. The second producer
 /// finds the ring full and parks; the consumer's receive must wake it (the not-full side).
 #[test]
@@ -87,12 +100,7 @@ fn model_1_not_full_wakeup_two_producers_one_consumer() {
 fn model_2_not_empty_wakeup_one_producer_two_consumers() {
     model(|| {
         let (tx, rx) = buffer::<u32>(1);
-        let consumers: Vec<_> = (0..2)
-            .map(|_| {
-                let rx = rx.clone();
-                thread::spawn(move || rx.recv())
-            })
-            .collect();
+        let consumers = spawn_receivers(&rx, 2);
         tx.send(0).unwrap();
         tx.send(1).unwrap();
         drop(tx);
@@ -126,12 +134,7 @@ fn model_3_close_hands_a_blocked_producer_its_item_and_keeps_the_buffered_one() 
 fn model_4_close_wakes_every_blocked_consumer() {
     model(|| {
         let (tx, rx) = buffer::<u32>(1);
-        let consumers: Vec<_> = (0..2)
-            .map(|_| {
-                let rx = rx.clone();
-                thread::spawn(move || rx.recv())
-            })
-            .collect();
+        let consumers = spawn_receivers(&rx, 2);
         assert!(tx.close());
         for consumer in consumers {
             assert_eq!(consumer.join().unwrap(), Err(RecvError));

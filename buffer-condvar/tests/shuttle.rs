@@ -288,7 +288,29 @@ fn close_storm(capacity: usize, shed: bool) {
             thread::spawn(move || drain(&rx, batch, capacity))
         })
         .collect();
-    let closers: Vec<_> = (0..STORM_CLOSERS)
+    let closers = spawn_closers(&tx, &rx);
+    let closed_here = closers
+        .into_iter()
+        .map(|c| c.join().unwrap())
+        .filter(|&newly| newly)
+        .count();
+    assert_eq!(closed_here, 1, "exactly one close disconnects the buffer");
+    let offered: Vec<Offered> = producers.into_iter().map(|p| p.join().unwrap()).collect();
+    let received: Vec<Received> = consumers.into_iter().map(|c| c.join().unwrap()).collect();
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+    assert_eq!(rx.recv(), Err(RecvError));
+    assert_per_producer_order(&received);
+    assert_one_fate_per_item(&offered, &received);
+}
+
+/// The closers of a close storm, each closing at a random moment, the even ones through a
+/// producer handle and the odd ones through a consumer handle; each answers whether its
+/// `close` disconnected the buffer.
+fn spawn_closers(
+    tx: &CondvarProducer<Item>,
+    rx: &CondvarConsumer<Item>,
+) -> Vec<thread::JoinHandle<bool>> {
+    (0..STORM_CLOSERS)
         .map(|closer| {
             let (tx, rx) = (tx.clone(), rx.clone());
             thread::spawn(move || {
@@ -302,59 +324,40 @@ fn close_storm(capacity: usize, shed: bool) {
                 }
             })
         })
-        .collect();
-    let closed_here = closers
-        .into_iter()
-        .map(|c| c.join().unwrap())
-        .filter(|&newly| newly)
-        .count();
-    assert_eq!(closed_here, 1, "exactly one close disconnects the buffer");
-    let offered: Vec<Offered> = producers.into_iter().map(|p| p.join().unwrap()).collect();
-    let received: Vec<Received> = consumers.into_iter().map(|c| c.join().unwrap()).collect();
-    assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
-    assert_eq!(rx.recv(), Err(RecvError));
-    assert_per_producer_order(&received);
+        .collect()
+}
 
-    let mut delivered: Vec<Item> = received.into_iter().flatten().collect();
-    delivered.sort_unstable();
-    let delivered_set: BTreeSet<Item> = delivered.iter().copied().collect();
-    assert_eq!(
-        delivered_set.len(),
-        delivered.len(),
-        "an item delivered twice"
-    );
-    let sent: BTreeSet<Item> = offered
-        .iter()
-        .flat_map(|o| o.sent.iter().copied())
-        .collect();
-    let handed_back: BTreeSet<Item> = offered
-        .iter()
-        .flat_map(|o| o.handed_back.iter().copied())
-        .collect();
-    let evicted: Vec<Item> = offered
-        .iter()
-        .flat_map(|o| o.evicted.iter().copied())
-        .collect();
-    let evicted_set: BTreeSet<Item> = evicted.iter().copied().collect();
-    assert_eq!(evicted_set.len(), evicted.len(), "an item evicted twice");
+/// Every item of `items`, asserting that none appears twice (`what` names the outcome).
+fn distinct<'a>(items: impl IntoIterator<Item = &'a Item>, what: &str) -> BTreeSet<Item> {
+    let mut set = BTreeSet::new();
+    for &item in items {
+        assert!(set.insert(item), "an item {what} twice: {item:?}");
+    }
+    set
+}
+
+/// Asserts that every item a close storm offered met exactly one fate: delivered (once) or
+/// evicted if its send was accepted, handed back otherwise.
+fn assert_one_fate_per_item(offered: &[Offered], received: &[Received]) {
+    let delivered = distinct(received.iter().flatten(), "delivered");
+    let evicted = distinct(offered.iter().flat_map(|o| &o.evicted), "evicted");
+    let sent = distinct(offered.iter().flat_map(|o| &o.sent), "accepted");
+    let handed_back = distinct(offered.iter().flat_map(|o| &o.handed_back), "handed back");
     assert!(
-        delivered_set.is_disjoint(&evicted_set),
+        delivered.is_disjoint(&evicted),
         "an item both delivered and evicted"
     );
     assert!(
-        evicted_set.is_subset(&sent),
+        evicted.is_subset(&sent),
         "evicted an item that was never accepted"
     );
     assert_eq!(
-        delivered_set
-            .union(&evicted_set)
-            .copied()
-            .collect::<BTreeSet<_>>(),
+        delivered.union(&evicted).copied().collect::<BTreeSet<_>>(),
         sent,
         "every accepted item is delivered or evicted"
     );
     assert!(
-        delivered_set.is_disjoint(&handed_back),
+        delivered.is_disjoint(&handed_back),
         "an item both delivered and handed back"
     );
     assert_eq!(
