@@ -16,7 +16,6 @@
 //! | [`compare`] | the matrix of topologies, capacities and policies over several backends |
 //! | [`report`] | a typed model of the results and one renderer per format (table, markdown, csv, json, and the SVG pictures) |
 //! | [`cli`] | the commands and `main`: the only place that knows flag names and exit codes |
-//! | [`pipeline`] | a producer-worker pipeline for embedding, over any backend |
 //!
 //! A narrated small run for learners (`harness demo`) sits beside them in `demo.rs`.
 //!
@@ -43,7 +42,6 @@
 //!   [`registry::backends`]
 //! - comparisons and reports: [`compare::Matrix`] (with [`compare::quick`]),
 //!   [`compare::run_matrix`], [`report::Report`] and its renderers, [`report::Environment`]
-//! - embedding: [`pipeline::Pipeline`]
 //! - the binary: [`cli::main`]
 //!
 //! # Running a workload
@@ -88,7 +86,6 @@ pub mod compare;
 mod demo;
 pub mod engine;
 pub mod measure;
-pub mod pipeline;
 pub mod registry;
 pub mod report;
 pub mod spec;
