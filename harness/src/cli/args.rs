@@ -96,14 +96,14 @@ pub(super) struct CalibrateArgs {
 }
 
 impl CalibrateArgs {
-    pub(super) fn request(&self) -> Result<CalibrateRequest, super::exit::Failure> {
-        use super::exit::Failure;
+    pub(super) fn request(&self) -> Result<CalibrateRequest, super::exit::CommandError> {
+        use super::exit::CommandError;
         let topologies = parse_topologies(&self.topologies)
-            .map_err(|e| Failure::usage(format!("--topologies: {e}")))?;
+            .map_err(|e| CommandError::usage(format!("--topologies: {e}")))?;
         let capacities = parse_capacities(&self.capacities)
-            .map_err(|e| Failure::usage(format!("--capacities: {e}")))?;
+            .map_err(|e| CommandError::usage(format!("--capacities: {e}")))?;
         if self.messages == 0 {
-            return Err(Failure::usage("--messages: must be at least 1"));
+            return Err(CommandError::usage("--messages: must be at least 1"));
         }
         Ok(CalibrateRequest {
             topologies,
@@ -133,7 +133,7 @@ pub(super) struct DiffArgs {
 }
 
 impl DiffArgs {
-    pub(super) fn request(&self) -> Result<DiffRequest, super::exit::Failure> {
+    pub(super) fn request(&self) -> Result<DiffRequest, super::exit::CommandError> {
         Ok(DiffRequest {
             old: self.old.clone(),
             new: self.new.clone(),
@@ -144,10 +144,10 @@ impl DiffArgs {
 }
 
 /// `format` where a command writes only a table or JSON; a usage error for the others.
-fn table_or_json(format: Format, command: &str) -> Result<Format, super::exit::Failure> {
+fn table_or_json(format: Format, command: &str) -> Result<Format, super::exit::CommandError> {
     match format {
         Format::Table | Format::Json => Ok(format),
-        Format::Csv | Format::Markdown => Err(super::exit::Failure::usage(format!(
+        Format::Csv | Format::Markdown => Err(super::exit::CommandError::usage(format!(
             "--format: {command} writes a table or json"
         ))),
     }

@@ -25,7 +25,7 @@ use std::process::ExitCode;
 
 use self::args::Command;
 use self::compare::CompareRequest;
-use self::exit::{Exit, Failure};
+use self::exit::{CommandError, Exit};
 use self::output::Output;
 
 /// The `harness` binary: parses the arguments, runs the command, prints its report and a
@@ -79,7 +79,7 @@ pub fn main() -> ExitCode {
     });
     match result {
         Ok(exit) => ExitCode::from(exit.code()),
-        Err(Failure { exit, message }) => {
+        Err(CommandError { exit, message }) => {
             eprintln!("error: {message}");
             ExitCode::from(exit.code())
         }
