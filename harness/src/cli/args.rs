@@ -198,7 +198,7 @@ pub(super) struct RunArgs {
     warmup: usize,
     /// Inject a fault: consumer-panic[:K], consumer-stall[:DUR|forever], producer-panic[:K],
     /// close-storm[:N], or lose-item (a self-test of the verifier).
-    #[arg(long, value_parser = parse_fault)]
+    #[arg(long, value_parser = str::parse::<Fault>)]
     fault: Option<Fault>,
     /// Do not measure blocked time. Measuring it tries the non-blocking call first and times
     /// the blocking call that follows a failure, which costs throughput at small capacities.
@@ -220,7 +220,7 @@ struct CommonArgs {
     /// Backpressure policy: block, timeout:<DUR>, drop-newest (try_send; the new item is
     /// shed) or drop-oldest (force_send; the oldest buffered item is evicted, on backends
     /// that offer it, see `harness list`).
-    #[arg(long, default_value = "block", value_parser = parse_policy)]
+    #[arg(long, default_value = "block", value_parser = str::parse::<Policy>)]
     policy: Policy,
     /// Priority levels items are drawn from, uniformly over 0..N-1 and seeded (1 to 256; 1
     /// means every item has priority 0). Only a priority backend reads them.
@@ -270,15 +270,15 @@ pub(super) struct CompareArgs {
     #[arg(long = "backend", short, visible_aliases = ["backends", "buffer"], default_value = "all")]
     backends: String,
     /// Shapes: `seq` and P:C, comma-separated.
-    #[arg(long, default_value = quick::TOPOLOGIES, value_parser = parse_topology_list)]
+    #[arg(long, default_value = quick::TOPOLOGIES, value_parser = parse_topologies)]
     topologies: TopologyList,
     /// Capacities, comma-separated (0 runs only on backends with rendezvous).
-    #[arg(long, default_value = quick::CAPACITIES, value_parser = parse_capacity_list)]
+    #[arg(long, default_value = quick::CAPACITIES, value_parser = parse_capacities)]
     capacities: CapacityList,
     /// Backpressure policies to put side by side, comma-separated (as in
     /// block,drop-newest,drop-oldest); overrides --policy. A backend that does not offer a
     /// policy shows "unsupported" in that row.
-    #[arg(long, value_parser = parse_policy_list)]
+    #[arg(long, value_parser = parse_policies)]
     policies: Option<PolicyList>,
     /// The backend ratios are computed against.
     #[arg(long, default_value = quick::BASELINE)]
@@ -344,24 +344,8 @@ type TopologyList = Vec<Topology>;
 type CapacityList = Vec<usize>;
 type PolicyList = Vec<Policy>;
 
-fn parse_policy_list(s: &str) -> Result<PolicyList, String> {
-    parse_list(s, str::parse).map_err(|e| e.to_string())
-}
-
-fn parse_fault(s: &str) -> Result<Fault, String> {
-    s.parse().map_err(|e: ParseError| e.to_string())
-}
-
-fn parse_policy(s: &str) -> Result<Policy, String> {
-    s.parse().map_err(|e: ParseError| e.to_string())
-}
-
-fn parse_topology_list(s: &str) -> Result<TopologyList, String> {
-    parse_topologies(s).map_err(|e| e.to_string())
-}
-
-fn parse_capacity_list(s: &str) -> Result<CapacityList, String> {
-    parse_capacities(s).map_err(|e| e.to_string())
+fn parse_policies(s: &str) -> Result<PolicyList, ParseError> {
+    parse_list(s, str::parse)
 }
 
 impl CommonArgs {

@@ -98,14 +98,13 @@ pub(super) fn run(request: &RunRequest) -> Result<Exit, CommandError> {
     let verified = measurements.iter().all(|m| m.verification.ok);
     let mut report = Report::from_runs(Environment::detect(), measurements);
     if let Some((backend, f)) = &failure {
-        report.failures.push(Failure {
-            backend: (*backend).to_owned(),
-            topology: request.workload.get_topology(),
-            capacity: request.workload.capacity,
-            policy: request.workload.policy,
-            error: f.message.clone(),
-            watchdog: f.exit == Exit::Watchdog,
-        });
+        let failed = failed_run(
+            &request.workload,
+            backend,
+            &f.message,
+            f.exit == Exit::Watchdog,
+        );
+        report.failures.push(failed);
     }
     if failure
         .as_ref()
@@ -132,14 +131,8 @@ fn report_interrupted(
     let measured = measurements.len();
     let mut report = Report::from_runs(Environment::detect(), measurements);
     for backend in &backends[measured..] {
-        report.failures.push(Failure {
-            backend: (*backend).to_owned(),
-            topology: request.workload.get_topology(),
-            capacity: request.workload.capacity,
-            policy: request.workload.policy,
-            error: NOT_RUN.to_owned(),
-            watchdog: false,
-        });
+        let not_run = failed_run(&request.workload, backend, NOT_RUN, false);
+        report.failures.push(not_run);
     }
     request
         .output
@@ -151,6 +144,18 @@ fn report_interrupted(
             backends.len()
         ),
     })
+}
+
+/// The report's line for `backend`, which ended in `error` (or did not run) on `workload`.
+fn failed_run(workload: &Workload, backend: &str, error: &str, watchdog: bool) -> Failure {
+    Failure {
+        backend: backend.to_owned(),
+        topology: workload.get_topology(),
+        capacity: workload.capacity,
+        policy: workload.policy,
+        error: error.to_owned(),
+        watchdog,
+    }
 }
 
 struct RunOne<'a> {

@@ -16,6 +16,7 @@
 
 mod comparison;
 mod csv;
+mod demo;
 mod env;
 mod grid;
 mod json;
