@@ -56,28 +56,23 @@ impl Marker {
     /// Every shape, in the order the palette's laps take them.
     pub(super) const ALL: [Self; 4] = [Self::Circle, Self::Square, Self::Diamond, Self::Cross];
 
-    /// The corners of the shape around its centre (none for the circle, which SVG draws
-    /// itself).
-    fn outline(self) -> &'static [(f64, f64)] {
-        match self {
+    /// The corners of the shape around its centre, clockwise from the top left (none for the
+    /// circle, which SVG draws itself). Each shape is symmetric under a quarter turn, so it is
+    /// given by its first quarter, turned three more times.
+    fn outline(self) -> Vec<(f64, f64)> {
+        let quarter: &[(f64, f64)] = match self {
             Self::Circle => &[],
-            Self::Square => &[(-4.0, -4.0), (4.0, -4.0), (4.0, 4.0), (-4.0, 4.0)],
-            Self::Diamond => &[(0.0, -5.5), (5.5, 0.0), (0.0, 5.5), (-5.5, 0.0)],
-            Self::Cross => &[
-                (-2.0, -5.5),
-                (2.0, -5.5),
-                (2.0, -2.0),
-                (5.5, -2.0),
-                (5.5, 2.0),
-                (2.0, 2.0),
-                (2.0, 5.5),
-                (-2.0, 5.5),
-                (-2.0, 2.0),
-                (-5.5, 2.0),
-                (-5.5, -2.0),
-                (-2.0, -2.0),
-            ],
+            Self::Square => &[(-4.0, -4.0)],
+            Self::Diamond => &[(0.0, -5.5)],
+            Self::Cross => &[(-2.0, -5.5), (2.0, -5.5), (2.0, -2.0)],
+        };
+        let mut corners = quarter.to_vec();
+        for turn in 1..4 {
+            let previous = &corners[(turn - 1) * quarter.len()..];
+            let turned: Vec<(f64, f64)> = previous.iter().map(|&(x, y)| (-y, x)).collect();
+            corners.extend(turned);
         }
+        corners
     }
 }
 
@@ -155,7 +150,9 @@ impl Canvas {
                 r#"<circle cx="{x:.1}" cy="{y:.1}" r="4.5" {paint}><title>{tip}</title></circle>"#
             )
         } else {
-            let corners: Vec<String> = (style.marker.outline().iter())
+            let outline = style.marker.outline();
+            let corners: Vec<String> = outline
+                .iter()
                 .map(|(dx, dy)| format!("{:.1},{:.1}", x + dx, y + dy))
                 .collect();
             writeln!(
@@ -234,14 +231,27 @@ mod tests {
         assert!(svg.contains(
             r##"<polygon points="6.0,16.0 14.0,16.0 14.0,24.0 6.0,24.0" fill="#abcdef" stroke="#abcdef" stroke-width="2"><title>sq</title></polygon>"##
         ));
-        for marker in Marker::ALL {
-            let corners = marker.outline().len();
-            let expected = match marker {
-                Marker::Circle => 0,
-                Marker::Square | Marker::Diamond => 4,
-                Marker::Cross => 12,
-            };
-            assert_eq!(corners, expected, "{marker:?}");
-        }
+        assert_eq!(
+            Marker::Cross.outline(),
+            vec![
+                (-2.0, -5.5),
+                (2.0, -5.5),
+                (2.0, -2.0),
+                (5.5, -2.0),
+                (5.5, 2.0),
+                (2.0, 2.0),
+                (2.0, 5.5),
+                (-2.0, 5.5),
+                (-2.0, 2.0),
+                (-5.5, 2.0),
+                (-5.5, -2.0),
+                (-2.0, -2.0),
+            ]
+        );
+        assert_eq!(
+            Marker::Diamond.outline(),
+            vec![(0.0, -5.5), (5.5, 0.0), (0.0, 5.5), (-5.5, 0.0)]
+        );
+        assert_eq!(Marker::Circle.outline(), vec![]);
     }
 }
