@@ -40,11 +40,13 @@ pub(super) struct Cli {
     pub(super) quiet: bool,
 
     #[command(subcommand)]
-    pub(super) command: Option<Command>,
+    pub(super) command: Option<ParsedCommand>,
 }
 
+/// The subcommand as clap parsed it, with its flags (`report::Command` is the other thing: which
+/// command produced a report).
 #[derive(Debug, Subcommand)]
-pub(super) enum Command {
+pub(super) enum ParsedCommand {
     /// Show the backends and their declared capabilities.
     #[command(after_help = EXIT_CODES)]
     List {
@@ -439,7 +441,7 @@ mod tests {
     #[test]
     fn compare_defaults_are_the_quick_matrix() {
         let cli = Cli::try_parse_from(["harness", "compare"]).expect("no flags parse");
-        let Some(Command::Compare(args)) = cli.command else {
+        let Some(ParsedCommand::Compare(args)) = cli.command else {
             panic!("`compare` parses as the compare command");
         };
         let asked = args.request();

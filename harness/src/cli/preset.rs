@@ -5,7 +5,7 @@ use std::ffi::OsString;
 
 use clap::{CommandFactory, Parser};
 
-use super::args::{Cli, Command};
+use super::args::{Cli, ParsedCommand};
 use crate::compare::quick;
 
 /// A named comparison.
@@ -75,7 +75,7 @@ impl Preset {
 /// Clap's error for a command line it refuses (`--help` and `--version` included).
 pub(super) fn parse(argv: Vec<OsString>) -> Result<Cli, clap::Error> {
     let cli = Cli::try_parse_from(&argv)?;
-    let Some(Command::Compare(args)) = &cli.command else {
+    let Some(ParsedCommand::Compare(args)) = &cli.command else {
         return Ok(cli);
     };
     let Some(preset) = args.preset else {
@@ -124,7 +124,7 @@ mod tests {
             .expect("parses")
             .command
         {
-            Some(Command::Compare(args)) => args.request(),
+            Some(ParsedCommand::Compare(args)) => args.request(),
             other => panic!("not compare: {other:?}"),
         }
     }
