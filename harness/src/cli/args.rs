@@ -433,26 +433,3 @@ impl DemoArgs {
         }
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn compare_defaults_are_the_quick_matrix() {
-        let cli = Cli::try_parse_from(["harness", "compare"]).expect("no flags parse");
-        let Some(ParsedCommand::Compare(args)) = cli.command else {
-            panic!("`compare` parses as the compare command");
-        };
-        let asked = args.request();
-        let quick = CompareRequest::quick();
-        assert_eq!(asked.backends, quick.backends);
-        assert_eq!(asked.topologies, quick.topologies);
-        assert_eq!(asked.capacities, quick.capacities);
-        assert_eq!(asked.baseline, quick.baseline);
-        assert_eq!(asked.target_time, quick.target_time);
-        assert_eq!(asked.base, quick.base);
-        assert_eq!(asked.policies, Vec::new());
-        assert_eq!(quick.policies, vec![Policy::Block]);
-    }
-}

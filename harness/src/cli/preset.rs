@@ -129,15 +129,22 @@ mod tests {
         }
     }
 
+    /// `compare` without flags, and with `--preset quick`, asks for the quick matrix. Its one
+    /// policy, `block`, comes from `--policy`'s default: `--policies` is left empty.
     #[test]
-    fn quick_is_the_default_matrix() {
-        let asked = request(&["compare", "--preset", "quick"]);
+    fn no_flags_and_quick_are_the_default_matrix() {
         let quick = CompareRequest::quick();
-        assert_eq!(asked.topologies, quick.topologies);
-        assert_eq!(asked.capacities, quick.capacities);
-        assert_eq!(asked.baseline, quick.baseline);
-        assert_eq!(asked.target_time, quick.target_time);
-        assert_eq!(asked.base, quick.base);
+        for args in [&["compare"][..], &["compare", "--preset", "quick"]] {
+            let asked = request(args);
+            assert_eq!(asked.backends, quick.backends, "{args:?}");
+            assert_eq!(asked.topologies, quick.topologies, "{args:?}");
+            assert_eq!(asked.capacities, quick.capacities, "{args:?}");
+            assert_eq!(asked.baseline, quick.baseline, "{args:?}");
+            assert_eq!(asked.target_time, quick.target_time, "{args:?}");
+            assert_eq!(asked.base, quick.base, "{args:?}");
+            assert_eq!(asked.policies, Vec::new(), "{args:?}");
+        }
+        assert_eq!(quick.policies, vec![Policy::Block]);
     }
 
     #[test]
