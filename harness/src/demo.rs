@@ -414,21 +414,3 @@ fn narrate_consumer<C: Consumer<DemoItem>>(
     }
     order
 }
-
-impl DemoOutcome {
-    /// The receive order, one line per consumer, and the verdict.
-    pub(crate) fn render(&self) -> String {
-        let mut out = format!("receive order ({}):\n", self.backend);
-        for (i, items) in self.received.iter().enumerate() {
-            let list: Vec<String> = items.iter().map(ToString::to_string).collect();
-            out.push_str(&format!(
-                "  consumer-{}: {} ({})\n",
-                i + 1,
-                list.join(" "),
-                counted(items.len() as u64, "item")
-            ));
-        }
-        out.push_str(&format!("ledger: {}\n", self.verification.summary()));
-        out
-    }
-}

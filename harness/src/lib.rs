@@ -14,9 +14,8 @@
 //! | [`engine`] | how to run it: [`run()`], the shared state, the producer, consumer and `seq` loops, the spawner and watchdog loop, items; one role per file |
 //! | [`registry`] | the one list of backends, walked with a [`BackendVisitor`] |
 //! | [`compare`] | the matrix of topologies, capacities and policies over several backends |
-//! | [`report`] | a typed model of the results and one renderer per format (table, markdown, csv, json, and the SVG pictures) |
-//! | [`cli`] | the commands and `main`: the only place that knows flag names and exit codes |
-//! | [`pipeline`] | a producer-worker pipeline for embedding, over any backend |
+//! | [`report`] | a typed model of the results and one renderer per format (table, markdown, csv, json, and the SVG pictures); also the backend list (`harness list`) and the demo's receive order |
+//! | [`cli`] | the commands and `main`: parses, dispatches and maps errors to exit codes; the only place that knows flag names and exit codes |
 //!
 //! A narrated small run for learners (`harness demo`) sits beside them in `demo.rs`.
 //!
@@ -24,8 +23,8 @@
 //!
 //! | to add | touch |
 //! | --- | --- |
-//! | a backend | an adapter crate with a marker type implementing `buffer_api::Backend`; one line in [`registry::for_each_backend`] and its dependency in `harness/Cargo.toml`. The command line, the tests and the benches walk the registry. |
-//! | a report format | a variant of [`report::Format`] (clap lists it in `--help`), a renderer file in `report/` (`impl Report { fn ...(&self) -> String }`), one arm in [`report::Report::render`] |
+//! | a backend | an adapter crate with a marker type implementing `buffer_api::Backend`; one line in [`registry::for_each_backend`] and its dependency in `harness/Cargo.toml`. The command line, the tests, the benches and `buffer-pipeline`'s tests walk the registry; the plots give each backend a style by its place in it. |
+//! | a report format | a variant of [`report::Format`] (clap lists it in `--help`), a renderer file in `report/` (`impl Report { fn ...(&self) -> String }`), one arm in [`report::Report::render`] and one in `report/list.rs` (`harness list`) |
 //! | a policy | a variant of [`spec::Policy`] with its text in `spec/policy.rs`; how a producer offers under it in `engine/producer.rs` (`offer`); a new way of refusing an item is a `Refusal` in `verify/records.rs`, counted by the ledger and in [`Verification`]; a capability it needs is checked in `engine/error.rs` ([`engine::Unsupported`]); the load line in `report/text.rs` |
 //! | a fault | a variant of [`spec::Fault`] with its text in `spec/fault.rs`; its concrete plan and its rule in `engine/fault.rs`; where it fires in `engine/producer.rs`, `engine/consumer.rs` or (extra threads) `engine/once.rs`; what the ledger may then allow in `engine/outcome.rs` (`RunFacts`); any wait it adds in the watchdog timeout in `engine/once.rs` |
 //!
@@ -43,8 +42,9 @@
 //!   [`registry::backends`]
 //! - comparisons and reports: [`compare::Matrix`] (with [`compare::quick`]),
 //!   [`compare::run_matrix`], [`report::Report`] and its renderers, [`report::Environment`]
-//! - embedding: [`pipeline::Pipeline`]
 //! - the binary: [`cli::main`]
+//!
+//! The callback pipeline for embedding, over any backend, is its own crate, `buffer-pipeline`.
 //!
 //! # Running a workload
 //!
@@ -88,7 +88,6 @@ pub mod compare;
 mod demo;
 pub mod engine;
 pub mod measure;
-pub mod pipeline;
 pub mod registry;
 pub mod report;
 pub mod spec;

@@ -487,29 +487,49 @@ fn run_writes_csv_markdown_and_files() {
     assert_eq!(json["results"][0]["verification"]["ok"], true);
 }
 
+/// What one comparison of every backend over `seq,1:1,2:2` at capacities 0 and 4 printed,
+/// drew (`--plot`) and recorded (`--json`); run once, shared by the tests of each.
+struct ComparedEverything {
+    table: String,
+    svg: String,
+    record: Value,
+}
+
+fn compared_everything() -> &'static ComparedEverything {
+    static RUN: std::sync::OnceLock<ComparedEverything> = std::sync::OnceLock::new();
+    RUN.get_or_init(|| {
+        let plot = temp_path("compare.svg");
+        let json_path = temp_path("compare.json");
+        let out = harness(&[
+            "compare",
+            "--topologies",
+            "seq,1:1,2:2",
+            "--capacities",
+            "0,4",
+            "--messages",
+            "2000",
+            "--repeats",
+            "2",
+            "--target-time",
+            "0",
+            "--plot",
+            plot.to_str().unwrap(),
+            "--json",
+            json_path.to_str().unwrap(),
+        ]);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        ComparedEverything {
+            table: stdout(&out),
+            svg: std::fs::read_to_string(&plot).unwrap(),
+            record: serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap())
+                .expect("--json writes JSON"),
+        }
+    })
+}
+
 #[test]
-fn compare_reports_ratios_and_draws_a_plot() {
-    let plot = temp_path("compare.svg");
-    let json_path = temp_path("compare.json");
-    let out = harness(&[
-        "compare",
-        "--topologies",
-        "seq,1:1,2:2",
-        "--capacities",
-        "0,4",
-        "--messages",
-        "2000",
-        "--repeats",
-        "2",
-        "--target-time",
-        "0",
-        "--plot",
-        plot.to_str().unwrap(),
-        "--json",
-        json_path.to_str().unwrap(),
-    ]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let text = stdout(&out);
+fn compare_tables_one_column_per_capacity_with_the_baseline_first() {
+    let text = &compared_everything().table;
     let head = text
         .lines()
         .find(|l| l.starts_with("shape"))
@@ -529,7 +549,11 @@ fn compare_reports_ratios_and_draws_a_plot() {
     );
     assert!(seq.trim_end().ends_with(" base"), "{seq}");
     assert!(text.contains("verified: all"), "{text}");
-    let svg = std::fs::read_to_string(&plot).unwrap();
+}
+
+#[test]
+fn compare_plots_the_ratios_one_panel_per_capacity() {
+    let svg = &compared_everything().svg;
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
     assert!(
         svg.contains("commit: ") && svg.contains("rustc"),
@@ -545,9 +569,11 @@ fn compare_reports_ratios_and_draws_a_plot() {
         let in_legend = svg.contains(&format!(">{backend}</text>"));
         assert_eq!(in_legend, backend != "crossbeam", "{backend} in the legend");
     }
-    // --json records the same runs as the table, whatever --format says.
-    let record: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap())
-        .expect("--json writes JSON");
+}
+
+#[test]
+fn compare_json_records_the_runs_whatever_the_format() {
+    let record = &compared_everything().record;
     assert_eq!(record["command"], "compare");
     let backends = registry::backends();
     let rendezvous = backends
@@ -560,7 +586,10 @@ fn compare_reports_ratios_and_draws_a_plot() {
         3 * backends.len() + 2 * rendezvous,
         "{record}"
     );
+}
 
+#[test]
+fn compare_against_a_chosen_baseline_gives_the_others_a_ratio() {
     let out = harness(&[
         "compare",
         "--backends",
@@ -913,9 +942,15 @@ fn exit_code_4_when_the_watchdog_fires() {
 
 #[test]
 fn drop_oldest_is_refused_before_any_run_where_not_offered() {
+    // `all` stops at the first backend in registry order that lacks drop-oldest.
+    let first_without = registry::backends()
+        .into_iter()
+        .find(|b| !b.capabilities.drop_oldest)
+        .expect("a backend without drop-oldest")
+        .name;
     for backend in ["crossbeam", "flume", "all"] {
         let name = if backend == "all" {
-            "crossbeam"
+            first_without
         } else {
             backend
         };
@@ -1168,33 +1203,62 @@ fn compare_interleaves_rounds_and_reports_an_interval() {
     }
 }
 
-/// `diff` of a report against itself finds only noise (exit 0); against a copy with every
-/// rate of one backend halved it finds that backend slower, a regression with `--fail-above`
-/// (exit 5); a missing file or a bad threshold is a usage error.
+/// Two `compare` reports of crossbeam and condvar with known rates, so that the intervals are
+/// known: `old` with the same five rates for both, `new` with condvar's halved. Written once,
+/// shared by the `diff` tests.
+fn diff_reports() -> &'static (String, String) {
+    static REPORTS: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
+    REPORTS.get_or_init(|| {
+        let old = temp_path("diff-old.json");
+        let out = harness(&[
+            "compare",
+            "--backends",
+            "crossbeam,condvar",
+            "--topologies",
+            "1:1",
+            "--capacities",
+            "16",
+            "--messages",
+            "2000",
+            "--repeats",
+            "5",
+            "--target-time",
+            "0",
+            "--format",
+            "json",
+            "--output",
+            old.to_str().unwrap(),
+        ]);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        let mut report: Value =
+            serde_json::from_str(&std::fs::read_to_string(&old).unwrap()).unwrap();
+        let set_rates = |report: &mut Value, condvar_scale: f64| {
+            for result in report["results"].as_array_mut().unwrap() {
+                let scale = if result["backend"] == "condvar" {
+                    condvar_scale
+                } else {
+                    1.0
+                };
+                let reps = result["repetitions"].as_array_mut().unwrap();
+                for (rep, rate) in reps.iter_mut().zip([100.0, 101.0, 99.0, 100.5, 99.5]) {
+                    rep["msgs_per_s"] = (rate * scale).into();
+                }
+            }
+        };
+        set_rates(&mut report, 1.0);
+        std::fs::write(&old, report.to_string()).unwrap();
+        set_rates(&mut report, 0.5);
+        let new = temp_path("diff-new.json");
+        std::fs::write(&new, report.to_string()).unwrap();
+        let path = |p: PathBuf| p.to_str().unwrap().to_owned();
+        (path(old), path(new))
+    })
+}
+
 #[test]
-fn diff_flags_a_regression_beyond_the_noise() {
-    let old = temp_path("diff-old.json");
-    let out = harness(&[
-        "compare",
-        "--backends",
-        "crossbeam,condvar",
-        "--topologies",
-        "1:1",
-        "--capacities",
-        "16",
-        "--messages",
-        "2000",
-        "--repeats",
-        "5",
-        "--target-time",
-        "0",
-        "--format",
-        "json",
-        "--output",
-        old.to_str().unwrap(),
-    ]);
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    let same = harness(&["diff", old.to_str().unwrap(), old.to_str().unwrap()]);
+fn diff_of_a_report_against_itself_is_noise() {
+    let (old, _) = diff_reports();
+    let same = harness(&["diff", old, old]);
     assert_eq!(code(&same), 0, "{}", stderr(&same));
     let text = stdout(&same);
     assert_eq!(
@@ -1202,28 +1266,11 @@ fn diff_flags_a_regression_beyond_the_noise() {
         2,
         "{text}"
     );
+}
 
-    // Known rates, so that the intervals are known: condvar's halved in the new report.
-    let mut report: Value = serde_json::from_str(&std::fs::read_to_string(&old).unwrap()).unwrap();
-    let set_rates = |report: &mut Value, condvar_scale: f64| {
-        for result in report["results"].as_array_mut().unwrap() {
-            let scale = if result["backend"] == "condvar" {
-                condvar_scale
-            } else {
-                1.0
-            };
-            let reps = result["repetitions"].as_array_mut().unwrap();
-            for (rep, rate) in reps.iter_mut().zip([100.0, 101.0, 99.0, 100.5, 99.5]) {
-                rep["msgs_per_s"] = (rate * scale).into();
-            }
-        }
-    };
-    set_rates(&mut report, 1.0);
-    std::fs::write(&old, report.to_string()).unwrap();
-    set_rates(&mut report, 0.5);
-    let new = temp_path("diff-new.json");
-    std::fs::write(&new, report.to_string()).unwrap();
-    let (old, new) = (old.to_str().unwrap(), new.to_str().unwrap());
+#[test]
+fn diff_finds_the_halved_backend_slower_without_failing() {
+    let (old, new) = diff_reports();
     let slower = harness(&["diff", old, new]);
     assert_eq!(
         code(&slower),
@@ -1238,6 +1285,11 @@ fn diff_flags_a_regression_beyond_the_noise() {
         line.contains(" 0.500x [0.493-0.508]") && line.ends_with("slower"),
         "{line}"
     );
+}
+
+#[test]
+fn diff_fail_above_turns_the_slowdown_into_a_regression() {
+    let (old, new) = diff_reports();
     let failed = harness(&["diff", old, new, "--fail-above", "5%", "--format", "json"]);
     assert_eq!(code(&failed), 5, "{}", stderr(&failed));
     let json: Value = serde_json::from_slice(&failed.stdout).unwrap();
@@ -1246,7 +1298,11 @@ fn diff_flags_a_regression_beyond_the_noise() {
     assert_eq!(condvar["verdict"], "regression");
     let crossbeam = cells.iter().find(|c| c["backend"] == "crossbeam").unwrap();
     assert_eq!(crossbeam["verdict"], "noise");
+}
 
+#[test]
+fn diff_refuses_a_missing_file_a_bad_threshold_and_markdown() {
+    let (old, new) = diff_reports();
     assert_usage_error(&["diff", "/nonexistent/a.json", new], "/nonexistent/a.json");
     assert_clap_error(&["diff", old, new, "--fail-above", "150%"], "--fail-above");
     assert_usage_error(
@@ -1451,10 +1507,14 @@ fn more_threads_than_the_cap_are_refused_before_running() {
 
 #[test]
 fn a_comparison_with_nothing_to_run_is_a_usage_error() {
+    // One cell per registered backend.
     assert_usage_line(
         &["compare", "--topologies", "seq", "--capacities", "0"],
-        "error: --capacities: nothing to run: every one of its 8 cells would be skipped: seq at \
-         capacity 0: one thread cannot rendezvous with itself",
+        &format!(
+            "error: --capacities: nothing to run: every one of its {} cells would be skipped: \
+             seq at capacity 0: one thread cannot rendezvous with itself",
+            registry::names().len()
+        ),
     );
     assert_usage_line(
         &[

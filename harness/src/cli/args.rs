@@ -40,11 +40,13 @@ pub(super) struct Cli {
     pub(super) quiet: bool,
 
     #[command(subcommand)]
-    pub(super) command: Option<Command>,
+    pub(super) command: Option<ParsedCommand>,
 }
 
+/// The subcommand as clap parsed it, with its flags (`report::Command` is the other thing: which
+/// command produced a report).
 #[derive(Debug, Subcommand)]
-pub(super) enum Command {
+pub(super) enum ParsedCommand {
     /// Show the backends and their declared capabilities.
     #[command(after_help = EXIT_CODES)]
     List {
@@ -96,14 +98,14 @@ pub(super) struct CalibrateArgs {
 }
 
 impl CalibrateArgs {
-    pub(super) fn request(&self) -> Result<CalibrateRequest, super::exit::Failure> {
-        use super::exit::Failure;
+    pub(super) fn request(&self) -> Result<CalibrateRequest, super::exit::CommandError> {
+        use super::exit::CommandError;
         let topologies = parse_topologies(&self.topologies)
-            .map_err(|e| Failure::usage(format!("--topologies: {e}")))?;
+            .map_err(|e| CommandError::usage(format!("--topologies: {e}")))?;
         let capacities = parse_capacities(&self.capacities)
-            .map_err(|e| Failure::usage(format!("--capacities: {e}")))?;
+            .map_err(|e| CommandError::usage(format!("--capacities: {e}")))?;
         if self.messages == 0 {
-            return Err(Failure::usage("--messages: must be at least 1"));
+            return Err(CommandError::usage("--messages: must be at least 1"));
         }
         Ok(CalibrateRequest {
             topologies,
@@ -133,7 +135,7 @@ pub(super) struct DiffArgs {
 }
 
 impl DiffArgs {
-    pub(super) fn request(&self) -> Result<DiffRequest, super::exit::Failure> {
+    pub(super) fn request(&self) -> Result<DiffRequest, super::exit::CommandError> {
         Ok(DiffRequest {
             old: self.old.clone(),
             new: self.new.clone(),
@@ -144,10 +146,10 @@ impl DiffArgs {
 }
 
 /// `format` where a command writes only a table or JSON; a usage error for the others.
-fn table_or_json(format: Format, command: &str) -> Result<Format, super::exit::Failure> {
+fn table_or_json(format: Format, command: &str) -> Result<Format, super::exit::CommandError> {
     match format {
         Format::Table | Format::Json => Ok(format),
-        Format::Csv | Format::Markdown => Err(super::exit::Failure::usage(format!(
+        Format::Csv | Format::Markdown => Err(super::exit::CommandError::usage(format!(
             "--format: {command} writes a table or json"
         ))),
     }
@@ -198,7 +200,7 @@ pub(super) struct RunArgs {
     warmup: usize,
     /// Inject a fault: consumer-panic[:K], consumer-stall[:DUR|forever], producer-panic[:K],
     /// close-storm[:N], or lose-item (a self-test of the verifier).
-    #[arg(long, value_parser = parse_fault)]
+    #[arg(long, value_parser = str::parse::<Fault>)]
     fault: Option<Fault>,
     /// Do not measure blocked time. Measuring it tries the non-blocking call first and times
     /// the blocking call that follows a failure, which costs throughput at small capacities.
@@ -220,7 +222,7 @@ struct CommonArgs {
     /// Backpressure policy: block, timeout:<DUR>, drop-newest (try_send; the new item is
     /// shed) or drop-oldest (force_send; the oldest buffered item is evicted, on backends
     /// that offer it, see `harness list`).
-    #[arg(long, default_value = "block", value_parser = parse_policy)]
+    #[arg(long, default_value = "block", value_parser = str::parse::<Policy>)]
     policy: Policy,
     /// Priority levels items are drawn from, uniformly over 0..N-1 and seeded (1 to 256; 1
     /// means every item has priority 0). Only a priority backend reads them.
@@ -270,15 +272,15 @@ pub(super) struct CompareArgs {
     #[arg(long = "backend", short, visible_aliases = ["backends", "buffer"], default_value = "all")]
     backends: String,
     /// Shapes: `seq` and P:C, comma-separated.
-    #[arg(long, default_value = quick::TOPOLOGIES, value_parser = parse_topology_list)]
+    #[arg(long, default_value = quick::TOPOLOGIES, value_parser = parse_topologies)]
     topologies: TopologyList,
     /// Capacities, comma-separated (0 runs only on backends with rendezvous).
-    #[arg(long, default_value = quick::CAPACITIES, value_parser = parse_capacity_list)]
+    #[arg(long, default_value = quick::CAPACITIES, value_parser = parse_capacities)]
     capacities: CapacityList,
     /// Backpressure policies to put side by side, comma-separated (as in
     /// block,drop-newest,drop-oldest); overrides --policy. A backend that does not offer a
     /// policy shows "unsupported" in that row.
-    #[arg(long, value_parser = parse_policy_list)]
+    #[arg(long, value_parser = parse_policies)]
     policies: Option<PolicyList>,
     /// The backend ratios are computed against.
     #[arg(long, default_value = quick::BASELINE)]
@@ -344,24 +346,8 @@ type TopologyList = Vec<Topology>;
 type CapacityList = Vec<usize>;
 type PolicyList = Vec<Policy>;
 
-fn parse_policy_list(s: &str) -> Result<PolicyList, String> {
-    parse_list(s, str::parse).map_err(|e| e.to_string())
-}
-
-fn parse_fault(s: &str) -> Result<Fault, String> {
-    s.parse().map_err(|e: ParseError| e.to_string())
-}
-
-fn parse_policy(s: &str) -> Result<Policy, String> {
-    s.parse().map_err(|e: ParseError| e.to_string())
-}
-
-fn parse_topology_list(s: &str) -> Result<TopologyList, String> {
-    parse_topologies(s).map_err(|e| e.to_string())
-}
-
-fn parse_capacity_list(s: &str) -> Result<CapacityList, String> {
-    parse_capacities(s).map_err(|e| e.to_string())
+fn parse_policies(s: &str) -> Result<PolicyList, ParseError> {
+    parse_list(s, str::parse)
 }
 
 impl CommonArgs {
@@ -445,28 +431,5 @@ impl DemoArgs {
                 consumer_delay: self.consumer_delay,
             },
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn compare_defaults_are_the_quick_matrix() {
-        let cli = Cli::try_parse_from(["harness", "compare"]).expect("no flags parse");
-        let Some(Command::Compare(args)) = cli.command else {
-            panic!("`compare` parses as the compare command");
-        };
-        let asked = args.request();
-        let quick = CompareRequest::quick();
-        assert_eq!(asked.backends, quick.backends);
-        assert_eq!(asked.topologies, quick.topologies);
-        assert_eq!(asked.capacities, quick.capacities);
-        assert_eq!(asked.baseline, quick.baseline);
-        assert_eq!(asked.target_time, quick.target_time);
-        assert_eq!(asked.base, quick.base);
-        assert_eq!(asked.policies, Vec::new());
-        assert_eq!(quick.policies, vec![Policy::Block]);
     }
 }

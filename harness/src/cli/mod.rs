@@ -23,9 +23,9 @@ mod run;
 
 use std::process::ExitCode;
 
-use self::args::Command;
+use self::args::ParsedCommand;
 use self::compare::CompareRequest;
-use self::exit::{Exit, Failure};
+use self::exit::{CommandError, Exit};
 use self::output::Output;
 
 /// The `harness` binary: parses the arguments, runs the command, prints its report and a
@@ -50,7 +50,7 @@ pub fn main() -> ExitCode {
         }
     };
     let default_level = match cli.command {
-        Some(Command::Demo(_)) => "info",
+        Some(ParsedCommand::Demo(_)) => "info",
         _ => "warn",
     };
     // --quiet is a filter that wins over RUST_LOG, as --log-level does.
@@ -61,25 +61,30 @@ pub fn main() -> ExitCode {
     };
     output::set_quiet(cli.quiet);
     let result = output::init_logging(level, default_level).and_then(|()| {
-        if !matches!(cli.command, Some(Command::List { .. } | Command::Demo(_))) {
+        if !matches!(
+            cli.command,
+            Some(ParsedCommand::List { .. } | ParsedCommand::Demo(_))
+        ) {
             stop_on_ctrl_c();
         }
         match &cli.command {
             None => compare::compare(&CompareRequest::quick()),
-            Some(Command::List { format }) => list::list(&Output {
+            Some(ParsedCommand::List { format }) => list::list(&Output {
                 format: *format,
                 path: None,
             }),
-            Some(Command::Run(args)) => run::run(&args.request()),
-            Some(Command::Compare(args)) => compare::compare(&args.request()),
-            Some(Command::Demo(args)) => demo::run_demo(&args.request()),
-            Some(Command::Diff(args)) => args.request().and_then(|r| diff::diff(&r)),
-            Some(Command::Calibrate(args)) => args.request().and_then(|r| calibrate::calibrate(&r)),
+            Some(ParsedCommand::Run(args)) => run::run(&args.request()),
+            Some(ParsedCommand::Compare(args)) => compare::compare(&args.request()),
+            Some(ParsedCommand::Demo(args)) => demo::run_demo(&args.request()),
+            Some(ParsedCommand::Diff(args)) => args.request().and_then(|r| diff::diff(&r)),
+            Some(ParsedCommand::Calibrate(args)) => {
+                args.request().and_then(|r| calibrate::calibrate(&r))
+            }
         }
     });
     match result {
         Ok(exit) => ExitCode::from(exit.code()),
-        Err(Failure { exit, message }) => {
+        Err(CommandError { exit, message }) => {
             eprintln!("error: {message}");
             ExitCode::from(exit.code())
         }

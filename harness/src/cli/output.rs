@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::exit::Failure;
+use super::exit::CommandError;
 use crate::report::Format;
 
 /// Where and how to write a report.
@@ -20,10 +20,10 @@ pub(super) struct Output {
 }
 
 impl Output {
-    pub(super) fn write(&self, text: &str) -> Result<(), Failure> {
+    pub(super) fn write(&self, text: &str) -> Result<(), CommandError> {
         match &self.path {
             Some(path) => std::fs::write(path, text).map_err(|e| {
-                Failure::internal(format!("--output: cannot write {}: {e}", path.display()))
+                CommandError::internal(format!("--output: cannot write {}: {e}", path.display()))
             }),
             None => write_stdout(text),
         }
@@ -33,12 +33,12 @@ impl Output {
 /// Refuses, before anything runs, a file the command could not write at the end: a path
 /// whose directory does not exist, or that names a directory. Runs can take minutes; their
 /// report should not be lost to a typo found afterwards.
-pub(super) fn check_writable(flag: &str, path: Option<&PathBuf>) -> Result<(), Failure> {
+pub(super) fn check_writable(flag: &str, path: Option<&PathBuf>) -> Result<(), CommandError> {
     let Some(path) = path else {
         return Ok(());
     };
     if path.is_dir() {
-        return Err(Failure::usage(format!(
+        return Err(CommandError::usage(format!(
             "{flag}: {} is a directory, not a file",
             path.display()
         )));
@@ -48,7 +48,7 @@ pub(super) fn check_writable(flag: &str, path: Option<&PathBuf>) -> Result<(), F
         _ => std::path::Path::new("."),
     };
     if !dir.is_dir() {
-        return Err(Failure::usage(format!(
+        return Err(CommandError::usage(format!(
             "{flag}: cannot write {}: the directory {} does not exist",
             path.display(),
             dir.display()
@@ -58,12 +58,12 @@ pub(super) fn check_writable(flag: &str, path: Option<&PathBuf>) -> Result<(), F
 }
 
 /// Writes to stdout without the panic `print!` raises when the reader has gone (`| head`).
-pub(super) fn write_stdout(text: &str) -> Result<(), Failure> {
+pub(super) fn write_stdout(text: &str) -> Result<(), CommandError> {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
-        .map_err(|e| Failure::internal(format!("cannot write to stdout: {e}")))
+        .map_err(|e| CommandError::internal(format!("cannot write to stdout: {e}")))
 }
 
 /// Sets up logging to stderr, with thread names. `level` (from `--log-level`) takes the
@@ -72,15 +72,15 @@ pub(super) fn write_stdout(text: &str) -> Result<(), Failure> {
 /// # Errors
 ///
 /// A usage error for a filter that does not parse.
-pub(super) fn init_logging(level: Option<&str>, default: &str) -> Result<(), Failure> {
+pub(super) fn init_logging(level: Option<&str>, default: &str) -> Result<(), CommandError> {
     use tracing_subscriber::EnvFilter;
     let filter = match level {
         Some(level) => bare_words_are_levels(level)
             .and_then(|()| EnvFilter::try_new(level).map_err(|e| format!("`{level}`: {e}")))
-            .map_err(|e| Failure::usage(format!("--log-level: {e}")))?,
+            .map_err(|e| CommandError::usage(format!("--log-level: {e}")))?,
         None => EnvFilter::try_from_default_env()
             .or_else(|_| EnvFilter::try_new(default))
-            .map_err(|e| Failure::internal(e.to_string()))?,
+            .map_err(|e| CommandError::internal(e.to_string()))?,
     };
     // A second initialisation (tests) keeps the first subscriber.
     let _ = tracing_subscriber::fmt()

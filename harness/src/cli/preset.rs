@@ -5,7 +5,7 @@ use std::ffi::OsString;
 
 use clap::{CommandFactory, Parser};
 
-use super::args::{Cli, Command};
+use super::args::{Cli, ParsedCommand};
 use crate::compare::quick;
 
 /// A named comparison.
@@ -75,7 +75,7 @@ impl Preset {
 /// Clap's error for a command line it refuses (`--help` and `--version` included).
 pub(super) fn parse(argv: Vec<OsString>) -> Result<Cli, clap::Error> {
     let cli = Cli::try_parse_from(&argv)?;
-    let Some(Command::Compare(args)) = &cli.command else {
+    let Some(ParsedCommand::Compare(args)) = &cli.command else {
         return Ok(cli);
     };
     let Some(preset) = args.preset else {
@@ -124,20 +124,27 @@ mod tests {
             .expect("parses")
             .command
         {
-            Some(Command::Compare(args)) => args.request(),
+            Some(ParsedCommand::Compare(args)) => args.request(),
             other => panic!("not compare: {other:?}"),
         }
     }
 
+    /// `compare` without flags, and with `--preset quick`, asks for the quick matrix. Its one
+    /// policy, `block`, comes from `--policy`'s default: `--policies` is left empty.
     #[test]
-    fn quick_is_the_default_matrix() {
-        let asked = request(&["compare", "--preset", "quick"]);
+    fn no_flags_and_quick_are_the_default_matrix() {
         let quick = CompareRequest::quick();
-        assert_eq!(asked.topologies, quick.topologies);
-        assert_eq!(asked.capacities, quick.capacities);
-        assert_eq!(asked.baseline, quick.baseline);
-        assert_eq!(asked.target_time, quick.target_time);
-        assert_eq!(asked.base, quick.base);
+        for args in [&["compare"][..], &["compare", "--preset", "quick"]] {
+            let asked = request(args);
+            assert_eq!(asked.backends, quick.backends, "{args:?}");
+            assert_eq!(asked.topologies, quick.topologies, "{args:?}");
+            assert_eq!(asked.capacities, quick.capacities, "{args:?}");
+            assert_eq!(asked.baseline, quick.baseline, "{args:?}");
+            assert_eq!(asked.target_time, quick.target_time, "{args:?}");
+            assert_eq!(asked.base, quick.base, "{args:?}");
+            assert_eq!(asked.policies, Vec::new(), "{args:?}");
+        }
+        assert_eq!(quick.policies, vec![Policy::Block]);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use buffer_api::{Backend, CapacityError};
 use indicatif::{MultiProgress, ProgressBar};
 
-use super::exit::{Exit, Failure, invalid_workload, over_budget, run_error, unsupported_flag};
+use super::exit::{CommandError, Exit, invalid_workload, over_budget, run_error, unsupported_flag};
 use super::output::{Output, check_writable, draw_target, progress_bar};
 use crate::compare::NOT_RUN;
 use crate::engine::{
@@ -12,7 +12,7 @@ use crate::engine::{
 };
 use crate::measure::Measurement;
 use crate::registry::{self, BackendInfo, BackendVisitor};
-use crate::report::{Environment, Failure as ReportFailure, Report};
+use crate::report::{Environment, Failure, Report};
 use crate::spec::Workload;
 
 /// What `harness run` was asked to do.
@@ -27,7 +27,7 @@ pub(super) struct RunRequest {
 }
 
 /// Checks the things that would make every run fail at once, before anything runs.
-fn preflight(backends: &[BackendInfo], workload: &Workload) -> Result<(), Failure> {
+fn preflight(backends: &[BackendInfo], workload: &Workload) -> Result<(), CommandError> {
     workload.validate().map_err(|e| invalid_workload(&e))?;
     let order_log = backends
         .iter()
@@ -35,19 +35,19 @@ fn preflight(backends: &[BackendInfo], workload: &Workload) -> Result<(), Failur
     check_budget(workload, MemoryBound::detect(), order_log).map_err(|e| over_budget(&e))?;
     for info in backends {
         if let Some(e) = Unsupported::check(info.name, &info.capabilities, workload) {
-            return Err(Failure::usage(format!(
+            return Err(CommandError::usage(format!(
                 "{}: {e}",
                 unsupported_flag(&e, "--policy")
             )));
         }
         if workload.capacity == 0 && !info.capabilities.rendezvous {
-            return Err(Failure::usage(format!(
+            return Err(CommandError::usage(format!(
                 "--capacity: {}",
                 CapacityError::RendezvousUnsupported { backend: info.name }
             )));
         }
     }
-    check_capacity(workload).map_err(|e| Failure::usage(format!("--capacity: {e}")))
+    check_capacity(workload).map_err(|e| CommandError::usage(format!("--capacity: {e}")))
 }
 
 /// `harness run`: one workload against each chosen backend.
@@ -55,9 +55,9 @@ fn preflight(backends: &[BackendInfo], workload: &Workload) -> Result<(), Failur
 /// # Errors
 ///
 /// Usage errors before anything runs; a watchdog report (exit 4) or an internal error.
-pub(super) fn run(request: &RunRequest) -> Result<Exit, Failure> {
+pub(super) fn run(request: &RunRequest) -> Result<Exit, CommandError> {
     let backends = registry::resolve(&request.backends)
-        .map_err(|e| Failure::usage(format!("--backend: {e}")))?;
+        .map_err(|e| CommandError::usage(format!("--backend: {e}")))?;
     let infos: Vec<BackendInfo> = backends.iter().filter_map(|b| registry::find(b)).collect();
     preflight(&infos, &request.workload)?;
     check_writable("--output", request.output.path.as_ref())?;
@@ -73,7 +73,7 @@ pub(super) fn run(request: &RunRequest) -> Result<Exit, Failure> {
             result: None,
         };
         registry::visit_named(name, &mut visit)
-            .map_err(|e| Failure::usage(format!("--backend: {e}")))?;
+            .map_err(|e| CommandError::usage(format!("--backend: {e}")))?;
         bar.finish_and_clear();
         match visit.result {
             Some(Ok(m)) => measurements.push(m),
@@ -82,7 +82,11 @@ pub(super) fn run(request: &RunRequest) -> Result<Exit, Failure> {
                 failure = Some((*name, run_error(&e)));
                 break;
             }
-            None => return Err(Failure::internal(format!("backend {name} was not visited"))),
+            None => {
+                return Err(CommandError::internal(format!(
+                    "backend {name} was not visited"
+                )));
+            }
         }
         if interrupted() {
             break;
@@ -94,14 +98,13 @@ pub(super) fn run(request: &RunRequest) -> Result<Exit, Failure> {
     let verified = measurements.iter().all(|m| m.verification.ok);
     let mut report = Report::from_runs(Environment::detect(), measurements);
     if let Some((backend, f)) = &failure {
-        report.failures.push(ReportFailure {
-            backend: (*backend).to_owned(),
-            topology: request.workload.get_topology(),
-            capacity: request.workload.capacity,
-            policy: request.workload.policy,
-            error: f.message.clone(),
-            watchdog: f.exit == Exit::Watchdog,
-        });
+        let failed = failed_run(
+            &request.workload,
+            backend,
+            &f.message,
+            f.exit == Exit::Watchdog,
+        );
+        report.failures.push(failed);
     }
     if failure
         .as_ref()
@@ -124,29 +127,35 @@ fn report_interrupted(
     request: &RunRequest,
     backends: &[&str],
     measurements: Vec<Measurement>,
-) -> Result<Exit, Failure> {
+) -> Result<Exit, CommandError> {
     let measured = measurements.len();
     let mut report = Report::from_runs(Environment::detect(), measurements);
     for backend in &backends[measured..] {
-        report.failures.push(ReportFailure {
-            backend: (*backend).to_owned(),
-            topology: request.workload.get_topology(),
-            capacity: request.workload.capacity,
-            policy: request.workload.policy,
-            error: NOT_RUN.to_owned(),
-            watchdog: false,
-        });
+        let not_run = failed_run(&request.workload, backend, NOT_RUN, false);
+        report.failures.push(not_run);
     }
     request
         .output
         .write(&report.render(request.output.format))?;
-    Err(Failure {
+    Err(CommandError {
         exit: Exit::Interrupted,
         message: format!(
             "interrupted: {measured} of {} backends measured, the rest not run",
             backends.len()
         ),
     })
+}
+
+/// The report's line for `backend`, which ended in `error` (or did not run) on `workload`.
+fn failed_run(workload: &Workload, backend: &str, error: &str, watchdog: bool) -> Failure {
+    Failure {
+        backend: backend.to_owned(),
+        topology: workload.get_topology(),
+        capacity: workload.capacity,
+        policy: workload.policy,
+        error: error.to_owned(),
+        watchdog,
+    }
 }
 
 struct RunOne<'a> {

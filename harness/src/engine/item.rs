@@ -219,8 +219,8 @@ pub(crate) fn priority_of(seed: u64, producer: u32, seq: u64, levels: u32) -> u8
 
 /// The [`PriorityKey`] the harness registers its priority backend with: reads the priority
 /// field of the harness's own items, whatever their payload. Any other type ranks 0, so the
-/// library's other users of the registry (the demo, the pipeline, the benches' raw payloads)
-/// see a plain FIFO buffer.
+/// registry's other users (the demo, the `buffer-pipeline` tests and example, the benches' raw
+/// payloads) see a plain FIFO buffer.
 ///
 /// `Backend::bounded::<T>` serves every payload type, so the key cannot name one `Item<P>`;
 /// it tries each payload the harness builds. The buffer calls it once per accepted item.

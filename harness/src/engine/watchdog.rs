@@ -76,7 +76,7 @@ impl WorkerState {
 /// One worker's slot, alone on its cache line so workers never share one.
 #[derive(Debug)]
 #[repr(align(128))]
-struct Slot {
+struct BoardSlot {
     state: AtomicU8,
     items: AtomicU64,
 }
@@ -85,14 +85,14 @@ struct Slot {
 #[derive(Debug)]
 pub(crate) struct Board {
     names: Vec<String>,
-    slots: Vec<Slot>,
+    slots: Vec<BoardSlot>,
 }
 
 impl Board {
     pub(crate) fn new(names: Vec<String>) -> Self {
         let slots = names
             .iter()
-            .map(|_| Slot {
+            .map(|_| BoardSlot {
                 state: AtomicU8::new(WorkerState::Starting as u8),
                 items: AtomicU64::new(0),
             })

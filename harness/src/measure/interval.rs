@@ -54,11 +54,7 @@ pub fn median_interval(values: &[f64]) -> Option<Interval> {
     }
     sorted.sort_by(f64::total_cmp);
     let n = sorted.len();
-    let median = if n % 2 == 1 {
-        sorted[n / 2]
-    } else {
-        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
-    };
+    let median = median_of_sorted(&sorted);
     if n == 1 {
         return Some(Interval {
             median,
@@ -78,6 +74,17 @@ pub fn median_interval(values: &[f64]) -> Option<Interval> {
         high: sorted[n - k],
         level: coverage(k),
     })
+}
+
+/// The median of `sorted`, which is sorted and not empty: the middle value, or the mean of
+/// the two middle values.
+pub(super) fn median_of_sorted(sorted: &[f64]) -> f64 {
+    let n = sorted.len();
+    if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
+    }
 }
 
 /// The median and interval of the paired ratios `numerators[i] / denominators[i]`, round by

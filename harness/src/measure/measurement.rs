@@ -4,6 +4,7 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use super::DepthHistogram;
+use super::interval::median_of_sorted;
 use crate::spec::Workload;
 use crate::verify::Verification;
 
@@ -159,16 +160,10 @@ impl Spread {
         }
         let mut sorted = values.to_vec();
         sorted.sort_by(f64::total_cmp);
-        let n = sorted.len();
-        let median = if n % 2 == 1 {
-            sorted[n / 2]
-        } else {
-            (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0
-        };
         Self {
-            median,
+            median: median_of_sorted(&sorted),
             min: sorted[0],
-            max: sorted[n - 1],
+            max: sorted[sorted.len() - 1],
         }
     }
 

@@ -16,9 +16,11 @@
 
 mod comparison;
 mod csv;
+mod demo;
 mod env;
 mod grid;
 mod json;
+mod list;
 mod markdown;
 mod plot;
 mod table;
@@ -27,6 +29,7 @@ mod text;
 use serde::Serialize;
 
 pub use env::Environment;
+pub(crate) use list::backend_list;
 
 use crate::compare::{Cell, CellOutcome, Matrix, ratio};
 use crate::measure::{Interval, Measurement};

@@ -42,6 +42,47 @@ impl Font {
     }
 }
 
+/// The shape of a backend's mark. The palette's colours repeat once it runs out; the shape
+/// then tells the backends that share a colour apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Marker {
+    Circle,
+    Square,
+    Diamond,
+    Cross,
+}
+
+impl Marker {
+    /// Every shape, in the order the palette's laps take them.
+    pub(super) const ALL: [Self; 4] = [Self::Circle, Self::Square, Self::Diamond, Self::Cross];
+
+    /// The corners of the shape around its centre, clockwise from the top left (none for the
+    /// circle, which SVG draws itself). Each shape is symmetric under a quarter turn, so it is
+    /// given by its first quarter, turned three more times.
+    fn outline(self) -> Vec<(f64, f64)> {
+        let quarter: &[(f64, f64)] = match self {
+            Self::Circle => &[],
+            Self::Square => &[(-4.0, -4.0)],
+            Self::Diamond => &[(0.0, -5.5)],
+            Self::Cross => &[(-2.0, -5.5), (2.0, -5.5), (2.0, -2.0)],
+        };
+        let mut corners = quarter.to_vec();
+        for turn in 1..4 {
+            let previous = &corners[(turn - 1) * quarter.len()..];
+            let turned: Vec<(f64, f64)> = previous.iter().map(|&(x, y)| (-y, x)).collect();
+            corners.extend(turned);
+        }
+        corners
+    }
+}
+
+/// How one backend is drawn: its colour (whiskers, arrows and marks) and its mark's shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct Style {
+    pub(super) colour: &'static str,
+    pub(super) marker: Marker,
+}
+
 /// An SVG document being drawn.
 pub(super) struct Canvas {
     body: String,
@@ -96,14 +137,30 @@ impl Canvas {
         );
     }
 
-    /// A dot, filled or hollow (a white centre inside a coloured ring), with a tooltip.
-    pub(super) fn dot(&mut self, x: f64, y: f64, colour: &str, hollow: bool, tip: &str) {
+    /// A backend's mark in its style, filled or hollow (a white centre inside a coloured
+    /// outline), with a tooltip.
+    pub(super) fn mark(&mut self, x: f64, y: f64, style: Style, hollow: bool, tip: &str) {
+        let colour = style.colour;
         let fill = if hollow { "white" } else { colour };
-        let _ = writeln!(
-            self.body,
-            r#"<circle cx="{x:.1}" cy="{y:.1}" r="4.5" fill="{fill}" stroke="{colour}" stroke-width="2"><title>{}</title></circle>"#,
-            escape(tip)
-        );
+        let paint = format!(r#"fill="{fill}" stroke="{colour}" stroke-width="2""#);
+        let tip = escape(tip);
+        let _ = if style.marker == Marker::Circle {
+            writeln!(
+                self.body,
+                r#"<circle cx="{x:.1}" cy="{y:.1}" r="4.5" {paint}><title>{tip}</title></circle>"#
+            )
+        } else {
+            let outline = style.marker.outline();
+            let corners: Vec<String> = outline
+                .iter()
+                .map(|(dx, dy)| format!("{:.1},{:.1}", x + dx, y + dy))
+                .collect();
+            writeln!(
+                self.body,
+                r#"<polygon points="{}" {paint}><title>{tip}</title></polygon>"#,
+                corners.join(" ")
+            )
+        };
     }
 
     /// A small triangle pointing up (`up`) or down with its tip at (`x`, `y`): a value beyond
@@ -150,11 +207,51 @@ mod tests {
     fn a_document_has_its_size_and_its_shapes() {
         let mut c = Canvas::new();
         c.text(1.0, 2.0, Font::plain(12.0).bold(), "a<b");
-        c.dot(3.0, 4.0, "#123456", true, "tip");
+        let style = Style {
+            colour: "#123456",
+            marker: Marker::Circle,
+        };
+        c.mark(3.0, 4.0, style, true, "tip");
         let svg = c.finish(300.0);
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>\n"));
         assert!(svg.contains(r#"width="900" height="300""#));
         assert!(svg.contains(r#"font-weight="bold">a&lt;b</text>"#));
         assert!(svg.contains(r##"fill="white" stroke="#123456""##));
+    }
+
+    #[test]
+    fn a_shape_other_than_the_circle_is_a_polygon_around_its_centre() {
+        let mut c = Canvas::new();
+        let square = Style {
+            colour: "#abcdef",
+            marker: Marker::Square,
+        };
+        c.mark(10.0, 20.0, square, false, "sq");
+        let svg = c.finish(100.0);
+        assert!(svg.contains(
+            r##"<polygon points="6.0,16.0 14.0,16.0 14.0,24.0 6.0,24.0" fill="#abcdef" stroke="#abcdef" stroke-width="2"><title>sq</title></polygon>"##
+        ));
+        assert_eq!(
+            Marker::Cross.outline(),
+            vec![
+                (-2.0, -5.5),
+                (2.0, -5.5),
+                (2.0, -2.0),
+                (5.5, -2.0),
+                (5.5, 2.0),
+                (2.0, 2.0),
+                (2.0, 5.5),
+                (-2.0, 5.5),
+                (-2.0, 2.0),
+                (-5.5, 2.0),
+                (-5.5, -2.0),
+                (-2.0, -2.0),
+            ]
+        );
+        assert_eq!(
+            Marker::Diamond.outline(),
+            vec![(0.0, -5.5), (5.5, 0.0), (0.0, 5.5), (-5.5, 0.0)]
+        );
+        assert_eq!(Marker::Circle.outline(), vec![]);
     }
 }

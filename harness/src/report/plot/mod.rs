@@ -10,13 +10,14 @@
 //!   share of offered items shed and one of the p99 latency, one group per shape and policy.
 //!
 //! Every picture has a legend, axis titles, and a caption with the environment and the command.
-//! A backend has the same colour in every picture: its place in the registry picks it.
+//! A backend has the same style (colour and mark shape) in every picture: its place in the
+//! registry picks it, so any number of backends can be registered.
 
 mod canvas;
 mod panel;
 mod scale;
 
-use canvas::Canvas;
+use canvas::{Canvas, Marker, Style};
 use panel::{Group, Mark, Panel, caption, legend};
 use scale::{Scale, Unit};
 
@@ -25,19 +26,37 @@ use super::grid::{Row, Slot};
 use super::text::{percent, ratio_text};
 use crate::registry;
 
-/// One colour per registered backend, in registry order: related backends (a crate raw and with
-/// its exact close) in related shades.
+/// The colours, in registry order: related backends (a crate raw and with its exact close) in
+/// related shades. Past the last, the colours start again with the next [`Marker`].
 const PALETTE: [&str; 10] = [
     "#1f5fa8", "#6fa8dc", "#8e63b5", "#e07b00", "#a0522d", "#2e8b2e", "#8fbf5a", "#d62728",
     "#e377c2", "#17becf",
 ];
 
-/// A backend's colour: the same in every picture.
-fn colour(backend: &str) -> &'static str {
+/// The style of the backend at `place` in the registry: the palette's colours with circles,
+/// then again with squares, and so on; distinct for the first `PALETTE.len() * Marker::ALL.len()`
+/// (40) backends, then repeating.
+fn style_at(place: usize) -> Style {
+    let lap = place / PALETTE.len();
+    Style {
+        colour: PALETTE[place % PALETTE.len()],
+        marker: Marker::ALL[lap % Marker::ALL.len()],
+    }
+}
+
+/// A backend's style: the same in every picture; grey circles for a name the registry does
+/// not know (a report read from an older build).
+fn style(backend: &str) -> Style {
     registry::names()
         .iter()
         .position(|name| *name == backend)
-        .map_or("#7f7f7f", |i| PALETTE[i % PALETTE.len()])
+        .map_or(
+            Style {
+                colour: "#7f7f7f",
+                marker: Marker::Circle,
+            },
+            style_at,
+        )
 }
 
 /// What a panel shows of each result.
@@ -92,14 +111,14 @@ impl Report {
             )
         };
         let mut y = panel::title(&mut c, &title);
-        let entries: Vec<(&str, &str)> = columns.iter().map(|b| (*b, colour(b))).collect();
+        let entries: Vec<(&str, Style)> = columns.iter().map(|b| (*b, style(b))).collect();
         let mut notes = notes;
         notes.push(self.marks_note(with_ratios));
         let notes: Vec<&str> = notes.iter().map(String::as_str).collect();
         y += legend(&mut c, y, &entries, &notes) + 8.0;
-        let colours: Vec<&str> = entries.iter().map(|e| e.1).collect();
+        let styles: Vec<Style> = entries.iter().map(|e| e.1).collect();
         for panel in self.panels(&rows, &columns, &quantities) {
-            y += panel.draw(&mut c, y, &colours);
+            y += panel.draw(&mut c, y, &styles);
         }
         let mut lines = self.environment.lines();
         lines.push(format!("command: {command}"));
@@ -318,15 +337,41 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_backend_keeps_its_colour() {
+    fn every_registered_backend_has_its_own_style() {
         let names = registry::names();
-        assert!(names.len() <= PALETTE.len(), "a colour for every backend");
-        let colours: Vec<&str> = names.iter().map(|n| colour(n)).collect();
-        let mut distinct = colours.clone();
-        distinct.sort_unstable();
-        distinct.dedup();
-        assert_eq!(distinct.len(), names.len());
-        assert_eq!(colour("not-a-backend"), "#7f7f7f");
+        let mut styles: Vec<Style> = names.iter().map(|n| style(n)).collect();
+        styles.sort_unstable();
+        styles.dedup();
+        assert_eq!(styles.len(), names.len());
+        assert_eq!(
+            style("not-a-backend"),
+            Style {
+                colour: "#7f7f7f",
+                marker: Marker::Circle
+            }
+        );
+    }
+
+    #[test]
+    fn styles_stay_distinct_past_the_palette() {
+        let capacity = PALETTE.len() * Marker::ALL.len();
+        let mut styles: Vec<Style> = (0..capacity).map(style_at).collect();
+        assert_eq!(
+            styles[PALETTE.len()],
+            Style {
+                colour: PALETTE[0],
+                marker: Marker::Square
+            },
+            "the 11th backend: the first colour again, as a square"
+        );
+        styles.sort_unstable();
+        styles.dedup();
+        assert_eq!(styles.len(), capacity);
+        assert_eq!(style_at(capacity), style_at(0), "past 40 the styles repeat");
+    }
+
+    #[test]
+    fn percents_lose_their_trailing_zeros() {
         assert_eq!(trim_percent(93.75), "93.75");
         assert_eq!(trim_percent(95.0), "95");
     }

@@ -2,7 +2,7 @@
 //! per shape, or per shape and policy), and in each group one mark per backend, always in the
 //! same slot. Also the legend and the caption that frame the panels.
 
-use super::canvas::{Canvas, Font, WIDTH};
+use super::canvas::{Canvas, Font, Style, WIDTH};
 use super::scale::{Scale, ratio_value};
 
 /// Left margin: the vertical axis title and the tick labels.
@@ -51,8 +51,8 @@ pub(super) struct Panel {
 }
 
 impl Panel {
-    /// Draws the panel from `top` with `colours` for its slots; returns the height it took.
-    pub(super) fn draw(&self, c: &mut Canvas, top: f64, colours: &[&str]) -> f64 {
+    /// Draws the panel from `top` with `styles` for its slots; returns the height it took.
+    pub(super) fn draw(&self, c: &mut Canvas, top: f64, styles: &[Style]) -> f64 {
         let (y0, y1) = (top + TITLE_H, top + TITLE_H + PLOT_H);
         let right = WIDTH - RIGHT;
         let y = |v: f64| self.height(v, y1);
@@ -74,7 +74,7 @@ impl Panel {
         }
         c.vertical_text(18.0, (y0 + y1) / 2.0, Font::plain(12.0), &self.axis_title);
         let width = (right - LEFT) / self.groups.len().max(1) as f64;
-        let slot = (width * 0.8 / colours.len().max(1) as f64).min(MAX_SLOT);
+        let slot = (width * 0.8 / styles.len().max(1) as f64).min(MAX_SLOT);
         for (g, group) in self.groups.iter().enumerate() {
             let left = LEFT + width * g as f64;
             if g > 0 {
@@ -82,8 +82,8 @@ impl Panel {
             }
             let centre = left + width / 2.0;
             for (i, mark) in &group.marks {
-                let x = centre + (*i as f64 - (colours.len() as f64 - 1.0) / 2.0) * slot;
-                self.draw_mark(c, (x, *i), (y0, y1), mark, colours[*i]);
+                let x = centre + (*i as f64 - (styles.len() as f64 - 1.0) / 2.0) * slot;
+                self.draw_mark(c, (x, *i), (y0, y1), mark, styles[*i]);
             }
             c.text(
                 centre,
@@ -113,9 +113,10 @@ impl Panel {
         (x, slot): (f64, usize),
         (y0, y1): (f64, f64),
         mark: &Mark,
-        colour: &str,
+        style: Style,
     ) {
         let y = |v: f64| self.height(v, y1);
+        let colour = style.colour;
         match mark {
             Mark::Point {
                 value,
@@ -143,7 +144,7 @@ impl Panel {
                         let font = Font::plain(9.0).anchored("middle");
                         c.text(x, ty, font, &ratio_value(*value));
                     }
-                    (None, Some(vy)) => c.dot(x, vy, colour, *hollow, tip),
+                    (None, Some(vy)) => c.mark(x, vy, style, *hollow, tip),
                     (None, None) => {}
                 }
             }
@@ -168,16 +169,16 @@ pub(super) fn title(c: &mut Canvas, text: &str) -> f64 {
     40.0
 }
 
-/// The legend: a dot per backend in its colour, wrapped to the width, then `note` (a hollow
-/// dot's meaning, say) on a line of its own. Returns the height it took.
-pub(super) fn legend(c: &mut Canvas, top: f64, entries: &[(&str, &str)], note: &[&str]) -> f64 {
+/// The legend: a mark per backend in its style, wrapped to the width, then `note` (a hollow
+/// mark's meaning, say) on a line of its own. Returns the height it took.
+pub(super) fn legend(c: &mut Canvas, top: f64, entries: &[(&str, Style)], note: &[&str]) -> f64 {
     let (mut x, mut y) = (LEFT, top + 12.0);
-    for (name, colour) in entries {
+    for (name, style) in entries {
         let width = 26.0 + 7.5 * name.chars().count() as f64;
         if x + width > WIDTH - RIGHT {
             (x, y) = (LEFT, y + 20.0);
         }
-        c.dot(x + 5.0, y - 4.0, colour, false, name);
+        c.mark(x + 5.0, y - 4.0, *style, false, name);
         c.text(x + 14.0, y, Font::plain(13.0), name);
         x += width;
     }

@@ -1,12 +1,12 @@
 //! The pipeline API over every backend: count the primes below a bound with 2 producers and
 //! 4 workers, logging progress from the callbacks.
 //!
-//! Run it with `cargo run --release -p harness --example pipeline [BOUND]`.
+//! Run it with `cargo run --release -p buffer-pipeline --example primes [BOUND]`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use buffer_api::Backend;
-use harness::pipeline::Pipeline;
+use buffer_pipeline::Pipeline;
 use harness::registry::{self, BackendVisitor, for_each_backend};
 
 fn is_prime(n: u64) -> bool {

@@ -1,9 +1,12 @@
-//! A producer-worker pipeline for embedding, over any backend: inputs from an iterator are sent
-//! by N producer threads through a bounded buffer to M worker threads running a user closure;
-//! the outputs come back in input order, with statistics.
+//! A producer-worker pipeline for embedding, over any [`buffer_api::Backend`]: inputs from an
+//! iterator are sent by N producer threads through a bounded buffer to M worker threads
+//! running a user closure; the outputs come back in input order, with statistics.
+//!
+//! The crate depends on the contract alone: the caller picks the backend as a type parameter
+//! of [`Pipeline::run`], so any adapter crate serves, and a new one needs no change here.
 //!
 //! ```
-//! use harness::pipeline::Pipeline;
+//! use buffer_pipeline::Pipeline;
 //!
 //! let squares = Pipeline::new()
 //!     .producers(2)
@@ -22,6 +25,8 @@
 //! sentinel values. Each worker keeps its outputs locally, tagged with the input's number; they
 //! are merged and checked after the threads are joined, so a lost or duplicated item (a backend
 //! bug) is an error, not a silently short result.
+//!
+//! `examples/primes.rs` counts primes with it over every backend the harness registers.
 
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
@@ -242,7 +247,6 @@ impl<'a, I: Send + 'static, O: Send> Pipeline<'a, I, O> {
     }
 }
 
-/// Joins a thread that may not have spawned.
 /// The outputs sorted back into input order, checked to hold each of the `offered` inputs
 /// exactly once.
 fn in_input_order<O>(mut tagged: Vec<(u64, O)>, offered: u64) -> Result<Vec<O>, PipelineError> {
@@ -266,6 +270,7 @@ fn in_input_order<O>(mut tagged: Vec<(u64, O)>, offered: u64) -> Result<Vec<O>, 
     Ok(outputs)
 }
 
+/// Joins a thread that may not have spawned.
 fn join<T>(
     spawned: std::io::Result<thread::ScopedJoinHandle<'_, Result<T, PipelineError>>>,
 ) -> Result<T, PipelineError> {
@@ -365,76 +370,3 @@ impl fmt::Display for PipelineError {
 }
 
 impl std::error::Error for PipelineError {}
-
-#[cfg(test)]
-mod tests {
-    use std::sync::atomic::{AtomicU64, Ordering};
-
-    use super::*;
-    use crate::registry::{BackendVisitor, for_each_backend};
-
-    #[test]
-    fn outputs_come_back_in_input_order_on_every_backend() {
-        struct Check;
-        impl BackendVisitor for Check {
-            fn visit<B: Backend>(&mut self) {
-                let produced = AtomicU64::new(0);
-                let consumed = AtomicU64::new(0);
-                let out = Pipeline::new()
-                    .producers(3)
-                    .workers(2)
-                    .capacity(4)
-                    .on_produce(|_, _: &u64| {
-                        produced.fetch_add(1, Ordering::Relaxed);
-                    })
-                    .on_consume(|_, _: &String| {
-                        consumed.fetch_add(1, Ordering::Relaxed);
-                    })
-                    .run::<B, _, _>(0..1000u64, |n| format!("#{n}"))
-                    .unwrap();
-                assert_eq!(out.outputs.len(), 1000, "{}", B::NAME);
-                assert!(
-                    out.outputs
-                        .iter()
-                        .enumerate()
-                        .all(|(i, s)| *s == format!("#{i}"))
-                );
-                assert_eq!(produced.load(Ordering::Relaxed), 1000);
-                assert_eq!(consumed.load(Ordering::Relaxed), 1000);
-                assert_eq!(out.stats.per_producer.iter().sum::<u64>(), 1000);
-                assert_eq!(out.stats.per_worker.len(), 2);
-            }
-        }
-        for_each_backend(&mut Check);
-    }
-
-    #[test]
-    fn a_panicking_closure_is_reported_by_thread() {
-        let result = Pipeline::new()
-            .workers(1)
-            .capacity(2)
-            .run::<buffer_crossbeam::Crossbeam, _, _>(0..100u32, |n| {
-                assert!(n != 50, "fifty");
-                n
-            });
-        match result {
-            Err(PipelineError::Panicked { thread, message }) => {
-                assert_eq!(thread, "worker-1");
-                assert!(message.contains("fifty"), "{message}");
-            }
-            other => panic!("expected a panic report, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn zero_threads_and_empty_inputs() {
-        let none = Pipeline::new()
-            .workers(0)
-            .run::<buffer_flume::Flume, _, _>(0..1u8, |n| n);
-        assert!(matches!(none, Err(PipelineError::NoThreads("workers"))));
-        let empty = Pipeline::new()
-            .run::<buffer_flume::Flume, _, _>(std::iter::empty::<u8>(), |n| n)
-            .unwrap();
-        assert!(empty.outputs.is_empty());
-    }
-}
