@@ -121,6 +121,7 @@
 //! built on a backend must not assume that every consumer gets a share.
 
 mod capabilities;
+pub mod channel_adapter;
 pub mod close_gate;
 mod error;
 pub mod handle_count;
@@ -140,6 +141,11 @@ pub trait Backend: 'static {
     const NAME: &'static str;
     /// What the backend supports; checked by the conformance suite.
     const CAPABILITIES: Capabilities;
+    /// For an adapter that adds an emulated `close()` to a crate that another backend offers
+    /// as it is: that backend's [`NAME`](Self::NAME). `None` (the default) for every other
+    /// backend. The adapter-overhead benchmarks pair the two by it, so that what the emulation
+    /// costs is measured on the same channel.
+    const ADDS_CLOSE_TO: Option<&'static str> = None;
 
     /// The sending handle for payload `T`.
     type Producer<T: Send + 'static>: Producer<T>;
