@@ -242,3 +242,43 @@ fn slice_until(deadline: Option<Instant>) -> Option<Instant> {
         None => Some(slice_end),
     }
 }
+
+/// The capacity of a channel a crate built with its `bounded`, from the crate's own report,
+/// which is `None` only for an unbounded channel that `bounded` never builds.
+pub fn bounded_capacity(reported: Option<usize>) -> usize {
+    reported.unwrap_or(usize::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slice_ends_at_the_deadline_or_one_poll_from_now() {
+        let past = Instant::now();
+        assert_eq!(
+            slice_until(Some(past)),
+            None,
+            "a passed deadline ends the wait"
+        );
+        let soon = Instant::now() + CLOSE_POLL / 2;
+        assert_eq!(
+            slice_until(Some(soon)),
+            Some(soon),
+            "a deadline inside the slice"
+        );
+        let before = Instant::now();
+        let slice_end = slice_until(None).expect("no deadline never times out");
+        assert!(slice_end >= before + CLOSE_POLL);
+        assert!(slice_end <= Instant::now() + CLOSE_POLL);
+        let far = Instant::now() + CLOSE_POLL * 1000;
+        assert!(slice_until(Some(far)).expect("far deadline") < far);
+    }
+
+    #[test]
+    fn a_reported_capacity_is_kept() {
+        assert_eq!(bounded_capacity(Some(0)), 0);
+        assert_eq!(bounded_capacity(Some(1024)), 1024);
+        assert_eq!(bounded_capacity(None), usize::MAX);
+    }
+}

@@ -50,7 +50,7 @@ use std::time::Instant;
 
 use buffer_api::channel_adapter::{
     ChannelReceiver, ChannelSender, CloseWait, GatedReceiver, GatedSender, WrappedChannel,
-    gated_bounded, raw_bounded,
+    bounded_capacity, gated_bounded, raw_bounded,
 };
 use buffer_api::close_gate::CloseGate;
 use buffer_api::{
@@ -110,12 +110,6 @@ impl Backend for CrossbeamClose {
         buffer_api::check_capacity::<ArraySlot<T>>(Self::NAME, &Self::CAPABILITIES, capacity)?;
         Ok(gated_bounded(capacity))
     }
-}
-
-/// The capacity of a channel built by `bounded`, which crossbeam always reports.
-fn capacity(reported: Option<usize>) -> usize {
-    // `None` would mean unbounded, which `bounded` never builds.
-    reported.unwrap_or(usize::MAX)
 }
 
 fn try_send_error<T>(error: cb::TrySendError<T>) -> TrySendError<T> {
@@ -193,11 +187,11 @@ impl WrappedChannel for Crossbeam {
     }
 
     fn sender_capacity<T: Send + 'static>(tx: &cb::Sender<T>) -> usize {
-        capacity(tx.capacity())
+        bounded_capacity(tx.capacity())
     }
 
     fn receiver_capacity<T: Send + 'static>(rx: &cb::Receiver<T>) -> usize {
-        capacity(rx.capacity())
+        bounded_capacity(rx.capacity())
     }
 }
 

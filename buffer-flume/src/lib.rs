@@ -55,7 +55,7 @@ use std::time::Instant;
 
 use buffer_api::channel_adapter::{
     ChannelReceiver, ChannelSender, CloseWait, GatedReceiver, GatedSender, WrappedChannel,
-    gated_bounded, raw_bounded,
+    bounded_capacity, gated_bounded, raw_bounded,
 };
 use buffer_api::{
     Backend, BufferedDrop, Capabilities, CapacityError, Discipline, RecvError, RecvTimeoutError,
@@ -113,12 +113,6 @@ impl Backend for FlumeClose {
         buffer_api::check_capacity::<T>(Self::NAME, &Self::CAPABILITIES, capacity)?;
         Ok(gated_bounded(capacity))
     }
-}
-
-/// The capacity of a channel built by `bounded`, which flume always reports.
-fn capacity(reported: Option<usize>) -> usize {
-    // `None` would mean unbounded, which `bounded` never builds.
-    reported.unwrap_or(usize::MAX)
 }
 
 impl WrappedChannel for Flume {
@@ -190,11 +184,11 @@ impl WrappedChannel for Flume {
     }
 
     fn sender_capacity<T: Send + 'static>(tx: &flume::Sender<T>) -> usize {
-        capacity(tx.capacity())
+        bounded_capacity(tx.capacity())
     }
 
     fn receiver_capacity<T: Send + 'static>(rx: &flume::Receiver<T>) -> usize {
-        capacity(rx.capacity())
+        bounded_capacity(rx.capacity())
     }
 
     fn sender_disconnected<T: Send + 'static>(tx: &flume::Sender<T>) -> bool {
