@@ -1,5 +1,6 @@
-//! The adapter-overhead groups `adapter-seq` and `adapter-spsc`: the raw crossbeam and flume
-//! backends next to their exact-close twins, in one loop. See the `benches` crate docs.
+//! The adapter-overhead groups `adapter-seq` and `adapter-spsc`: each raw backend of the
+//! registry next to the exact-close twin that declares it (`Backend::ADDS_CLOSE_TO`), in one
+//! loop. See the `benches` crate docs.
 
 use benches::{OVERHEAD_SHAPES, Profile, bench_overhead};
 use criterion::{Criterion, criterion_group, criterion_main};

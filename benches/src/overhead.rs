@@ -1,8 +1,10 @@
-//! The adapter-overhead groups: what exact close costs. The raw `crossbeam` and `flume`
-//! backends (the crates as they are, no close) against `crossbeam-close` and `flume-close` (the
-//! same channels with the emulated close), in `seq` and `spsc`. Each loop is written once,
-//! generic over [`Channel`], so both backends of a pair run the same code and differ only in
-//! the adapter underneath. (`harness calibrate` measures the raw crate against the harness.)
+//! The adapter-overhead groups: what exact close costs. Each raw backend of the registry (a
+//! crate as it is, no close) next to the exact-close backend that declares it in
+//! [`Backend::ADDS_CLOSE_TO`] (`crossbeam` and `crossbeam-close`, `flume` and `flume-close`), in
+//! `seq` and `spsc`. The pairs come from walking [`harness::registry::for_each_backend`], so a
+//! close adapter added to the registry later joins with no edit here. Each loop is written
+//! once, generic over [`Channel`], so both backends of a pair run the same code and differ only
+//! in the adapter underneath. (`harness calibrate` measures the raw crate against the harness.)
 
 use std::marker::PhantomData;
 use std::sync::Barrier;
@@ -10,10 +12,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use buffer_api::{Backend, Consumer, Producer};
-use buffer_crossbeam::{Crossbeam, CrossbeamClose};
-use buffer_flume::{Flume, FlumeClose};
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput};
+use harness::registry::{BackendVisitor, for_each_backend};
 use harness::spec::Topology;
 
 use crate::profile::Profile;
@@ -63,9 +64,9 @@ impl<B: Backend> Channel for Adapter<B> {
 pub const OVERHEAD_SHAPES: [Shape; 2] = [SEQ, SPSC];
 
 /// Registers the group `adapter-<shape>` for `shape` (`seq` or a 1:1 shape): at every capacity of
-/// the profile, each raw backend (`crossbeam/<capacity>`, `flume/<capacity>`) next to its
-/// exact-close twin (`crossbeam-close/<capacity>`, `flume-close/<capacity>`), so the two are
-/// measured in the same minute.
+/// the profile, each raw backend with an exact-close twin (`crossbeam/<capacity>`,
+/// `flume/<capacity>`) and right after it the twin (`crossbeam-close/<capacity>`,
+/// `flume-close/<capacity>`), so the two are measured in the same minute.
 ///
 /// # Panics
 ///
@@ -74,24 +75,103 @@ pub fn bench_overhead(c: &mut Criterion, shape: Shape, profile: &Profile) {
     let mut group = c.benchmark_group(format!("adapter-{}", shape.name));
     group.sampling_mode(SamplingMode::Flat);
     group.throughput(Throughput::Elements(profile.messages));
+    let pairs = close_pairs();
     for &capacity in profile.overhead_capacities {
         if capacity == 0 && shape.topology == Topology::Seq {
             continue;
         }
-        bench_pair::<Crossbeam, CrossbeamClose>(&mut group, shape, capacity, profile.messages);
-        bench_pair::<Flume, FlumeClose>(&mut group, shape, capacity, profile.messages);
+        let mut cell = Cell {
+            group: &mut group,
+            shape,
+            capacity,
+            messages: profile.messages,
+        };
+        for_each_backend(&mut RawThenTwins {
+            pairs: &pairs,
+            cell: &mut cell,
+        });
     }
     group.finish();
 }
 
-fn bench_pair<Raw: Backend, Close: Backend>(
-    group: &mut BenchmarkGroup<'_, WallTime>,
+/// Every `(raw, exact-close)` pair of backend names in the registry, in registry order of the
+/// close backends: a close backend's [`Backend::ADDS_CLOSE_TO`] names its raw twin.
+///
+/// # Panics
+///
+/// When a close backend names a raw backend that is not in the registry.
+pub fn close_pairs() -> Vec<(&'static str, &'static str)> {
+    struct Pairs(Vec<(&'static str, &'static str)>);
+    impl BackendVisitor for Pairs {
+        fn visit<B: Backend>(&mut self) {
+            if let Some(raw) = B::ADDS_CLOSE_TO {
+                self.0.push((raw, B::NAME));
+            }
+        }
+    }
+    let mut pairs = Pairs(Vec::new());
+    for_each_backend(&mut pairs);
+    let names = harness::registry::names();
+    for (raw, close) in &pairs.0 {
+        assert!(
+            names.contains(raw),
+            "{close} adds close to `{raw}`, which is not in the registry"
+        );
+    }
+    pairs.0
+}
+
+/// One cell of an overhead group: where to register, and the workload.
+struct Cell<'c, 'g> {
+    group: &'c mut BenchmarkGroup<'g, WallTime>,
     shape: Shape,
     capacity: usize,
     messages: u64,
-) {
-    bench_channel::<Adapter<Raw>>(group, Raw::NAME.to_owned(), shape, capacity, messages);
-    bench_channel::<Adapter<Close>>(group, Close::NAME.to_owned(), shape, capacity, messages);
+}
+
+impl Cell<'_, '_> {
+    fn bench<B: Backend>(&mut self) {
+        bench_channel::<Adapter<B>>(
+            self.group,
+            B::NAME.to_owned(),
+            self.shape,
+            self.capacity,
+            self.messages,
+        );
+    }
+}
+
+/// Benchmarks each raw backend that has an exact-close twin, then its twins.
+struct RawThenTwins<'p, 'c, 'g> {
+    pairs: &'p [(&'static str, &'static str)],
+    cell: &'p mut Cell<'c, 'g>,
+}
+
+impl BackendVisitor for RawThenTwins<'_, '_, '_> {
+    fn visit<Raw: Backend>(&mut self) {
+        if !self.pairs.iter().any(|(raw, _)| *raw == Raw::NAME) {
+            return;
+        }
+        self.cell.bench::<Raw>();
+        for_each_backend(&mut TwinsOf {
+            raw: Raw::NAME,
+            cell: self.cell,
+        });
+    }
+}
+
+/// Benchmarks every backend that adds close to `raw`.
+struct TwinsOf<'p, 'c, 'g> {
+    raw: &'static str,
+    cell: &'p mut Cell<'c, 'g>,
+}
+
+impl BackendVisitor for TwinsOf<'_, '_, '_> {
+    fn visit<Close: Backend>(&mut self) {
+        if Close::ADDS_CLOSE_TO == Some(self.raw) {
+            self.cell.bench::<Close>();
+        }
+    }
 }
 
 fn bench_channel<C: Channel>(
@@ -188,6 +268,7 @@ pub fn spsc<C: Channel>(capacity: usize, messages: u64) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use buffer_api::Support;
 
     fn both_loops<C: Channel>() {
         for capacity in [1, 3, 64] {
@@ -198,12 +279,47 @@ mod tests {
         }
     }
 
+    /// The pairs are declared, not listed: today's two, each a raw backend without close and
+    /// a twin with an emulated one.
+    #[test]
+    fn the_pairs_come_from_the_registry() {
+        assert_eq!(
+            close_pairs(),
+            vec![("crossbeam", "crossbeam-close"), ("flume", "flume-close")]
+        );
+        for info in harness::registry::backends() {
+            let in_pair = |pair: &(&str, &str)| pair.0 == info.name || pair.1 == info.name;
+            if let Some(pair) = close_pairs().iter().find(|pair| in_pair(pair)) {
+                let expected = if pair.0 == info.name {
+                    Support::Unsupported
+                } else {
+                    Support::Emulated
+                };
+                assert_eq!(info.capabilities.close, expected, "{}", info.name);
+            }
+        }
+    }
+
     #[test]
     fn raw_and_close_loops_verify() {
-        both_loops::<Adapter<Crossbeam>>();
-        both_loops::<Adapter<CrossbeamClose>>();
-        both_loops::<Adapter<Flume>>();
-        both_loops::<Adapter<FlumeClose>>();
+        struct BothLoops(Vec<&'static str>);
+        impl BackendVisitor for BothLoops {
+            fn visit<B: Backend>(&mut self) {
+                if close_pairs()
+                    .iter()
+                    .any(|(raw, close)| B::NAME == *raw || B::NAME == *close)
+                {
+                    both_loops::<Adapter<B>>();
+                    self.0.push(B::NAME);
+                }
+            }
+        }
+        let mut visited = BothLoops(Vec::new());
+        for_each_backend(&mut visited);
+        assert_eq!(
+            visited.0,
+            vec!["crossbeam", "crossbeam-close", "flume", "flume-close"]
+        );
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! the closer knows when no send can still land in the channel.
 //!
 //! Adapters of crates without a close operation (crossbeam-channel, flume) share this one
-//! mechanism, so the emulation is written, argued and tested once.
+//! mechanism, so the emulation is written, argued and tested once; the generic exact-close
+//! adapter of [`channel_adapter`](crate::channel_adapter) uses it for every channel crate.
 //!
 //! # Why a plain flag is not exact
 //!
@@ -84,7 +85,31 @@
 //! looks at [`CloseGate::is_closed`] or [`CloseGate::phase`] between slices, with a `fire` that
 //! does nothing. A close then reaches a blocked thread within one slice, and the adapter should
 //! declare `blocking: Support::Emulated`. Holding a [`Pass`] across the slices is what keeps the
-//! close exact: the closer waits for the sliced send to give up.
+//! close exact: the closer waits for the sliced send to give up. The provided methods of
+//! [`CloseWait`](crate::channel_adapter::CloseWait) are exactly these sliced waits.
+//!
+//! # An adapter that owns the wait
+//!
+//! Over a bare queue (one that neither blocks nor disconnects by itself, such as
+//! `crossbeam-queue`'s `ArrayQueue`) the adapter parks its blocked threads itself, say on a
+//! mutex and condvars beside the queue, and `fire` is its own wake-up. Three rules keep that
+//! from losing a wake-up or deadlocking:
+//!
+//! - `fire` takes the adapter's lock, lets go of it, and notifies every waiter of both sides.
+//!   `closed` is already set when `fire` runs, and a waiter that read it as false did so under
+//!   the lock and released the lock only by going to sleep; so once `fire` holds the lock,
+//!   every such waiter is asleep and gets the notification, and every later one reads `true`.
+//! - Waiters check [`is_closed`](CloseGate::is_closed) (senders, which then give up and drop
+//!   their pass) or [`phase`](CloseGate::phase) (receivers) under that lock, before every sleep.
+//! - Nothing that waits for a close to finish holds the adapter's lock while it waits: not
+//!   `close` itself (its `fire` takes the lock, and the sends it waits for need the lock to
+//!   notice the close), not a receive that retries on [`Phase::Closing`], not a sender's retry
+//!   loop, not a second `close` waiting for the seal. Each releases the lock, then yields or
+//!   closes.
+//!
+//! Disconnect by dropping is a close here too: each side's handles share a token whose `Drop`
+//! (the last handle of that side going) calls `close`, outside the adapter's lock, by the rule
+//! above. `docs/adapters.md` of the repository walks through such an adapter.
 //!
 //! # Cost
 //!

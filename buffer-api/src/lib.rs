@@ -121,6 +121,7 @@
 //! built on a backend must not assume that every consumer gets a share.
 
 mod capabilities;
+pub mod channel_adapter;
 pub mod close_gate;
 mod error;
 pub mod handle_count;
@@ -140,6 +141,11 @@ pub trait Backend: 'static {
     const NAME: &'static str;
     /// What the backend supports; checked by the conformance suite.
     const CAPABILITIES: Capabilities;
+    /// For an adapter that adds an emulated `close()` to a crate that another backend offers
+    /// as it is: that backend's [`NAME`](Self::NAME). `None` (the default) for every other
+    /// backend. The adapter-overhead benchmarks pair the two by it, so that what the emulation
+    /// costs is measured on the same channel.
+    const ADDS_CLOSE_TO: Option<&'static str> = None;
 
     /// The sending handle for payload `T`.
     type Producer<T: Send + 'static>: Producer<T>;
@@ -410,12 +416,23 @@ pub const MAX_CAPACITY: usize = 1 << 56;
 /// fallible reservation that is released at once, so an impossible capacity becomes
 /// [`CapacityError::TooLarge`] instead of an abort.
 ///
-/// `T` is the slot type the backend really allocates up front, one per unit of capacity: the
-/// payload itself for a backend that stores bare items, or the payload with whatever the backend
-/// stores beside it (crossbeam's array flavour keeps a stamp in each slot, so its adapter passes
-/// `(AtomicUsize, T)`). Sizing the check with a slot smaller than the real one lets an
-/// impossible capacity through to an allocation that aborts. A zero-sized slot counts as one
-/// byte, and its probe allocates nothing.
+/// `T` is the slot type the backend really allocates up front, one per unit of capacity. Sizing
+/// the check with a slot smaller than the real one lets an impossible capacity through to an
+/// allocation that aborts (a zero-sized payload is the sharp case: its bare slot counts as one
+/// byte and its probe allocates nothing, while the real array may take a word per slot). Which
+/// `T` is honest:
+///
+/// - the payload itself, when the backend allocates nothing per unit of capacity up front (its
+///   storage grows as items arrive: a `VecDeque`, flume's queue) or its up-front array holds
+///   bare items;
+/// - otherwise the wrapped crate's real slot. That layout is private to the crate, so no
+///   public API can supply it: the adapter reads it from the crate's source for the version it
+///   pins, names it in a private alias that says where it comes from, and checks it again when
+///   it updates the crate (crossbeam's array flavour keeps a stamp in each slot, so its adapter
+///   passes `(AtomicUsize, T)`);
+/// - where the layout cannot be read, an overestimate, such as `(T, [usize; 2])`: it refuses
+///   only capacities within a few words per slot of what the machine could allocate, where an
+///   underestimate aborts.
 ///
 /// # Errors
 ///

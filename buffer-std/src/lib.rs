@@ -30,16 +30,15 @@
 //! # Ok::<(), buffer_api::CapacityError>(())
 //! ```
 
-use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
 use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use buffer_api::handle_count::{Consumers, Counts, Member, Producers};
+use buffer_api::channel_adapter::{ChannelReceiver, ChannelSender, WrappedChannel, raw_bounded};
 use buffer_api::{
-    Backend, BufferedDrop, Capabilities, CapacityError, Discipline, Handle, RecvError,
-    RecvTimeoutError, SendError, SendTimeoutError, Support, TryRecvError, TrySendError,
+    Backend, Capabilities, CapacityError, Discipline, RecvError, RecvTimeoutError, SendError,
+    SendTimeoutError, Support, TryRecvError, TrySendError,
 };
 use parking_lot::Mutex;
 
@@ -55,55 +54,34 @@ const POLL_MIN: Duration = Duration::from_micros(1);
 /// at most about one slice for it, and never reports `Empty` while items are buffered.
 pub const RECV_SLICE: Duration = Duration::from_millis(1);
 
-/// The std backend: `std::sync::mpsc::sync_channel` behind the buffer-api traits.
+/// The std backend: `std::sync::mpsc::sync_channel` behind the buffer-api traits. Also the
+/// channel's operations, with the emulations above, for the generic raw adapter of
+/// [`buffer_api::channel_adapter`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Std;
 
 impl Backend for Std {
     const NAME: &'static str = "std";
-    const CAPABILITIES: Capabilities = Capabilities {
-        rendezvous: true,
-        close: Support::Unsupported,
-        batch: Support::Emulated,
-        discipline: Discipline::Fifo,
-        buffered_drop: BufferedDrop::OnLastConsumer,
-        blocking: Support::Emulated,
-        consumers: Support::Emulated,
-        len: Support::Emulated,
-        drop_oldest: false,
-    };
+    const CAPABILITIES: Capabilities = Capabilities::new(Discipline::Fifo)
+        .with_rendezvous(true)
+        .with_close(Support::Unsupported)
+        .with_blocking(Support::Emulated)
+        .with_consumers(Support::Emulated)
+        .with_len(Support::Emulated);
 
-    type Producer<T: Send + 'static> = Producer<T>;
-    type Consumer<T: Send + 'static> = Consumer<T>;
+    type Producer<T: Send + 'static> = ChannelSender<Self, T>;
+    type Consumer<T: Send + 'static> = ChannelReceiver<Self, T>;
 
     fn bounded<T: Send + 'static>(
         capacity: usize,
-    ) -> Result<(Producer<T>, Consumer<T>), CapacityError> {
+    ) -> Result<(Self::Producer<T>, Self::Consumer<T>), CapacityError> {
         // std's array flavour keeps a stamp beside each item, like crossbeam's it came from.
         buffer_api::check_capacity::<(usize, T)>(Self::NAME, &Self::CAPABILITIES, capacity)?;
-        let (tx, rx) = mpsc::sync_channel(capacity);
-        let shared = Arc::new(Shared {
-            count: AtomicIsize::new(0),
-            capacity,
-            disconnected: AtomicBool::new(false),
-        });
-        let counts = Counts::new();
-        Ok((
-            Producer {
-                tx,
-                shared: Arc::clone(&shared),
-                member: Member::join(&counts),
-            },
-            Consumer {
-                rx: Arc::new(Mutex::new(rx)),
-                shared,
-                member: Member::join(&counts),
-            },
-        ))
+        Ok(raw_bounded(capacity))
     }
 }
 
-/// What the handles share beside the channel: the emulated `len` (accepted sends minus
+/// What the endpoints share beside the channel: the emulated `len` (accepted sends minus
 /// receives, clamped to the capacity, since a receive can be counted before the send that it
 /// took) and whether the channel has answered `Disconnected` to anyone.
 struct Shared {
@@ -122,9 +100,9 @@ impl Shared {
         self.disconnected.store(true, Ordering::Release);
     }
 
-    /// Whether the buffer is disconnected, as counted or as std has said.
-    fn is_closed(&self, counts: &Counts) -> bool {
-        self.disconnected.load(Ordering::Acquire) || counts.disconnected()
+    /// Whether std has said the channel is disconnected.
+    fn said_disconnected(&self) -> bool {
+        self.disconnected.load(Ordering::Acquire)
     }
 
     #[inline]
@@ -140,59 +118,103 @@ impl Shared {
     }
 }
 
-/// The sending handle of a [`Std`] buffer: a `SyncSender`.
-pub struct Producer<T> {
-    // Field order matters: `tx` is dropped before `member` takes this handle out of the count.
+/// std's sending endpoint as the adapter sees it: a `SyncSender` and the shared counter.
+pub struct StdSender<T> {
     tx: mpsc::SyncSender<T>,
     shared: Arc<Shared>,
-    member: Member<Producers>,
 }
 
-/// The receiving handle of a [`Std`] buffer: the one `Receiver`, shared behind a mutex.
-pub struct Consumer<T> {
-    // Field order matters: the last consumer's `rx` drops the `Receiver` before `member` takes
-    // the handle out of the count.
+/// std's receiving endpoint as the adapter sees it: the one `Receiver`, shared behind a mutex
+/// by every consumer handle, and the shared counter.
+pub struct StdReceiver<T> {
+    // Field order matters: the last consumer's `rx` drops the `Receiver`, and with it the
+    // buffered items, before the handle leaves the count.
     rx: Arc<Mutex<mpsc::Receiver<T>>>,
     shared: Arc<Shared>,
-    member: Member<Consumers>,
 }
 
-impl<T: Send + 'static> buffer_api::Producer<T> for Producer<T> {
+// Clone by hand: a derived one would require `T: Clone`.
+impl<T> Clone for StdSender<T> {
+    fn clone(&self) -> Self {
+        Self {
+            tx: self.tx.clone(),
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<T> Clone for StdReceiver<T> {
+    fn clone(&self) -> Self {
+        Self {
+            rx: Arc::clone(&self.rx),
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl WrappedChannel for Std {
+    const CRATE: &'static str = "std::sync::mpsc";
+
+    type Sender<T: Send + 'static> = StdSender<T>;
+    type Receiver<T: Send + 'static> = StdReceiver<T>;
+
+    fn bounded<T: Send + 'static>(capacity: usize) -> (StdSender<T>, StdReceiver<T>) {
+        let (tx, rx) = mpsc::sync_channel(capacity);
+        let shared = Arc::new(Shared {
+            count: AtomicIsize::new(0),
+            capacity,
+            disconnected: AtomicBool::new(false),
+        });
+        (
+            StdSender {
+                tx,
+                shared: Arc::clone(&shared),
+            },
+            StdReceiver {
+                rx: Arc::new(Mutex::new(rx)),
+                shared,
+            },
+        )
+    }
+
     #[inline]
-    fn send(&self, item: T) -> Result<(), SendError<T>> {
-        match self.tx.send(item) {
+    fn send<T: Send + 'static>(tx: &StdSender<T>, item: T) -> Result<(), SendError<T>> {
+        match tx.tx.send(item) {
             Ok(()) => {
-                self.shared.count(1);
+                tx.shared.count(1);
                 Ok(())
             }
             Err(mpsc::SendError(item)) => {
-                self.shared.saw_disconnect();
+                tx.shared.saw_disconnect();
                 Err(SendError(item))
             }
         }
     }
 
     #[inline]
-    fn try_send(&self, item: T) -> Result<(), TrySendError<T>> {
-        match self.tx.try_send(item) {
+    fn try_send<T: Send + 'static>(tx: &StdSender<T>, item: T) -> Result<(), TrySendError<T>> {
+        match tx.tx.try_send(item) {
             Ok(()) => {
-                self.shared.count(1);
+                tx.shared.count(1);
                 Ok(())
             }
             Err(mpsc::TrySendError::Full(item)) => Err(TrySendError::Full(item)),
             Err(mpsc::TrySendError::Disconnected(item)) => {
-                self.shared.saw_disconnect();
+                tx.shared.saw_disconnect();
                 Err(TrySendError::Disconnected(item))
             }
         }
     }
 
     /// `try_send` retried until `deadline`, sleeping between attempts (std has no timed send).
-    fn send_deadline(&self, item: T, deadline: Instant) -> Result<(), SendTimeoutError<T>> {
-        let mut item = item;
+    fn send_deadline<T: Send + 'static>(
+        tx: &StdSender<T>,
+        mut item: T,
+        deadline: Instant,
+    ) -> Result<(), SendTimeoutError<T>> {
         let mut pause = POLL_MIN;
         loop {
-            item = match buffer_api::Producer::try_send(self, item) {
+            item = match Self::try_send(tx, item) {
                 Ok(()) => return Ok(()),
                 Err(TrySendError::Disconnected(item)) => {
                     return Err(SendTimeoutError::Disconnected(item));
@@ -207,143 +229,88 @@ impl<T: Send + 'static> buffer_api::Producer<T> for Producer<T> {
             pause = (pause * 2).min(POLL_MAX);
         }
     }
-}
 
-impl<T: Send + 'static> buffer_api::Consumer<T> for Consumer<T> {
-    fn recv(&self) -> Result<T, RecvError> {
-        self.recv_until(None).map_err(|_| RecvError)
+    fn recv<T: Send + 'static>(rx: &StdReceiver<T>) -> Result<T, RecvError> {
+        recv_until(rx, None).map_err(|_| RecvError)
     }
 
     /// Waits for the mutex (held by another receive for at most about one [`RECV_SLICE`]),
     /// then takes an item if one is buffered.
-    fn try_recv(&self) -> Result<T, TryRecvError> {
-        let item = self.rx.lock().try_recv().map_err(|error| match error {
+    fn try_recv<T: Send + 'static>(rx: &StdReceiver<T>) -> Result<T, TryRecvError> {
+        let item = rx.rx.lock().try_recv().map_err(|error| match error {
             mpsc::TryRecvError::Empty => TryRecvError::Empty,
             mpsc::TryRecvError::Disconnected => {
-                self.shared.saw_disconnect();
+                rx.shared.saw_disconnect();
                 TryRecvError::Disconnected
             }
         })?;
-        self.shared.count(-1);
+        rx.shared.count(-1);
         Ok(item)
     }
 
-    fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
-        self.recv_until(Some(deadline))
+    fn recv_deadline<T: Send + 'static>(
+        rx: &StdReceiver<T>,
+        deadline: Instant,
+    ) -> Result<T, RecvTimeoutError> {
+        recv_until(rx, Some(deadline))
+    }
+
+    fn sender_len<T: Send + 'static>(tx: &StdSender<T>) -> usize {
+        tx.shared.len()
+    }
+
+    fn receiver_len<T: Send + 'static>(rx: &StdReceiver<T>) -> usize {
+        rx.shared.len()
+    }
+
+    fn sender_capacity<T: Send + 'static>(tx: &StdSender<T>) -> usize {
+        tx.shared.capacity
+    }
+
+    fn receiver_capacity<T: Send + 'static>(rx: &StdReceiver<T>) -> usize {
+        rx.shared.capacity
+    }
+
+    fn sender_disconnected<T: Send + 'static>(tx: &StdSender<T>) -> bool {
+        tx.shared.said_disconnected()
+    }
+
+    fn receiver_disconnected<T: Send + 'static>(rx: &StdReceiver<T>) -> bool {
+        rx.shared.said_disconnected()
     }
 }
 
-impl<T> Consumer<T> {
-    /// The one blocking receive: the channel's own `recv_timeout`, in slices of at most
-    /// [`RECV_SLICE`] under the mutex, until `deadline` if there is one.
-    #[inline]
-    fn recv_until(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
-        loop {
-            let (rx, slice) = match deadline {
-                None => (self.rx.lock(), RECV_SLICE),
-                Some(deadline) => {
-                    let Some(rx) = self.rx.try_lock_until(deadline) else {
-                        return Err(RecvTimeoutError::Timeout);
-                    };
-                    let left = deadline.saturating_duration_since(Instant::now());
-                    (rx, left.min(RECV_SLICE))
-                }
-            };
-            match rx.recv_timeout(slice) {
-                Ok(item) => {
-                    drop(rx);
-                    self.shared.count(-1);
-                    return Ok(item);
-                }
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    self.shared.saw_disconnect();
-                    return Err(RecvTimeoutError::Disconnected);
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => {
-                    drop(rx);
-                    if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
-                        return Err(RecvTimeoutError::Timeout);
-                    }
+/// The one blocking receive: the channel's own `recv_timeout`, in slices of at most
+/// [`RECV_SLICE`] under the mutex, until `deadline` if there is one.
+#[inline]
+fn recv_until<T>(rx: &StdReceiver<T>, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+    loop {
+        let (receiver, slice) = match deadline {
+            None => (rx.rx.lock(), RECV_SLICE),
+            Some(deadline) => {
+                let Some(receiver) = rx.rx.try_lock_until(deadline) else {
+                    return Err(RecvTimeoutError::Timeout);
+                };
+                let left = deadline.saturating_duration_since(Instant::now());
+                (receiver, left.min(RECV_SLICE))
+            }
+        };
+        match receiver.recv_timeout(slice) {
+            Ok(item) => {
+                drop(receiver);
+                rx.shared.count(-1);
+                return Ok(item);
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                rx.shared.saw_disconnect();
+                return Err(RecvTimeoutError::Disconnected);
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                drop(receiver);
+                if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+                    return Err(RecvTimeoutError::Timeout);
                 }
             }
         }
-    }
-}
-
-impl<T: Send + 'static> Handle for Producer<T> {
-    /// Not offered: returns `false` and changes nothing.
-    fn close(&self) -> bool {
-        false
-    }
-
-    fn is_closed(&self) -> bool {
-        self.shared.is_closed(self.member.counts())
-    }
-
-    fn len(&self) -> usize {
-        self.shared.len()
-    }
-
-    fn capacity(&self) -> usize {
-        self.shared.capacity
-    }
-}
-
-impl<T: Send + 'static> Handle for Consumer<T> {
-    /// Not offered: returns `false` and changes nothing.
-    fn close(&self) -> bool {
-        false
-    }
-
-    fn is_closed(&self) -> bool {
-        self.shared.is_closed(self.member.counts())
-    }
-
-    fn len(&self) -> usize {
-        self.shared.len()
-    }
-
-    fn capacity(&self) -> usize {
-        self.shared.capacity
-    }
-}
-
-impl<T> Clone for Producer<T> {
-    fn clone(&self) -> Self {
-        Self {
-            tx: self.tx.clone(),
-            shared: Arc::clone(&self.shared),
-            member: self.member.clone(),
-        }
-    }
-}
-
-impl<T> Clone for Consumer<T> {
-    fn clone(&self) -> Self {
-        Self {
-            rx: Arc::clone(&self.rx),
-            shared: Arc::clone(&self.shared),
-            member: self.member.clone(),
-        }
-    }
-}
-
-impl<T> fmt::Debug for Producer<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("std::Producer")
-            .field("len", &self.shared.len())
-            .field("capacity", &self.shared.capacity)
-            .field("disconnected", &self.shared.is_closed(self.member.counts()))
-            .finish()
-    }
-}
-
-impl<T> fmt::Debug for Consumer<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("std::Consumer")
-            .field("len", &self.shared.len())
-            .field("capacity", &self.shared.capacity)
-            .field("disconnected", &self.shared.is_closed(self.member.counts()))
-            .finish()
     }
 }

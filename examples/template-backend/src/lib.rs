@@ -39,8 +39,8 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use buffer_api::{
-    Backend, BufferedDrop, Capabilities, CapacityError, Consumer, Discipline, Handle, Producer,
-    RecvError, RecvTimeoutError, SendError, SendTimeoutError, Support, TryRecvError, TrySendError,
+    Backend, Capabilities, CapacityError, Consumer, Discipline, Handle, Producer, RecvError,
+    RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
 
 /// The backend's marker type.
@@ -49,17 +49,9 @@ pub struct Template;
 
 impl Backend for Template {
     const NAME: &'static str = "template";
-    const CAPABILITIES: Capabilities = Capabilities {
-        rendezvous: false,
-        close: Support::Native,
-        batch: Support::Emulated,
-        discipline: Discipline::Fifo,
-        buffered_drop: BufferedDrop::OnLastConsumer,
-        blocking: Support::Native,
-        consumers: Support::Native,
-        len: Support::Native,
-        drop_oldest: false,
-    };
+    // The plain bounded buffer that `Capabilities::new` describes: state only what differs,
+    // with its `with_` methods (for example `.with_rendezvous(true)`).
+    const CAPABILITIES: Capabilities = Capabilities::new(Discipline::Fifo);
     type Producer<T: Send + 'static> = TemplateProducer<T>;
     type Consumer<T: Send + 'static> = TemplateConsumer<T>;
 
