@@ -175,7 +175,7 @@ impl BackendVisitor for RunOne<'_> {
 
 #[cfg(test)]
 mod tests {
-    use buffer_api::{BufferedDrop, Capabilities, Discipline, Support};
+    use buffer_api::{Capabilities, Discipline};
 
     use super::*;
 
@@ -183,17 +183,7 @@ mod tests {
     fn capacity_zero_without_rendezvous_is_a_usage_error_naming_the_flag() {
         let no_rendezvous = BackendInfo {
             name: "ring",
-            capabilities: Capabilities {
-                rendezvous: false,
-                close: Support::Native,
-                batch: Support::Emulated,
-                discipline: Discipline::Fifo,
-                buffered_drop: BufferedDrop::OnLastConsumer,
-                blocking: buffer_api::Support::Native,
-                consumers: buffer_api::Support::Native,
-                len: buffer_api::Support::Native,
-                drop_oldest: false,
-            },
+            capabilities: Capabilities::new(Discipline::Fifo),
         };
         let failure = preflight(&[no_rendezvous], &Workload::new().capacity(0)).unwrap_err();
         assert_eq!(failure.exit, Exit::Usage);

@@ -116,17 +116,7 @@ impl std::fmt::Display for Unsupported {
 ///
 /// [`CapacityError::TooLarge`].
 pub(crate) fn check_capacity(workload: &Workload) -> Result<(), CapacityError> {
-    let any = buffer_api::Capabilities {
-        rendezvous: true,
-        close: buffer_api::Support::Native,
-        batch: buffer_api::Support::Native,
-        discipline: buffer_api::Discipline::Fifo,
-        buffered_drop: buffer_api::BufferedDrop::OnLastConsumer,
-        blocking: buffer_api::Support::Native,
-        consumers: buffer_api::Support::Native,
-        len: buffer_api::Support::Native,
-        drop_oldest: true,
-    };
+    let any = buffer_api::Capabilities::new(buffer_api::Discipline::Fifo).with_rendezvous(true);
     let capacity = workload.capacity;
     match workload.payload {
         Payload::U64 => buffer_api::check_capacity::<Item<u64>>("harness", &any, capacity),

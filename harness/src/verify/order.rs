@@ -352,17 +352,7 @@ mod tests {
 
     #[test]
     fn the_check_follows_the_declared_discipline() {
-        let caps = |discipline| Capabilities {
-            rendezvous: true,
-            close: buffer_api::Support::Native,
-            batch: buffer_api::Support::Native,
-            discipline,
-            buffered_drop: buffer_api::BufferedDrop::OnLastConsumer,
-            blocking: buffer_api::Support::Native,
-            consumers: buffer_api::Support::Native,
-            len: buffer_api::Support::Native,
-            drop_oldest: true,
-        };
+        let caps = |discipline| Capabilities::new(discipline);
         let priority = caps(Discipline::Priority);
         assert_eq!(
             OrderChecks::for_run(&priority, 4, 1, 10).logged,
