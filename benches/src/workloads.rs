@@ -8,7 +8,7 @@ use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput};
 use harness::compare::Matrix;
 use harness::registry::{BackendVisitor, for_each_backend};
-use harness::spec::{Topology, WorkloadError};
+use harness::spec::Topology;
 use harness::{Workload, run};
 
 use crate::profile::{BATCH, CAPACITIES, Profile};
@@ -57,7 +57,8 @@ pub const SHAPES: [Shape; 6] = [SEQ, SPSC, MPSC, SPMC, MPMC, OVERSUBSCRIBED];
 /// registry with single-item calls (ID `<shape>/<backend>/<capacity>`), then, at the profile's
 /// batch capacities, every backend with [`BATCH`]-item calls (`<shape>/<backend>-batch64/<capacity>`).
 ///
-/// Capacity 0 runs only for backends whose capabilities declare rendezvous, and not in `seq`.
+/// A cell runs where the topology accepts it ([`Topology::accepts`]): capacity 0 only for
+/// backends that declare rendezvous, and not in `seq`.
 pub fn bench_shape(c: &mut Criterion, shape: Shape, profile: &Profile) {
     let mut group = c.benchmark_group(shape.name);
     // Iterations take milliseconds to seconds: flat sampling keeps a slow cell at
@@ -68,10 +69,11 @@ pub fn bench_shape(c: &mut Criterion, shape: Shape, profile: &Profile) {
             .topology(shape.topology)
             .capacity(capacity)
             .messages(profile.messages);
-        match workload.validate() {
-            Ok(()) => {}
-            Err(WorkloadError::SequentialRendezvous) => continue,
-            Err(e) => panic!("{}, capacity {capacity}: {e}", shape.name),
+        if shape.topology.fits(capacity).is_err() {
+            continue;
+        }
+        if let Err(e) = workload.validate() {
+            panic!("{}, capacity {capacity}: {e}", shape.name);
         }
         for_each_backend(&mut Register {
             group: &mut group,
@@ -106,7 +108,8 @@ struct Register<'g, 'c> {
 impl BackendVisitor for Register<'_, '_> {
     fn visit<B: Backend>(&mut self) {
         let capacity = self.workload.capacity;
-        if capacity == 0 && !B::CAPABILITIES.rendezvous {
+        let topology = self.workload.get_topology();
+        if topology.accepts(capacity, &B::CAPABILITIES).is_err() {
             return;
         }
         let function = match self.batch {

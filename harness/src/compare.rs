@@ -25,14 +25,16 @@ use buffer_api::{Backend, CapacityError};
 use crate::engine::{RunError, Session, interrupted, run};
 use crate::measure::{Interval, Measurement, paired_ratio_interval};
 use crate::registry::{self, BackendVisitor};
-use crate::spec::{Policy, Topology, Workload, parse_capacities, parse_duration, parse_topologies};
+use crate::spec::{
+    Policy, Topology, Unrunnable, Workload, parse_capacities, parse_duration, parse_topologies,
+};
 
 /// What to compare.
 #[derive(Clone, Debug)]
 pub struct Matrix {
     /// Backend names, in the order columns are shown.
     pub backends: Vec<&'static str>,
-    /// Shapes.
+    /// Topologies.
     pub topologies: Vec<Topology>,
     /// Capacities.
     pub capacities: Vec<usize>,
@@ -128,7 +130,7 @@ pub struct Cell {
 pub enum CellOutcome {
     /// It ran (its verification may still have failed).
     Measured(Box<Measurement>),
-    /// It cannot run (capacity 0 without rendezvous, or the `seq` topology at capacity 0).
+    /// It cannot run ([`Topology::accepts`] refused it), or was not run (interrupted).
     Skipped(String),
     /// The backend does not offer the cell's policy (`drop-oldest` without an atomic
     /// evict-and-insert): shown as "unsupported", not counted as a failure.
@@ -211,18 +213,18 @@ fn run_group(
     workload: &Workload,
     target_time: Option<Duration>,
 ) -> Vec<CellOutcome> {
-    if workload.capacity == 0 && workload.get_topology() == Topology::Seq {
-        let reason = "one thread cannot rendezvous with itself";
-        return backends
-            .iter()
-            .map(|_| CellOutcome::Skipped(reason.to_owned()))
-            .collect();
-    }
     let mut workload = workload.clone();
-    let mut entries: Vec<Option<Entry>> = backends.iter().map(|_| None).collect();
+    // A cell the topology or the backend cannot run is settled before any round.
+    let mut entries: Vec<Option<Entry>> = backends
+        .iter()
+        .map(|backend| unrunnable(backend, &workload).map(Entry::Done))
+        .collect();
     if let Some(target) = target_time {
         let mut rates = Vec::new();
         for (entry, backend) in entries.iter_mut().zip(backends) {
+            if entry.is_some() {
+                continue;
+            }
             match visit(backend, Visit::Probe(&workload)) {
                 Ok(VisitResult::Rate(rate)) => rates.push(rate),
                 Ok(VisitResult::Session(_)) => {}
@@ -275,6 +277,17 @@ fn run_group(
             Entry::Done(outcome) => outcome,
         })
         .collect()
+}
+
+/// The skipped outcome of `backend` in a cell it cannot run ([`Topology::accepts`]); `None`
+/// when it can, or when the registry does not know it (the visit says so).
+fn unrunnable(backend: &str, workload: &Workload) -> Option<CellOutcome> {
+    let info = registry::find(backend)?;
+    let topology = workload.get_topology();
+    let refused = topology.accepts(workload.capacity, &info.capabilities);
+    refused
+        .err()
+        .map(|why| CellOutcome::Skipped(why.to_string()))
 }
 
 /// What to do with one backend of a cell.
@@ -338,8 +351,9 @@ fn probe<B: Backend>(workload: &Workload) -> Result<VisitResult, CellOutcome> {
 
 fn failed(error: RunError) -> CellOutcome {
     match error {
+        // A backend that declared rendezvous and then refused it.
         RunError::Capacity(CapacityError::RendezvousUnsupported { .. }) => {
-            CellOutcome::Skipped("no rendezvous (capacity 0)".to_owned())
+            CellOutcome::Skipped(Unrunnable::NoRendezvous.to_string())
         }
         RunError::Unsupported(e) => CellOutcome::Unsupported(e.to_string()),
         RunError::Interrupted => CellOutcome::Skipped(NOT_RUN.to_owned()),

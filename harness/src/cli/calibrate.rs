@@ -10,6 +10,8 @@ use serde::Serialize;
 
 use super::exit::{Exit, Failure, run_error};
 use super::output::Output;
+use buffer_api::Backend as _;
+
 use crate::engine::{Session, bare_crossbeam_rate};
 use crate::measure::{Interval, median_interval, paired_ratio_interval};
 use crate::report::{Environment, Format};
@@ -56,7 +58,10 @@ pub(super) fn calibrate(request: &CalibrateRequest) -> Result<Exit, Failure> {
     let mut cells = Vec::new();
     for &shape in &request.topologies {
         for &capacity in &request.capacities {
-            if capacity == 0 && shape == Topology::Seq {
+            if shape
+                .accepts(capacity, &buffer_crossbeam::Crossbeam::CAPABILITIES)
+                .is_err()
+            {
                 continue;
             }
             cells.push(calibrate_cell(request, shape, capacity)?);

@@ -21,7 +21,7 @@ use crate::spec::{Policy, Topology, Workload};
 pub(super) struct CompareRequest {
     /// Backend names, comma-separated, or `all`.
     pub(super) backends: String,
-    /// Shapes.
+    /// Topologies.
     pub(super) topologies: Vec<Topology>,
     /// Capacities.
     pub(super) capacities: Vec<usize>,
@@ -178,15 +178,15 @@ fn check_something_runs(matrix: &Matrix, request: &CompareRequest) -> Result<(),
             .topology(topology)
             .capacity(capacity)
             .policy(policy);
-        let (flag, why) = if topology == Topology::Seq && capacity == 0 {
+        let (flag, why) = if let Err(e) = topology.accepts(capacity, &info.capabilities) {
+            let cell = if e.for_every_backend() {
+                topology.to_string()
+            } else {
+                backend.to_owned()
+            };
             (
                 "--capacities",
-                "seq at capacity 0: one thread cannot rendezvous with itself".to_owned(),
-            )
-        } else if capacity == 0 && !info.capabilities.rendezvous {
-            (
-                "--capacities",
-                format!("{backend} has no rendezvous (capacity 0)"),
+                format!("{cell} at capacity {capacity}: {e}"),
             )
         } else if let Some(e) = Unsupported::check(backend, &info.capabilities, &workload) {
             (unsupported_flag(&e, policy_flag), e.to_string())

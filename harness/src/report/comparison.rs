@@ -231,7 +231,8 @@ impl Report {
         lines
     }
 
-    /// Why cells did not run, each reason once (seq's impossible rendezvous is left out).
+    /// Why cells did not run, each reason once; cells no backend could run
+    /// ([`crate::spec::Unrunnable::for_every_backend`]) are left out.
     fn skipped_lines(&self) -> Vec<String> {
         let mut reasons: Vec<String> = Vec::new();
         for s in &self.skipped {
@@ -243,7 +244,8 @@ impl Report {
                     s.backend, s.capacity, s.reason
                 )
             };
-            if s.topology != Topology::Seq && !reasons.contains(&text) {
+            let for_every_backend = s.topology.fits(s.capacity).is_err();
+            if !for_every_backend && !reasons.contains(&text) {
                 reasons.push(text);
             }
         }
