@@ -29,17 +29,17 @@ impl Report {
             }
         }
         capacities.sort_unstable();
-        let mut head = vec!["shape".to_owned(), "backend".to_owned()];
+        let mut head = vec!["topology".to_owned(), "backend".to_owned()];
         head.extend(capacities.iter().map(|c| format!("cap {c}")));
         let mut body = Vec::new();
         for topology in topologies {
             for (i, backend) in self.columns().into_iter().enumerate() {
-                let shape = if i == 0 {
+                let label = if i == 0 {
                     topology.to_string()
                 } else {
                     String::new()
                 };
-                let mut line = vec![shape, backend.to_owned()];
+                let mut line = vec![label, backend.to_owned()];
                 for &capacity in &capacities {
                     let row = rows
                         .iter()
@@ -85,7 +85,7 @@ impl Report {
             .iter()
             .any(|r| r.measurement.workload.rate.is_some());
         let mut head: Vec<String> = [
-            "shape",
+            "topology",
             "cap",
             "policy",
             "backend",

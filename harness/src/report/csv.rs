@@ -16,7 +16,7 @@ use crate::spec::{Fault, Payload, Policy, Topology};
 struct Row<'a> {
     backend: &'a str,
     #[serde(serialize_with = "shown")]
-    shape: Option<Topology>,
+    topology: Option<Topology>,
     capacity: usize,
     messages: u64,
     #[serde(serialize_with = "shown")]
@@ -92,7 +92,7 @@ impl<'a> Row<'a> {
         let latency = |f: fn(&crate::measure::Latency) -> u64| m.latency.as_ref().map(f);
         Self {
             backend: &m.backend,
-            shape: Some(r.topology),
+            topology: Some(r.topology),
             capacity: w.capacity,
             messages: w.messages,
             payload: Some(w.payload),
