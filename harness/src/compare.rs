@@ -94,19 +94,24 @@ impl Matrix {
         }
     }
 
-    /// Every cell, as (topology, capacity, policy, backend), in the order they are reported.
-    pub(crate) fn cells(&self) -> Vec<(Topology, usize, Policy, &'static str)> {
-        let mut cells = Vec::new();
+    /// Every (topology, capacity, policy) whose backends run side by side, in the order they
+    /// are run and reported.
+    pub(crate) fn groups(&self) -> Vec<(Topology, usize, Policy)> {
+        let mut groups = Vec::new();
         for &topology in &self.topologies {
             for &capacity in &self.capacities {
                 for &policy in &self.policies {
-                    for &backend in &self.backends {
-                        cells.push((topology, capacity, policy, backend));
-                    }
+                    groups.push((topology, capacity, policy));
                 }
             }
         }
-        cells
+        groups
+    }
+
+    /// The workload of one group: the base with its topology, capacity and policy.
+    pub(crate) fn workload(&self, topology: Topology, capacity: usize, policy: Policy) -> Workload {
+        let base = self.base.clone().topology(topology);
+        base.capacity(capacity).policy(policy)
     }
 }
 
@@ -160,41 +165,32 @@ pub const NOT_RUN: &str = "not run: interrupted";
 /// [`NOT_RUN`].
 pub fn run_matrix(matrix: &Matrix, observer: &mut dyn FnMut(&Cell)) -> Vec<Cell> {
     let mut cells = Vec::new();
-    for &topology in &matrix.topologies {
-        for &capacity in &matrix.capacities {
-            for &policy in &matrix.policies {
-                let workload = matrix
-                    .base
-                    .clone()
-                    .topology(topology)
-                    .capacity(capacity)
-                    .policy(policy);
-                let started = std::time::Instant::now();
-                let outcomes = if interrupted() {
-                    (0..matrix.backends.len())
-                        .map(|_| CellOutcome::Skipped(NOT_RUN.to_owned()))
-                        .collect()
-                } else {
-                    run_group(&matrix.backends, &workload, matrix.target_time)
-                };
-                for (backend, outcome) in matrix.backends.iter().zip(outcomes) {
-                    let cell = Cell {
-                        backend,
-                        topology,
-                        capacity,
-                        policy,
-                        outcome,
-                    };
-                    observer(&cell);
-                    cells.push(cell);
-                }
-                tracing::info!(
-                    "{topology} cap {capacity} {policy}: {} backends in {:.2}s",
-                    matrix.backends.len(),
-                    started.elapsed().as_secs_f64()
-                );
-            }
+    for (topology, capacity, policy) in matrix.groups() {
+        let workload = matrix.workload(topology, capacity, policy);
+        let started = std::time::Instant::now();
+        let outcomes = if interrupted() {
+            (0..matrix.backends.len())
+                .map(|_| CellOutcome::Skipped(NOT_RUN.to_owned()))
+                .collect()
+        } else {
+            run_group(&matrix.backends, &workload, matrix.target_time)
+        };
+        for (backend, outcome) in matrix.backends.iter().zip(outcomes) {
+            let cell = Cell {
+                backend,
+                topology,
+                capacity,
+                policy,
+                outcome,
+            };
+            observer(&cell);
+            cells.push(cell);
         }
+        tracing::info!(
+            "{topology} cap {capacity} {policy}: {} backends in {:.2}s",
+            matrix.backends.len(),
+            started.elapsed().as_secs_f64()
+        );
     }
     cells
 }

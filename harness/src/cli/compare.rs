@@ -167,17 +167,16 @@ fn check_something_runs(matrix: &Matrix, request: &CompareRequest) -> Result<(),
     };
     // Each reason with the flag it is about and how many cells it skips.
     let mut reasons: Vec<(&str, String, usize)> = Vec::new();
-    let cells = matrix.cells();
-    for &(topology, capacity, policy, backend) in &cells {
+    let groups = matrix.groups();
+    let cells = groups.len() * matrix.backends.len();
+    let every_cell = groups
+        .iter()
+        .flat_map(|g| matrix.backends.iter().map(move |b| (*g, *b)));
+    for ((topology, capacity, policy), backend) in every_cell {
         let Some(info) = registry::find(backend) else {
             return Ok(());
         };
-        let workload = matrix
-            .base
-            .clone()
-            .topology(topology)
-            .capacity(capacity)
-            .policy(policy);
+        let workload = matrix.workload(topology, capacity, policy);
         let (flag, why) = if let Err(e) = topology.accepts(capacity, &info.capabilities) {
             let cell = if e.for_every_backend() {
                 topology.to_string()
@@ -206,8 +205,7 @@ fn check_something_runs(matrix: &Matrix, request: &CompareRequest) -> Result<(),
         "the matrix has no cells".to_owned()
     } else {
         format!(
-            "every one of its {} cells would be skipped: {}",
-            cells.len(),
+            "every one of its {cells} cells would be skipped: {}",
             why.join("; ")
         )
     };
@@ -217,8 +215,7 @@ fn check_something_runs(matrix: &Matrix, request: &CompareRequest) -> Result<(),
 /// Runs the matrix with one progress bar per backend.
 fn run_with_bars(matrix: &Matrix) -> Vec<Cell> {
     let bars = MultiProgress::with_draw_target(draw_target());
-    let per_backend =
-        (matrix.topologies.len() * matrix.capacities.len() * matrix.policies.len()) as u64;
+    let per_backend = matrix.groups().len() as u64;
     let backend_bars: Vec<(&str, ProgressBar)> = matrix
         .backends
         .iter()

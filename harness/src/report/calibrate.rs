@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use super::{Environment, Format, json_text};
+use super::{Environment, Format, table_or_json};
 use crate::measure::Interval;
 use crate::spec::Topology;
 
@@ -45,10 +45,7 @@ pub(crate) struct Calibration {
 impl Calibration {
     /// The calibration as JSON, or as a table for any other format.
     pub(crate) fn render(&self, format: Format) -> String {
-        match format {
-            Format::Json => json_text(self),
-            _ => self.table(),
-        }
+        table_or_json(self, format, Self::table)
     }
 
     fn table(&self) -> String {

@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{Format, json_text};
+use super::{Format, table_or_json};
 use crate::measure::{Interval, median_interval, shift_interval};
 
 /// The identity of a cell across two reports.
@@ -129,10 +129,7 @@ impl Diff {
 
     /// The diff as JSON, or as a table for any other format.
     pub(crate) fn render(&self, format: Format) -> String {
-        match format {
-            Format::Json => json_text(self),
-            _ => self.table(),
-        }
+        table_or_json(self, format, Self::table)
     }
 
     fn table(&self) -> String {

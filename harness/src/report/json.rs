@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::Report;
+use super::{Format, Report};
 
 impl Report {
     /// The JSON document, pretty-printed.
@@ -13,9 +13,22 @@ impl Report {
 }
 
 /// `value` as a pretty-printed JSON document and a newline: every JSON the harness writes.
-pub(super) fn json_text(value: &impl Serialize) -> String {
+fn json_text(value: &impl Serialize) -> String {
     let mut text =
         serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     text.push('\n');
     text
+}
+
+/// `value` as JSON for [`Format::Json`], as `table(value)` otherwise: the rendering of the
+/// commands that write a table or JSON (`calibrate`, `diff`).
+pub(super) fn table_or_json<T: Serialize>(
+    value: &T,
+    format: Format,
+    table: fn(&T) -> String,
+) -> String {
+    match format {
+        Format::Json => json_text(value),
+        _ => table(value),
+    }
 }

@@ -3,6 +3,8 @@
 //! each format has its own renderer: `table.rs`, `markdown.rs`, `csv.rs`, `json.rs`, `plot/` (SVG).
 //! Renderers find results by typed keys (backend, topology, capacity, policy; see `grid.rs`),
 //! never by comparing rendered text.
+//! What `calibrate` and `diff` found has its own model and renderer beside them
+//! (`calibrate.rs`, `diff.rs`); the command line only runs, reads files and picks exit codes.
 //!
 //! # JSON output (`--format json`)
 //!
@@ -28,7 +30,7 @@ mod text;
 
 use serde::Serialize;
 
-use json::json_text;
+use json::table_or_json;
 
 pub(crate) use calibrate::{CalibratedCell, Calibration};
 pub(crate) use diff::{Cells as DiffCells, Diff, Verdict, cells as diff_cells};
@@ -188,22 +190,16 @@ impl Report {
                     ratio: ratio(cells, cell, matrix.baseline),
                     measurement: (**m).clone(),
                 }),
-                CellOutcome::Skipped(reason) => report.skipped.push(Skipped {
-                    backend: cell.backend.to_owned(),
-                    topology,
-                    capacity: cell.capacity,
-                    policy: cell.policy,
-                    reason: reason.clone(),
-                    unsupported: false,
-                }),
-                CellOutcome::Unsupported(reason) => report.skipped.push(Skipped {
-                    backend: cell.backend.to_owned(),
-                    topology,
-                    capacity: cell.capacity,
-                    policy: cell.policy,
-                    reason: reason.clone(),
-                    unsupported: true,
-                }),
+                CellOutcome::Skipped(reason) | CellOutcome::Unsupported(reason) => {
+                    report.skipped.push(Skipped {
+                        backend: cell.backend.to_owned(),
+                        topology,
+                        capacity: cell.capacity,
+                        policy: cell.policy,
+                        reason: reason.clone(),
+                        unsupported: matches!(cell.outcome, CellOutcome::Unsupported(_)),
+                    });
+                }
                 CellOutcome::Failed(error) => report.failures.push(Failure {
                     backend: cell.backend.to_owned(),
                     topology,
