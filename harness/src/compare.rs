@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use buffer_api::{Backend, CapacityError};
 
-use crate::engine::{RunError, Session, interrupted, run};
+use crate::engine::{RunError, Session, interrupted};
 use crate::measure::{Interval, Measurement, paired_ratio_interval};
 use crate::registry::{self, BackendVisitor};
 use crate::spec::{
@@ -221,9 +221,8 @@ fn run_group(
             if entry.is_some() {
                 continue;
             }
-            match visit(backend, Visit::Probe(&workload)) {
-                Ok(VisitResult::Rate(rate)) => rates.push(rate),
-                Ok(VisitResult::Session(_)) => {}
+            match probe(backend, &workload) {
+                Ok(rate) => rates.push(rate),
                 Err(outcome) => *entry = Some(Entry::Done(outcome)),
             }
         }
@@ -238,13 +237,7 @@ fn run_group(
     }
     for (entry, backend) in entries.iter_mut().zip(backends) {
         if entry.is_none() {
-            *entry = Some(match visit(backend, Visit::Start(&workload)) {
-                Ok(VisitResult::Session(session)) => Entry::Running(*session),
-                Ok(VisitResult::Rate(_)) => Entry::Done(CellOutcome::Skipped(
-                    "the backend was not started".to_owned(),
-                )),
-                Err(outcome) => Entry::Done(outcome),
-            });
+            *entry = Some(start(backend, &workload).map_or_else(Entry::Done, Entry::Running));
         }
     }
     let mut entries: Vec<Entry> = entries.into_iter().flatten().collect();
@@ -286,63 +279,42 @@ fn unrunnable(backend: &str, workload: &Workload) -> Option<CellOutcome> {
         .map(|why| CellOutcome::Skipped(why.to_string()))
 }
 
-/// What to do with one backend of a cell.
-enum Visit<'a> {
-    /// A short verified run, for its rate.
-    Probe(&'a Workload),
-    /// Prepare the rounds.
-    Start(&'a Workload),
-}
-
-enum VisitResult {
-    Rate(f64),
-    Session(Box<Session>),
-}
-
-/// Does `what` with the backend called `name`: `Err` when the cell is settled without rounds
-/// (unknown backend, unsupported policy, a failed or unverified probe).
-fn visit(name: &str, what: Visit<'_>) -> Result<VisitResult, CellOutcome> {
-    struct Visitor<'a> {
-        what: Option<Visit<'a>>,
-        result: Option<Result<VisitResult, CellOutcome>>,
-    }
-    impl BackendVisitor for Visitor<'_> {
+/// Prepares the rounds of `workload` on the backend called `name`: `Err` when the cell is
+/// settled without rounds (unknown backend, unsupported policy).
+fn start(name: &str, workload: &Workload) -> Result<Session, CellOutcome> {
+    struct Start<'a>(&'a Workload, Option<Result<Session, RunError>>);
+    impl BackendVisitor for Start<'_> {
         fn visit<B: Backend>(&mut self) {
-            self.result = self.what.take().map(|what| match what {
-                Visit::Probe(workload) => probe::<B>(workload),
-                Visit::Start(workload) => Session::start::<B>(workload)
-                    .map(|s| VisitResult::Session(Box::new(s)))
-                    .map_err(failed),
-            });
+            self.1 = Some(Session::start::<B>(self.0));
         }
     }
-    let mut visitor = Visitor {
-        what: Some(what),
-        result: None,
-    };
-    match registry::visit_named(name, &mut visitor) {
-        Ok(()) => visitor.result.unwrap_or_else(|| {
-            Err(CellOutcome::Skipped(
-                "the backend was not visited".to_owned(),
-            ))
-        }),
-        Err(unknown) => Err(CellOutcome::Skipped(unknown.to_string())),
+    let mut visitor = Start(workload, None);
+    registry::visit_named(name, &mut visitor)
+        .map_err(|unknown| CellOutcome::Skipped(unknown.to_string()))?;
+    match visitor.1 {
+        Some(started) => started.map_err(failed),
+        None => Err(CellOutcome::Skipped(
+            "the backend was not visited".to_owned(),
+        )),
     }
 }
 
-/// A short verified run of `workload` on `B` ([`MIN_CALIBRATED_MESSAGES`] at most): its
-/// median rate, or the cell's outcome if the probe failed or did not verify.
-fn probe<B: Backend>(workload: &Workload) -> Result<VisitResult, CellOutcome> {
+/// A short verified run of `workload` on the backend called `name`
+/// ([`MIN_CALIBRATED_MESSAGES`] at most): its median rate, or the cell's outcome if the probe
+/// failed or did not verify.
+fn probe(name: &str, workload: &Workload) -> Result<f64, CellOutcome> {
     let probe = workload
         .clone()
         .messages(workload.messages.min(MIN_CALIBRATED_MESSAGES))
         .repeats(1)
         .warmup(0);
-    match run::<B>(&probe) {
-        Ok(m) if !m.verification.ok => Err(CellOutcome::Measured(Box::new(m))),
-        Ok(m) => Ok(VisitResult::Rate(m.throughput.median)),
-        Err(e) => Err(failed(e)),
+    let mut session = start(name, &probe)?;
+    session.run_next().map_err(failed)?;
+    let m = session.finish().map_err(failed)?;
+    if !m.verification.ok {
+        return Err(CellOutcome::Measured(Box::new(m)));
     }
+    Ok(m.throughput.median)
 }
 
 fn failed(error: RunError) -> CellOutcome {
