@@ -1,10 +1,9 @@
 //! The comparison grid as text cells, shared by the table and Markdown renderers: one column
 //! per backend, or one row per cell when the comparison is about load.
 
-use super::grid::{Row, Slot};
+use super::grid::{Row, Slot, distinct};
 use super::text::{counted, nanos, percent, rate, ratio_text, yes_no};
 use super::{Report, ResultEntry};
-use crate::spec::Topology;
 
 /// A rendered grid: its header, its rows, and how many leading columns are text.
 pub(super) type Cells = (Vec<String>, Vec<Vec<String>>, usize);
@@ -18,16 +17,8 @@ impl Report {
             return self.load_cells();
         }
         let rows = self.rows();
-        let mut capacities: Vec<usize> = Vec::new();
-        let mut topologies: Vec<Topology> = Vec::new();
-        for row in &rows {
-            if !capacities.contains(&row.capacity) {
-                capacities.push(row.capacity);
-            }
-            if !topologies.contains(&row.topology) {
-                topologies.push(row.topology);
-            }
-        }
+        let mut capacities = distinct(rows.iter().map(|r| r.capacity));
+        let topologies = distinct(rows.iter().map(|r| r.topology));
         capacities.sort_unstable();
         let mut head = vec!["topology".to_owned(), "backend".to_owned()];
         head.extend(capacities.iter().map(|c| format!("cap {c}")));
@@ -234,21 +225,19 @@ impl Report {
     /// Why cells did not run, each reason once; cells no backend could run
     /// ([`crate::spec::Unrunnable::for_every_backend`]) are left out.
     fn skipped_lines(&self) -> Vec<String> {
-        let mut reasons: Vec<String> = Vec::new();
-        for s in &self.skipped {
-            let text = if s.unsupported {
+        let some_backend_could = self
+            .skipped
+            .iter()
+            .filter(|s| s.topology.fits(s.capacity).is_ok());
+        distinct(some_backend_could.map(|s| {
+            if s.unsupported {
                 format!("unsupported: {}", s.reason)
             } else {
                 format!(
                     "skipped: {} at capacity {}: {}",
                     s.backend, s.capacity, s.reason
                 )
-            };
-            let for_every_backend = s.topology.fits(s.capacity).is_err();
-            if !for_every_backend && !reasons.contains(&text) {
-                reasons.push(text);
             }
-        }
-        reasons
+        }))
     }
 }
