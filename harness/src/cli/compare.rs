@@ -122,10 +122,10 @@ fn matrix(request: &CompareRequest) -> Result<Matrix, Failure> {
     check_writable("--plot", request.plot.as_ref())?;
     check_writable("--json", request.json.as_ref())?;
     for &capacity in &request.capacities {
-        let workload = request.base.clone().capacity(capacity.max(1));
+        // The base has threads, so capacity 0 is the cells' question (`check_something_runs`).
+        let workload = request.base.clone().capacity(capacity);
         workload.validate().map_err(|e| invalid_workload(&e))?;
-        check_capacity(&workload.capacity(capacity))
-            .map_err(|e| Failure::usage(format!("--capacities: {e}")))?;
+        check_capacity(&workload).map_err(|e| Failure::usage(format!("--capacities: {e}")))?;
     }
     let memory = MemoryBound::detect();
     for &topology in &request.topologies {
