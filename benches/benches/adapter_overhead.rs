@@ -7,8 +7,8 @@ use criterion::{Criterion, criterion_group, criterion_main};
 
 fn adapter_overhead(c: &mut Criterion) {
     let profile = Profile::from_env();
-    for shape in OVERHEAD_SHAPES {
-        bench_overhead(c, shape, &profile);
+    for named in OVERHEAD_SHAPES {
+        bench_overhead(c, named, &profile);
     }
 }
 

@@ -1,13 +1,13 @@
 //! The workload groups `seq`, `spsc`, `mpsc`, `spmc`, `mpmc` and `oversubscribed`: every
 //! backend of the registry through the harness's run function. See the `benches` crate docs.
 
-use benches::{Profile, SHAPES, bench_shape};
+use benches::{Profile, TOPOLOGIES, bench_topology};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn workloads(c: &mut Criterion) {
     let profile = Profile::from_env();
-    for shape in SHAPES {
-        bench_shape(c, shape, &profile);
+    for named in TOPOLOGIES {
+        bench_topology(c, named, &profile);
     }
 }
 

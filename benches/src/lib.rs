@@ -15,7 +15,7 @@
 //!
 //! # Groups and IDs
 //!
-//! IDs are `<group>/<function>/<capacity>`, built from the shape table, `Backend::NAME` and
+//! IDs are `<group>/<function>/<capacity>`, built from the table of named topologies, `Backend::NAME` and
 //! the capacity.
 //!
 //! | group | what runs | functions |
@@ -87,4 +87,6 @@ pub mod workloads;
 
 pub use overhead::{Adapter, Channel, OVERHEAD_SHAPES, bench_overhead};
 pub use profile::{BATCH, CAPACITIES, FULL_ENV, Profile};
-pub use workloads::{SHAPES, Shape, base_workload, bench_shape, bench_workload, measure};
+pub use workloads::{
+    NamedTopology, TOPOLOGIES, base_workload, bench_topology, bench_workload, measure,
+};

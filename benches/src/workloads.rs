@@ -1,4 +1,4 @@
-//! The workload groups: one criterion group per shape, every backend of the registry at every
+//! The workload groups: one criterion group per topology, every backend of the registry at every
 //! capacity, each iteration one verified run of the harness's own [`harness::run()`].
 
 use std::time::Duration;
@@ -8,21 +8,21 @@ use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput};
 use harness::compare::Matrix;
 use harness::registry::{BackendVisitor, for_each_backend};
-use harness::spec::{Topology, WorkloadError};
+use harness::spec::Topology;
 use harness::{Workload, run};
 
 use crate::profile::{BATCH, CAPACITIES, Profile};
 
-/// A workload shape: the criterion group's name and the harness topology it runs.
+/// A topology with its name: the criterion group's name and the harness topology it runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Shape {
+pub struct NamedTopology {
     /// The group name, from the vocabulary in `docs/method.md`.
     pub name: &'static str,
     /// Producer and consumer threads, or one thread for `seq`.
     pub topology: Topology,
 }
 
-impl Shape {
+impl NamedTopology {
     const fn threads(name: &'static str, producers: usize, consumers: usize) -> Self {
         Self {
             name,
@@ -35,43 +35,48 @@ impl Shape {
 }
 
 /// One thread: sends `min(capacity, remaining)`, then receives them.
-pub const SEQ: Shape = Shape {
+pub const SEQ: NamedTopology = NamedTopology {
     name: "seq",
     topology: Topology::Seq,
 };
 /// One producer, one consumer.
-pub const SPSC: Shape = Shape::threads("spsc", 1, 1);
+pub const SPSC: NamedTopology = NamedTopology::threads("spsc", 1, 1);
 /// Four producers, one consumer.
-pub const MPSC: Shape = Shape::threads("mpsc", 4, 1);
+pub const MPSC: NamedTopology = NamedTopology::threads("mpsc", 4, 1);
 /// One producer, four consumers.
-pub const SPMC: Shape = Shape::threads("spmc", 1, 4);
+pub const SPMC: NamedTopology = NamedTopology::threads("spmc", 1, 4);
 /// Four producers, four consumers.
-pub const MPMC: Shape = Shape::threads("mpmc", 4, 4);
+pub const MPMC: NamedTopology = NamedTopology::threads("mpmc", 4, 4);
 /// Sixteen producers, sixteen consumers: more threads than cores.
-pub const OVERSUBSCRIBED: Shape = Shape::threads("oversubscribed", 16, 16);
+pub const OVERSUBSCRIBED: NamedTopology = NamedTopology::threads("oversubscribed", 16, 16);
 
-/// Every shape, in the order the groups run.
-pub const SHAPES: [Shape; 6] = [SEQ, SPSC, MPSC, SPMC, MPMC, OVERSUBSCRIBED];
+/// The name `benches/src/overhead.rs` still uses for [`NamedTopology`].
+pub type Shape = NamedTopology;
 
-/// Registers the group for `shape`: for every capacity in [`CAPACITIES`], every backend of the
-/// registry with single-item calls (ID `<shape>/<backend>/<capacity>`), then, at the profile's
-/// batch capacities, every backend with [`BATCH`]-item calls (`<shape>/<backend>-batch64/<capacity>`).
+/// Every named topology, in the order the groups run.
+pub const TOPOLOGIES: [NamedTopology; 6] = [SEQ, SPSC, MPSC, SPMC, MPMC, OVERSUBSCRIBED];
+
+/// Registers the group for `topology`: for every capacity in [`CAPACITIES`], every backend of the
+/// registry with single-item calls (ID `<topology>/<backend>/<capacity>`), then, at the profile's
+/// batch capacities, every backend with [`BATCH`]-item calls (`<topology>/<backend>-batch64/<capacity>`).
 ///
-/// Capacity 0 runs only for backends whose capabilities declare rendezvous, and not in `seq`.
-pub fn bench_shape(c: &mut Criterion, shape: Shape, profile: &Profile) {
-    let mut group = c.benchmark_group(shape.name);
+/// A cell runs where the topology accepts it ([`Topology::accepts`]): capacity 0 only for
+/// backends that declare rendezvous, and not in `seq`.
+pub fn bench_topology(c: &mut Criterion, named: NamedTopology, profile: &Profile) {
+    let mut group = c.benchmark_group(named.name);
     // Iterations take milliseconds to seconds: flat sampling keeps a slow cell at
     // `sample_size` iterations instead of the 55 that linear sampling needs at least.
     group.sampling_mode(SamplingMode::Flat);
     for capacity in CAPACITIES {
         let workload = base_workload()
-            .topology(shape.topology)
+            .topology(named.topology)
             .capacity(capacity)
             .messages(profile.messages);
-        match workload.validate() {
-            Ok(()) => {}
-            Err(WorkloadError::SequentialRendezvous) => continue,
-            Err(e) => panic!("{}, capacity {capacity}: {e}", shape.name),
+        if named.topology.fits(capacity).is_err() {
+            continue;
+        }
+        if let Err(e) = workload.validate() {
+            panic!("{}, capacity {capacity}: {e}", named.name);
         }
         for_each_backend(&mut Register {
             group: &mut group,
@@ -91,7 +96,7 @@ pub fn bench_shape(c: &mut Criterion, shape: Shape, profile: &Profile) {
 
 /// The workload `harness compare` runs (the same payload, policy, latency sampling, and no
 /// blocked-time probe), so criterion and the command line measure the same code; the groups
-/// set its shape, capacity and message count.
+/// set its topology, capacity and message count.
 pub fn base_workload() -> Workload {
     Matrix::quick().base
 }
@@ -106,7 +111,8 @@ struct Register<'g, 'c> {
 impl BackendVisitor for Register<'_, '_> {
     fn visit<B: Backend>(&mut self) {
         let capacity = self.workload.capacity;
-        if capacity == 0 && !B::CAPABILITIES.rendezvous {
+        let topology = self.workload.get_topology();
+        if topology.accepts(capacity, &B::CAPABILITIES).is_err() {
             return;
         }
         let function = match self.batch {
@@ -179,11 +185,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn shapes_have_distinct_names_and_valid_topologies() {
-        for (i, shape) in SHAPES.iter().enumerate() {
-            assert!(SHAPES[..i].iter().all(|s| s.name != shape.name));
-            let workload = Workload::new().topology(shape.topology).capacity(1);
-            assert!(workload.validate().is_ok(), "{}", shape.name);
+    fn named_topologies_have_distinct_names_and_are_valid() {
+        for (i, named) in TOPOLOGIES.iter().enumerate() {
+            assert!(TOPOLOGIES[..i].iter().all(|t| t.name != named.name));
+            let workload = Workload::new().topology(named.topology).capacity(1);
+            assert!(workload.validate().is_ok(), "{}", named.name);
         }
     }
 
@@ -192,13 +198,13 @@ mod tests {
         struct Check;
         impl BackendVisitor for Check {
             fn visit<B: Backend>(&mut self) {
-                for shape in [SEQ, MPMC] {
+                for named in [SEQ, MPMC] {
                     let workload = Workload::new()
-                        .topology(shape.topology)
+                        .topology(named.topology)
                         .capacity(4)
                         .messages(1_000);
                     let wall = measure::<B>(&workload, 2);
-                    assert!(wall > Duration::ZERO, "{} {}", B::NAME, shape.name);
+                    assert!(wall > Duration::ZERO, "{} {}", B::NAME, named.name);
                     let _ = measure::<B>(&workload.batch(BATCH), 1);
                 }
             }

@@ -22,17 +22,19 @@ use std::time::Duration;
 
 use buffer_api::{Backend, CapacityError};
 
-use crate::engine::{RunError, Session, interrupted, run};
+use crate::engine::{RunError, Session, interrupted};
 use crate::measure::{Interval, Measurement, paired_ratio_interval};
 use crate::registry::{self, BackendVisitor};
-use crate::spec::{Policy, Topology, Workload, parse_capacities, parse_duration, parse_topologies};
+use crate::spec::{
+    Policy, Topology, Unrunnable, Workload, parse_capacities, parse_duration, parse_topologies,
+};
 
 /// What to compare.
 #[derive(Clone, Debug)]
 pub struct Matrix {
     /// Backend names, in the order columns are shown.
     pub backends: Vec<&'static str>,
-    /// Shapes.
+    /// Topologies.
     pub topologies: Vec<Topology>,
     /// Capacities.
     pub capacities: Vec<usize>,
@@ -92,19 +94,24 @@ impl Matrix {
         }
     }
 
-    /// Every cell, as (topology, capacity, policy, backend), in the order they are reported.
-    pub(crate) fn cells(&self) -> Vec<(Topology, usize, Policy, &'static str)> {
-        let mut cells = Vec::new();
+    /// Every (topology, capacity, policy) whose backends run side by side, in the order they
+    /// are run and reported.
+    pub(crate) fn groups(&self) -> Vec<(Topology, usize, Policy)> {
+        let mut groups = Vec::new();
         for &topology in &self.topologies {
             for &capacity in &self.capacities {
                 for &policy in &self.policies {
-                    for &backend in &self.backends {
-                        cells.push((topology, capacity, policy, backend));
-                    }
+                    groups.push((topology, capacity, policy));
                 }
             }
         }
-        cells
+        groups
+    }
+
+    /// The workload of one group: the base with its topology, capacity and policy.
+    pub(crate) fn workload(&self, topology: Topology, capacity: usize, policy: Policy) -> Workload {
+        let base = self.base.clone().topology(topology);
+        base.capacity(capacity).policy(policy)
     }
 }
 
@@ -128,7 +135,7 @@ pub struct Cell {
 pub enum CellOutcome {
     /// It ran (its verification may still have failed).
     Measured(Box<Measurement>),
-    /// It cannot run (capacity 0 without rendezvous, or the `seq` topology at capacity 0).
+    /// It cannot run ([`Topology::accepts`] refused it), or was not run (interrupted).
     Skipped(String),
     /// The backend does not offer the cell's policy (`drop-oldest` without an atomic
     /// evict-and-insert): shown as "unsupported", not counted as a failure.
@@ -158,41 +165,32 @@ pub const NOT_RUN: &str = "not run: interrupted";
 /// [`NOT_RUN`].
 pub fn run_matrix(matrix: &Matrix, observer: &mut dyn FnMut(&Cell)) -> Vec<Cell> {
     let mut cells = Vec::new();
-    for &topology in &matrix.topologies {
-        for &capacity in &matrix.capacities {
-            for &policy in &matrix.policies {
-                let workload = matrix
-                    .base
-                    .clone()
-                    .topology(topology)
-                    .capacity(capacity)
-                    .policy(policy);
-                let started = std::time::Instant::now();
-                let outcomes = if interrupted() {
-                    (0..matrix.backends.len())
-                        .map(|_| CellOutcome::Skipped(NOT_RUN.to_owned()))
-                        .collect()
-                } else {
-                    run_group(&matrix.backends, &workload, matrix.target_time)
-                };
-                for (backend, outcome) in matrix.backends.iter().zip(outcomes) {
-                    let cell = Cell {
-                        backend,
-                        topology,
-                        capacity,
-                        policy,
-                        outcome,
-                    };
-                    observer(&cell);
-                    cells.push(cell);
-                }
-                tracing::info!(
-                    "{topology} cap {capacity} {policy}: {} backends in {:.2}s",
-                    matrix.backends.len(),
-                    started.elapsed().as_secs_f64()
-                );
-            }
+    for (topology, capacity, policy) in matrix.groups() {
+        let workload = matrix.workload(topology, capacity, policy);
+        let started = std::time::Instant::now();
+        let outcomes = if interrupted() {
+            (0..matrix.backends.len())
+                .map(|_| CellOutcome::Skipped(NOT_RUN.to_owned()))
+                .collect()
+        } else {
+            run_group(&matrix.backends, &workload, matrix.target_time)
+        };
+        for (backend, outcome) in matrix.backends.iter().zip(outcomes) {
+            let cell = Cell {
+                backend,
+                topology,
+                capacity,
+                policy,
+                outcome,
+            };
+            observer(&cell);
+            cells.push(cell);
         }
+        tracing::info!(
+            "{topology} cap {capacity} {policy}: {} backends in {:.2}s",
+            matrix.backends.len(),
+            started.elapsed().as_secs_f64()
+        );
     }
     cells
 }
@@ -211,21 +209,20 @@ fn run_group(
     workload: &Workload,
     target_time: Option<Duration>,
 ) -> Vec<CellOutcome> {
-    if workload.capacity == 0 && workload.get_topology() == Topology::Seq {
-        let reason = "one thread cannot rendezvous with itself";
-        return backends
-            .iter()
-            .map(|_| CellOutcome::Skipped(reason.to_owned()))
-            .collect();
-    }
     let mut workload = workload.clone();
-    let mut entries: Vec<Option<Entry>> = backends.iter().map(|_| None).collect();
+    // A cell the topology or the backend cannot run is settled before any round.
+    let mut entries: Vec<Option<Entry>> = backends
+        .iter()
+        .map(|backend| unrunnable(backend, &workload).map(Entry::Done))
+        .collect();
     if let Some(target) = target_time {
         let mut rates = Vec::new();
         for (entry, backend) in entries.iter_mut().zip(backends) {
-            match visit(backend, Visit::Probe(&workload)) {
-                Ok(VisitResult::Rate(rate)) => rates.push(rate),
-                Ok(VisitResult::Session(_)) => {}
+            if entry.is_some() {
+                continue;
+            }
+            match probe(backend, &workload) {
+                Ok(rate) => rates.push(rate),
                 Err(outcome) => *entry = Some(Entry::Done(outcome)),
             }
         }
@@ -240,13 +237,7 @@ fn run_group(
     }
     for (entry, backend) in entries.iter_mut().zip(backends) {
         if entry.is_none() {
-            *entry = Some(match visit(backend, Visit::Start(&workload)) {
-                Ok(VisitResult::Session(session)) => Entry::Running(*session),
-                Ok(VisitResult::Rate(_)) => Entry::Done(CellOutcome::Skipped(
-                    "the backend was not started".to_owned(),
-                )),
-                Err(outcome) => Entry::Done(outcome),
-            });
+            *entry = Some(start(backend, &workload).map_or_else(Entry::Done, Entry::Running));
         }
     }
     let mut entries: Vec<Entry> = entries.into_iter().flatten().collect();
@@ -277,69 +268,60 @@ fn run_group(
         .collect()
 }
 
-/// What to do with one backend of a cell.
-enum Visit<'a> {
-    /// A short verified run, for its rate.
-    Probe(&'a Workload),
-    /// Prepare the rounds.
-    Start(&'a Workload),
+/// The skipped outcome of `backend` in a cell it cannot run ([`Topology::accepts`]); `None`
+/// when it can, or when the registry does not know it (the visit says so).
+fn unrunnable(backend: &str, workload: &Workload) -> Option<CellOutcome> {
+    let info = registry::find(backend)?;
+    let topology = workload.get_topology();
+    let refused = topology.accepts(workload.capacity, &info.capabilities);
+    refused
+        .err()
+        .map(|why| CellOutcome::Skipped(why.to_string()))
 }
 
-enum VisitResult {
-    Rate(f64),
-    Session(Box<Session>),
-}
-
-/// Does `what` with the backend called `name`: `Err` when the cell is settled without rounds
-/// (unknown backend, unsupported policy, a failed or unverified probe).
-fn visit(name: &str, what: Visit<'_>) -> Result<VisitResult, CellOutcome> {
-    struct Visitor<'a> {
-        what: Option<Visit<'a>>,
-        result: Option<Result<VisitResult, CellOutcome>>,
-    }
-    impl BackendVisitor for Visitor<'_> {
+/// Prepares the rounds of `workload` on the backend called `name`: `Err` when the cell is
+/// settled without rounds (unknown backend, unsupported policy).
+fn start(name: &str, workload: &Workload) -> Result<Session, CellOutcome> {
+    struct Start<'a>(&'a Workload, Option<Result<Session, RunError>>);
+    impl BackendVisitor for Start<'_> {
         fn visit<B: Backend>(&mut self) {
-            self.result = self.what.take().map(|what| match what {
-                Visit::Probe(workload) => probe::<B>(workload),
-                Visit::Start(workload) => Session::start::<B>(workload)
-                    .map(|s| VisitResult::Session(Box::new(s)))
-                    .map_err(failed),
-            });
+            self.1 = Some(Session::start::<B>(self.0));
         }
     }
-    let mut visitor = Visitor {
-        what: Some(what),
-        result: None,
-    };
-    match registry::visit_named(name, &mut visitor) {
-        Ok(()) => visitor.result.unwrap_or_else(|| {
-            Err(CellOutcome::Skipped(
-                "the backend was not visited".to_owned(),
-            ))
-        }),
-        Err(unknown) => Err(CellOutcome::Skipped(unknown.to_string())),
+    let mut visitor = Start(workload, None);
+    registry::visit_named(name, &mut visitor)
+        .map_err(|unknown| CellOutcome::Skipped(unknown.to_string()))?;
+    match visitor.1 {
+        Some(started) => started.map_err(failed),
+        None => Err(CellOutcome::Skipped(
+            "the backend was not visited".to_owned(),
+        )),
     }
 }
 
-/// A short verified run of `workload` on `B` ([`MIN_CALIBRATED_MESSAGES`] at most): its
-/// median rate, or the cell's outcome if the probe failed or did not verify.
-fn probe<B: Backend>(workload: &Workload) -> Result<VisitResult, CellOutcome> {
+/// A short verified run of `workload` on the backend called `name`
+/// ([`MIN_CALIBRATED_MESSAGES`] at most): its median rate, or the cell's outcome if the probe
+/// failed or did not verify.
+fn probe(name: &str, workload: &Workload) -> Result<f64, CellOutcome> {
     let probe = workload
         .clone()
         .messages(workload.messages.min(MIN_CALIBRATED_MESSAGES))
         .repeats(1)
         .warmup(0);
-    match run::<B>(&probe) {
-        Ok(m) if !m.verification.ok => Err(CellOutcome::Measured(Box::new(m))),
-        Ok(m) => Ok(VisitResult::Rate(m.throughput.median)),
-        Err(e) => Err(failed(e)),
+    let mut session = start(name, &probe)?;
+    session.run_next().map_err(failed)?;
+    let m = session.finish().map_err(failed)?;
+    if !m.verification.ok {
+        return Err(CellOutcome::Measured(Box::new(m)));
     }
+    Ok(m.throughput.median)
 }
 
 fn failed(error: RunError) -> CellOutcome {
     match error {
+        // A backend that declared rendezvous and then refused it.
         RunError::Capacity(CapacityError::RendezvousUnsupported { .. }) => {
-            CellOutcome::Skipped("no rendezvous (capacity 0)".to_owned())
+            CellOutcome::Skipped(Unrunnable::NoRendezvous.to_string())
         }
         RunError::Unsupported(e) => CellOutcome::Unsupported(e.to_string()),
         RunError::Interrupted => CellOutcome::Skipped(NOT_RUN.to_owned()),

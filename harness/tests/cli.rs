@@ -399,7 +399,7 @@ fn run_json_has_the_documented_fields() {
     );
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let json: Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
-    assert_eq!(json["schema_version"], 2);
+    assert_eq!(json["schema_version"], 3);
     assert_eq!(json["command"], "run");
     for field in [
         "cpu", "cores", "os", "kernel", "rustc", "commit", "date", "profile",
@@ -411,7 +411,7 @@ fn run_json_has_the_documented_fields() {
     }
     let result = &json["results"][0];
     assert_eq!(result["backend"], "crossbeam");
-    assert_eq!(result["shape"], "2:2");
+    assert_eq!(result["topology"], "2:2");
     let workload = &result["workload"];
     assert_eq!(workload["producers"], 2);
     assert_eq!(workload["capacity"], 4);
@@ -461,7 +461,7 @@ fn run_writes_csv_markdown_and_files() {
     // Plain CSV: no comment lines; the environment is in the JSON.
     let rows: Vec<&str> = text.lines().collect();
     assert_eq!(rows.len(), 3, "{text}");
-    assert!(rows[0].starts_with("backend,shape,capacity,messages"));
+    assert!(rows[0].starts_with("backend,topology,capacity,messages"));
     let columns = rows[0].split(',').count();
     assert!(
         rows[1..].iter().all(|r| r.split(',').count() == columns),
@@ -471,7 +471,7 @@ fn run_writes_csv_markdown_and_files() {
 
     let out = tiny_run("crossbeam", &["--format", "markdown"]);
     assert!(
-        stdout(&out).contains("| backend | shape | cap |"),
+        stdout(&out).contains("| backend | topology | cap |"),
         "{}",
         stdout(&out)
     );
@@ -532,11 +532,11 @@ fn compare_tables_one_column_per_capacity_with_the_baseline_first() {
     let text = &compared_everything().table;
     let head = text
         .lines()
-        .find(|l| l.starts_with("shape"))
+        .find(|l| l.starts_with("topology"))
         .expect("a table head");
     assert!(
         head.split_whitespace()
-            .eq(["shape", "backend", "cap", "0", "cap", "4"]),
+            .eq(["topology", "backend", "cap", "0", "cap", "4"]),
         "one column per capacity: {head}"
     );
     let seq = text
@@ -1145,7 +1145,7 @@ fn compare_interleaves_rounds_and_reports_an_interval() {
     ]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(json["schema_version"], 2);
+    assert_eq!(json["schema_version"], 3);
     assert_eq!(json["rounds"], 5);
     let results = json["results"].as_array().unwrap();
     assert_eq!(results.len(), 3);
@@ -1338,7 +1338,7 @@ fn calibrate_reports_the_harness_fraction_of_a_bare_loop() {
         .iter()
         .map(|c| {
             (
-                c["shape"].as_str().unwrap().to_owned(),
+                c["topology"].as_str().unwrap().to_owned(),
                 c["capacity"].as_u64().unwrap(),
             )
         })

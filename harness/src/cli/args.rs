@@ -57,7 +57,7 @@ pub(super) enum ParsedCommand {
     /// Run one workload against one backend (or a list, or all), verify and measure it.
     #[command(after_help = EXIT_CODES)]
     Run(RunArgs),
-    /// Run a matrix of shapes and capacities against several backends; report ratios to a
+    /// Run a matrix of topologies and capacities against several backends; report ratios to a
     /// baseline.
     #[command(after_help = EXIT_CODES)]
     Compare(CompareArgs),
@@ -271,7 +271,7 @@ pub(super) struct CompareArgs {
     /// Backends to compare, comma-separated, or `all`.
     #[arg(long = "backend", short, visible_aliases = ["backends", "buffer"], default_value = "all")]
     backends: String,
-    /// Shapes: `seq` and P:C, comma-separated.
+    /// Topologies: `seq` and P:C, comma-separated.
     #[arg(long, default_value = quick::TOPOLOGIES, value_parser = parse_topologies)]
     topologies: TopologyList,
     /// Capacities, comma-separated (0 runs only on backends with rendezvous).
@@ -431,5 +431,54 @@ impl DemoArgs {
                 consumer_delay: self.consumer_delay,
             },
         }
+    }
+}
+
+// The clap glue of the spec and report vocabularies, kept here so that only the command line
+// knows clap. Written out rather than derived: a derived `ValueEnum` shows each variant's docs
+// as a help line, which switches clap's whole `--help` to its long layout.
+impl clap::ValueEnum for Payload {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Self::U64, Self::Bytes64, Self::Boxed4K]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        use clap::builder::PossibleValue;
+        Some(match self {
+            Self::U64 => PossibleValue::new("u64"),
+            Self::Bytes64 => PossibleValue::new("bytes64").aliases(["64b", "64"]),
+            Self::Boxed4K => PossibleValue::new("boxed4k").aliases(["4k", "4kib", "box4k"]),
+        })
+    }
+}
+
+impl clap::ValueEnum for Format {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Self::Table, Self::Json, Self::Csv, Self::Markdown]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        use clap::builder::PossibleValue;
+        Some(match self {
+            Self::Table => PossibleValue::new("table"),
+            Self::Json => PossibleValue::new("json"),
+            Self::Csv => PossibleValue::new("csv"),
+            Self::Markdown => PossibleValue::new("markdown").alias("md"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::ValueEnum;
+
+    use super::*;
+
+    #[test]
+    fn formats_parse() {
+        let parse = |s: &str| Format::from_str(s, false);
+        assert_eq!(parse("json"), Ok(Format::Json));
+        assert_eq!(parse("md"), Ok(Format::Markdown));
+        assert!(parse("xml").is_err());
     }
 }

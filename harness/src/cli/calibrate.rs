@@ -4,15 +4,13 @@
 //! raw `crossbeam` backend, and the report gives the harness's fraction of the bare loop's
 //! throughput: the median of the round-by-round fractions with its interval.
 
-use std::fmt::Write as _;
-
-use serde::Serialize;
+use buffer_api::Backend as _;
 
 use super::exit::{Exit, Failure, run_error};
 use super::output::Output;
 use crate::engine::{Session, bare_crossbeam_rate};
-use crate::measure::{Interval, median_interval, paired_ratio_interval};
-use crate::report::{Environment, Format};
+use crate::measure::{median_interval, paired_ratio_interval};
+use crate::report::{CalibratedCell, Calibration, Environment};
 use crate::spec::{Topology, Workload};
 
 /// What `harness calibrate` was asked.
@@ -25,41 +23,19 @@ pub(super) struct CalibrateRequest {
     pub(super) output: Output,
 }
 
-/// One calibrated cell.
-#[derive(Debug, Serialize)]
-struct CalibratedCell {
-    shape: Topology,
-    capacity: usize,
-    /// Harness throughput over bare-loop throughput, round by round.
-    fraction: Option<Interval>,
-    bare_msgs_per_s: f64,
-    harness_msgs_per_s: f64,
-    /// Each round's bare-loop throughput, in the order run, so a bimodal cell shows as one.
-    bare_rounds: Vec<f64>,
-    /// Each round's harness throughput, in the order run.
-    harness_rounds: Vec<f64>,
-}
-
-/// The JSON document.
-#[derive(Debug, Serialize)]
-struct Calibration {
-    command: &'static str,
-    environment: Environment,
-    rounds: usize,
-    messages: u64,
-    cells: Vec<CalibratedCell>,
-}
-
 /// Runs `harness calibrate`.
 pub(super) fn calibrate(request: &CalibrateRequest) -> Result<Exit, Failure> {
     super::output::check_writable("--output", request.output.path.as_ref())?;
     let mut cells = Vec::new();
-    for &shape in &request.topologies {
+    for &topology in &request.topologies {
         for &capacity in &request.capacities {
-            if capacity == 0 && shape == Topology::Seq {
+            if topology
+                .accepts(capacity, &buffer_crossbeam::Crossbeam::CAPABILITIES)
+                .is_err()
+            {
                 continue;
             }
-            cells.push(calibrate_cell(request, shape, capacity)?);
+            cells.push(calibrate_cell(request, topology, capacity)?);
         }
     }
     let calibration = Calibration {
@@ -69,27 +45,20 @@ pub(super) fn calibrate(request: &CalibrateRequest) -> Result<Exit, Failure> {
         messages: request.messages,
         cells,
     };
-    let text = match request.output.format {
-        Format::Json => {
-            serde_json::to_string_pretty(&calibration).map_err(|e| Failure {
-                exit: Exit::Internal,
-                message: e.to_string(),
-            })? + "\n"
-        }
-        _ => table(&calibration),
-    };
-    request.output.write(&text)?;
+    request
+        .output
+        .write(&calibration.render(request.output.format))?;
     Ok(Exit::Success)
 }
 
 /// Alternates the bare loop and the harness for `request.rounds` rounds in one cell.
 fn calibrate_cell(
     request: &CalibrateRequest,
-    shape: Topology,
+    topology: Topology,
     capacity: usize,
 ) -> Result<CalibratedCell, Failure> {
     let workload = Workload::new()
-        .topology(shape)
+        .topology(topology)
         .capacity(capacity)
         .messages(request.messages)
         .repeats(request.rounds)
@@ -101,11 +70,11 @@ fn calibrate_cell(
     for round in 0..request.rounds {
         let bare_first = round % 2 == 0;
         if bare_first {
-            bare.push(bare_crossbeam_rate(shape, capacity, request.messages));
+            bare.push(bare_crossbeam_rate(topology, capacity, request.messages));
         }
         session.run_next().map_err(|e| run_error(&e))?;
         if !bare_first {
-            bare.push(bare_crossbeam_rate(shape, capacity, request.messages));
+            bare.push(bare_crossbeam_rate(topology, capacity, request.messages));
         }
     }
     let measured = session.finish().map_err(|e| run_error(&e))?;
@@ -113,7 +82,7 @@ fn calibrate_cell(
         return Err(Failure {
             exit: Exit::Violation,
             message: format!(
-                "{shape} cap {capacity}: the harness run failed verification: {}",
+                "{topology} cap {capacity}: the harness run failed verification: {}",
                 measured.verification.summary()
             ),
         });
@@ -121,7 +90,7 @@ fn calibrate_cell(
     let harness: Vec<f64> = measured.repetitions.iter().map(|r| r.msgs_per_s).collect();
     let median = |v: &[f64]| median_interval(v).map_or(0.0, |i| i.median);
     Ok(CalibratedCell {
-        shape,
+        topology,
         capacity,
         fraction: paired_ratio_interval(&harness, &bare),
         bare_msgs_per_s: median(&bare),
@@ -129,47 +98,4 @@ fn calibrate_cell(
         bare_rounds: bare,
         harness_rounds: harness,
     })
-}
-
-fn table(c: &Calibration) -> String {
-    let mut out = String::new();
-    for line in c.environment.lines() {
-        let _ = writeln!(out, "# {line}");
-    }
-    let _ = writeln!(
-        out,
-        "\n{:<6} {:>5} {:>12} {:>14}  harness/bare [interval]",
-        "shape", "cap", "bare msg/s", "harness msg/s"
-    );
-    for cell in &c.cells {
-        let fraction = cell.fraction.map_or_else(
-            || "-".to_owned(),
-            |i| format!("{:.2}x [{:.2}-{:.2}]", i.median, i.low, i.high),
-        );
-        let _ = writeln!(
-            out,
-            "{:<6} {:>5} {:>12.0} {:>14.0}  {fraction}",
-            cell.shape.to_string(),
-            cell.capacity,
-            cell.bare_msgs_per_s,
-            cell.harness_msgs_per_s
-        );
-    }
-    let level = c
-        .cells
-        .iter()
-        .find_map(|cell| cell.fraction.map(|i| i.level));
-    let _ = writeln!(
-        out,
-        "\nbare: raw crossbeam-channel, u64, the same threads, gate and timing, nothing recorded; \
-         harness: its verified run of the raw crossbeam backend; {} rounds of {} messages, \
-         alternating which goes first{}",
-        c.rounds,
-        c.messages,
-        level.map_or_else(String::new, |l| format!(
-            "; interval: {:.1}%, distribution-free",
-            l * 100.0
-        ))
-    );
-    out
 }

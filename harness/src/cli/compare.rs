@@ -21,7 +21,7 @@ use crate::spec::{Policy, Topology, Workload};
 pub(super) struct CompareRequest {
     /// Backend names, comma-separated, or `all`.
     pub(super) backends: String,
-    /// Shapes.
+    /// Topologies.
     pub(super) topologies: Vec<Topology>,
     /// Capacities.
     pub(super) capacities: Vec<usize>,
@@ -122,10 +122,10 @@ fn matrix(request: &CompareRequest) -> Result<Matrix, Failure> {
     check_writable("--plot", request.plot.as_ref())?;
     check_writable("--json", request.json.as_ref())?;
     for &capacity in &request.capacities {
-        let workload = request.base.clone().capacity(capacity.max(1));
+        // The base has threads, so capacity 0 is the cells' question (`check_something_runs`).
+        let workload = request.base.clone().capacity(capacity);
         workload.validate().map_err(|e| invalid_workload(&e))?;
-        check_capacity(&workload.capacity(capacity))
-            .map_err(|e| Failure::usage(format!("--capacities: {e}")))?;
+        check_capacity(&workload).map_err(|e| Failure::usage(format!("--capacities: {e}")))?;
     }
     let memory = MemoryBound::detect();
     for &topology in &request.topologies {
@@ -167,26 +167,25 @@ fn check_something_runs(matrix: &Matrix, request: &CompareRequest) -> Result<(),
     };
     // Each reason with the flag it is about and how many cells it skips.
     let mut reasons: Vec<(&str, String, usize)> = Vec::new();
-    let cells = matrix.cells();
-    for &(topology, capacity, policy, backend) in &cells {
+    let groups = matrix.groups();
+    let cells = groups.len() * matrix.backends.len();
+    let every_cell = groups
+        .iter()
+        .flat_map(|g| matrix.backends.iter().map(move |b| (*g, *b)));
+    for ((topology, capacity, policy), backend) in every_cell {
         let Some(info) = registry::find(backend) else {
             return Ok(());
         };
-        let workload = matrix
-            .base
-            .clone()
-            .topology(topology)
-            .capacity(capacity)
-            .policy(policy);
-        let (flag, why) = if topology == Topology::Seq && capacity == 0 {
+        let workload = matrix.workload(topology, capacity, policy);
+        let (flag, why) = if let Err(e) = topology.accepts(capacity, &info.capabilities) {
+            let cell = if e.for_every_backend() {
+                topology.to_string()
+            } else {
+                backend.to_owned()
+            };
             (
                 "--capacities",
-                "seq at capacity 0: one thread cannot rendezvous with itself".to_owned(),
-            )
-        } else if capacity == 0 && !info.capabilities.rendezvous {
-            (
-                "--capacities",
-                format!("{backend} has no rendezvous (capacity 0)"),
+                format!("{cell} at capacity {capacity}: {e}"),
             )
         } else if let Some(e) = Unsupported::check(backend, &info.capabilities, &workload) {
             (unsupported_flag(&e, policy_flag), e.to_string())
@@ -206,8 +205,7 @@ fn check_something_runs(matrix: &Matrix, request: &CompareRequest) -> Result<(),
         "the matrix has no cells".to_owned()
     } else {
         format!(
-            "every one of its {} cells would be skipped: {}",
-            cells.len(),
+            "every one of its {cells} cells would be skipped: {}",
             why.join("; ")
         )
     };
@@ -217,8 +215,7 @@ fn check_something_runs(matrix: &Matrix, request: &CompareRequest) -> Result<(),
 /// Runs the matrix with one progress bar per backend.
 fn run_with_bars(matrix: &Matrix) -> Vec<Cell> {
     let bars = MultiProgress::with_draw_target(draw_target());
-    let per_backend =
-        (matrix.topologies.len() * matrix.capacities.len() * matrix.policies.len()) as u64;
+    let per_backend = matrix.groups().len() as u64;
     let backend_bars: Vec<(&str, ProgressBar)> = matrix
         .backends
         .iter()

@@ -1,10 +1,9 @@
 //! The comparison grid as text cells, shared by the table and Markdown renderers: one column
 //! per backend, or one row per cell when the comparison is about load.
 
-use super::grid::{Row, Slot};
+use super::grid::{Row, Slot, distinct};
 use super::text::{counted, nanos, percent, rate, ratio_text, yes_no};
 use super::{Report, ResultEntry};
-use crate::spec::Topology;
 
 /// A rendered grid: its header, its rows, and how many leading columns are text.
 pub(super) type Cells = (Vec<String>, Vec<Vec<String>>, usize);
@@ -18,28 +17,20 @@ impl Report {
             return self.load_cells();
         }
         let rows = self.rows();
-        let mut capacities: Vec<usize> = Vec::new();
-        let mut topologies: Vec<Topology> = Vec::new();
-        for row in &rows {
-            if !capacities.contains(&row.capacity) {
-                capacities.push(row.capacity);
-            }
-            if !topologies.contains(&row.topology) {
-                topologies.push(row.topology);
-            }
-        }
+        let mut capacities = distinct(rows.iter().map(|r| r.capacity));
+        let topologies = distinct(rows.iter().map(|r| r.topology));
         capacities.sort_unstable();
-        let mut head = vec!["shape".to_owned(), "backend".to_owned()];
+        let mut head = vec!["topology".to_owned(), "backend".to_owned()];
         head.extend(capacities.iter().map(|c| format!("cap {c}")));
         let mut body = Vec::new();
         for topology in topologies {
             for (i, backend) in self.columns().into_iter().enumerate() {
-                let shape = if i == 0 {
+                let label = if i == 0 {
                     topology.to_string()
                 } else {
                     String::new()
                 };
-                let mut line = vec![shape, backend.to_owned()];
+                let mut line = vec![label, backend.to_owned()];
                 for &capacity in &capacities {
                     let row = rows
                         .iter()
@@ -85,7 +76,7 @@ impl Report {
             .iter()
             .any(|r| r.measurement.workload.rate.is_some());
         let mut head: Vec<String> = [
-            "shape",
+            "topology",
             "cap",
             "policy",
             "backend",
@@ -231,22 +222,22 @@ impl Report {
         lines
     }
 
-    /// Why cells did not run, each reason once (seq's impossible rendezvous is left out).
+    /// Why cells did not run, each reason once; cells no backend could run
+    /// ([`crate::spec::Unrunnable::for_every_backend`]) are left out.
     fn skipped_lines(&self) -> Vec<String> {
-        let mut reasons: Vec<String> = Vec::new();
-        for s in &self.skipped {
-            let text = if s.unsupported {
+        let some_backend_could = self
+            .skipped
+            .iter()
+            .filter(|s| s.topology.fits(s.capacity).is_ok());
+        distinct(some_backend_could.map(|s| {
+            if s.unsupported {
                 format!("unsupported: {}", s.reason)
             } else {
                 format!(
                     "skipped: {} at capacity {}: {}",
                     s.backend, s.capacity, s.reason
                 )
-            };
-            if s.topology != Topology::Seq && !reasons.contains(&text) {
-                reasons.push(text);
             }
-        }
-        reasons
+        }))
     }
 }

@@ -52,6 +52,17 @@ impl super::Skipped {
     }
 }
 
+/// Each value once, in the order first seen.
+pub(super) fn distinct<T: PartialEq>(values: impl IntoIterator<Item = T>) -> Vec<T> {
+    let mut seen = Vec::new();
+    for value in values {
+        if !seen.contains(&value) {
+            seen.push(value);
+        }
+    }
+    seen
+}
+
 impl Report {
     /// Rows of the comparison, topologies and policies in the order they ran, capacities
     /// ascending. Rows where nothing ran or was unsupported (every cell skipped) are left out.
@@ -67,20 +78,9 @@ impl Report {
                     .filter(|s| s.unsupported)
                     .map(|s| s.row()),
             );
-        let mut topologies: Vec<Topology> = Vec::new();
-        let mut policies: Vec<Policy> = Vec::new();
-        let mut rows: Vec<Row> = Vec::new();
-        for row in ran {
-            if !topologies.contains(&row.topology) {
-                topologies.push(row.topology);
-            }
-            if !policies.contains(&row.policy) {
-                policies.push(row.policy);
-            }
-            if !rows.contains(&row) {
-                rows.push(row);
-            }
-        }
+        let mut rows = distinct(ran);
+        let topologies = distinct(rows.iter().map(|r| r.topology));
+        let policies = distinct(rows.iter().map(|r| r.policy));
         rows.sort_by_key(|row| {
             (
                 topologies.iter().position(|t| *t == row.topology),

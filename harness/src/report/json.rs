@@ -1,14 +1,34 @@
 //! The JSON document: the [`Report`] serialised as it stands. The field table is on the types
 //! (see [`Report`], [`super::ResultEntry`] and the types they hold).
 
-use super::Report;
+use serde::Serialize;
+
+use super::{Format, Report};
 
 impl Report {
     /// The JSON document, pretty-printed.
     pub fn json(&self) -> String {
-        let mut text = serde_json::to_string_pretty(self)
-            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-        text.push('\n');
-        text
+        json_text(self)
+    }
+}
+
+/// `value` as a pretty-printed JSON document and a newline: every JSON the harness writes.
+fn json_text(value: &impl Serialize) -> String {
+    let mut text =
+        serde_json::to_string_pretty(value).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    text.push('\n');
+    text
+}
+
+/// `value` as JSON for [`Format::Json`], as `table(value)` otherwise: the rendering of the
+/// commands that write a table or JSON (`calibrate`, `diff`).
+pub(super) fn table_or_json<T: Serialize>(
+    value: &T,
+    format: Format,
+    table: fn(&T) -> String,
+) -> String {
+    match format {
+        Format::Json => json_text(value),
+        _ => table(value),
     }
 }

@@ -22,7 +22,7 @@ impl Report {
         let mut out = self.header_lines("- ");
         let head: Vec<String> = [
             "backend",
-            "shape",
+            "topology",
             "cap",
             "messages",
             "median msg/s",

@@ -3,6 +3,8 @@
 //! each format has its own renderer: `table.rs`, `markdown.rs`, `csv.rs`, `json.rs`, `plot/` (SVG).
 //! Renderers find results by typed keys (backend, topology, capacity, policy; see `grid.rs`),
 //! never by comparing rendered text.
+//! What `calibrate` and `diff` found has its own model and renderer beside them
+//! (`calibrate.rs`, `diff.rs`); the command line only runs, reads files and picks exit codes.
 //!
 //! # JSON output (`--format json`)
 //!
@@ -10,13 +12,15 @@
 //! [`ResultEntry`] and the types they hold ([`Measurement`], [`crate::Verification`],
 //! [`crate::Workload`] ...) is documented where it is declared, and appears in the JSON under
 //! its own name unless its docs say otherwise. A result carries the whole measurement at its
-//! top level plus `shape` and `ratio`. Counts that cover a run (per-thread counts, blocked
+//! top level plus `topology` and `ratio`. Counts that cover a run (per-thread counts, blocked
 //! time, latency, depth) are summed over the measured repetitions; `verification` covers
 //! every run, warm-ups included.
 
+mod calibrate;
 mod comparison;
 mod csv;
 mod demo;
+mod diff;
 mod env;
 mod grid;
 mod json;
@@ -28,6 +32,10 @@ mod text;
 
 use serde::Serialize;
 
+use json::table_or_json;
+
+pub(crate) use calibrate::{CalibratedCell, Calibration};
+pub(crate) use diff::{Cells as DiffCells, Diff, Verdict, cells as diff_cells};
 pub use env::Environment;
 pub(crate) use list::backend_list;
 
@@ -37,8 +45,9 @@ use crate::spec::{Policy, Topology};
 
 /// The version of the JSON layout. It changes when a field is renamed or removed. Version 2:
 /// `ratio` is an object (`median`, `low`, `high`, `level`) from paired rounds, the report has
-/// `rounds`, and each repetition a `started_s`.
-pub const SCHEMA_VERSION: u32 = 2;
+/// `rounds`, and each repetition a `started_s`. Version 3: a result's, a skipped cell's and a
+/// failure's `shape` is called `topology`, the word of `--topologies` (`harness diff` reads both).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// An output format.
 ///
@@ -53,24 +62,6 @@ pub enum Format {
     Csv,
     /// GitHub-flavoured Markdown.
     Markdown,
-}
-
-// Written out rather than derived: a derived `ValueEnum` shows each variant's docs as a help
-// line, which switches clap's whole `--help` to its long layout.
-impl clap::ValueEnum for Format {
-    fn value_variants<'a>() -> &'a [Self] {
-        &[Self::Table, Self::Json, Self::Csv, Self::Markdown]
-    }
-
-    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
-        use clap::builder::PossibleValue;
-        Some(match self {
-            Self::Table => PossibleValue::new("table"),
-            Self::Json => PossibleValue::new("json"),
-            Self::Csv => PossibleValue::new("csv"),
-            Self::Markdown => PossibleValue::new("markdown").alias("md"),
-        })
-    }
 }
 
 /// Which command produced a report; decides the table layout.
@@ -111,8 +102,7 @@ pub struct Report {
 /// comparison fields.
 #[derive(Clone, Debug, Serialize)]
 pub struct ResultEntry {
-    /// The workload's topology: `seq` or `P:C`. In JSON: `shape`.
-    #[serde(rename = "shape")]
+    /// The workload's topology: `seq` or `P:C`.
     pub topology: Topology,
     /// Throughput against the baseline's in the same topology, capacity and policy: the median
     /// of the round-by-round ratios with its distribution-free confidence interval and level.
@@ -128,8 +118,7 @@ pub struct ResultEntry {
 pub struct Skipped {
     /// The backend.
     pub backend: String,
-    /// The topology: `seq` or `P:C`. In JSON: `shape`.
-    #[serde(rename = "shape")]
+    /// The topology: `seq` or `P:C`.
     pub topology: Topology,
     /// The capacity.
     pub capacity: usize,
@@ -147,8 +136,7 @@ pub struct Skipped {
 pub struct Failure {
     /// The backend.
     pub backend: String,
-    /// The topology: `seq` or `P:C`. In JSON: `shape`.
-    #[serde(rename = "shape")]
+    /// The topology: `seq` or `P:C`.
     pub topology: Topology,
     /// The capacity.
     pub capacity: usize,
@@ -205,22 +193,16 @@ impl Report {
                     ratio: ratio(cells, cell, matrix.baseline),
                     measurement: (**m).clone(),
                 }),
-                CellOutcome::Skipped(reason) => report.skipped.push(Skipped {
-                    backend: cell.backend.to_owned(),
-                    topology,
-                    capacity: cell.capacity,
-                    policy: cell.policy,
-                    reason: reason.clone(),
-                    unsupported: false,
-                }),
-                CellOutcome::Unsupported(reason) => report.skipped.push(Skipped {
-                    backend: cell.backend.to_owned(),
-                    topology,
-                    capacity: cell.capacity,
-                    policy: cell.policy,
-                    reason: reason.clone(),
-                    unsupported: true,
-                }),
+                CellOutcome::Skipped(reason) | CellOutcome::Unsupported(reason) => {
+                    report.skipped.push(Skipped {
+                        backend: cell.backend.to_owned(),
+                        topology,
+                        capacity: cell.capacity,
+                        policy: cell.policy,
+                        reason: reason.clone(),
+                        unsupported: matches!(cell.outcome, CellOutcome::Unsupported(_)),
+                    });
+                }
                 CellOutcome::Failed(error) => report.failures.push(Failure {
                     backend: cell.backend.to_owned(),
                     topology,
@@ -258,20 +240,5 @@ impl Report {
             .iter()
             .map(|line| format!("{prefix}{line}\n"))
             .collect()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use clap::ValueEnum;
-
-    use super::*;
-
-    #[test]
-    fn formats_parse() {
-        let parse = |s: &str| Format::from_str(s, false);
-        assert_eq!(parse("json"), Ok(Format::Json));
-        assert_eq!(parse("md"), Ok(Format::Markdown));
-        assert!(parse("xml").is_err());
     }
 }

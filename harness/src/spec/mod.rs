@@ -16,5 +16,5 @@ pub use parse::{DisplayDuration, ParseError, parse_duration, parse_rate};
 pub(crate) use parse::{parse_capacities, parse_list, parse_topologies};
 pub use payload::Payload;
 pub use policy::Policy;
-pub use topology::Topology;
+pub use topology::{Topology, Unrunnable};
 pub use workload::{MAX_BATCH, MAX_PRIORITIES, MAX_THREADS, MIN_WATCHDOG, Workload, WorkloadError};

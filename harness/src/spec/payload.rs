@@ -26,23 +26,6 @@ impl fmt::Display for Payload {
     }
 }
 
-// Written out rather than derived: a derived `ValueEnum` shows each variant's docs as a help
-// line, which switches clap's whole `--help` to its long layout.
-impl clap::ValueEnum for Payload {
-    fn value_variants<'a>() -> &'a [Self] {
-        &[Self::U64, Self::Bytes64, Self::Boxed4K]
-    }
-
-    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
-        use clap::builder::PossibleValue;
-        Some(match self {
-            Self::U64 => PossibleValue::new("u64"),
-            Self::Bytes64 => PossibleValue::new("bytes64").aliases(["64b", "64"]),
-            Self::Boxed4K => PossibleValue::new("boxed4k").aliases(["4k", "4kib", "box4k"]),
-        })
-    }
-}
-
 impl Serialize for Payload {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)

@@ -188,25 +188,14 @@ impl Workload {
     /// Sets producers and consumers from a [`Topology`]; `seq` makes the workload sequential.
     #[must_use]
     pub fn topology(mut self, topology: Topology) -> Self {
-        match topology {
-            Topology::Seq => {
-                self.sequential = true;
-                self.producers = 1;
-                self.consumers = 1;
-            }
-            Topology::Threads {
-                producers,
-                consumers,
-            } => {
-                self.sequential = false;
-                self.producers = producers;
-                self.consumers = consumers;
-            }
-        }
+        self.sequential = topology.is_sequential();
+        self.producers = topology.producers();
+        self.consumers = topology.consumers();
         self
     }
 
-    /// The workload's topology (the getter of [`Workload::topology`]).
+    /// The workload's topology (the getter of [`Workload::topology`]): what to ask about its
+    /// threads and which cells it can run.
     pub fn get_topology(&self) -> Topology {
         if self.sequential {
             Topology::Seq
@@ -220,30 +209,22 @@ impl Workload {
 
     /// Producer threads actually started: 1 when sequential.
     pub fn producer_count(&self) -> usize {
-        if self.sequential { 1 } else { self.producers }
+        self.get_topology().producers()
     }
 
     /// Consumer threads actually started: 1 when sequential (the same thread as the producer).
     pub fn consumer_count(&self) -> usize {
-        if self.sequential { 1 } else { self.consumers }
+        self.get_topology().consumers()
     }
 
     /// The thread name of producer `index` (0-based): `producer-N`, or `seq-1`.
     pub(crate) fn producer_name(&self, index: usize) -> String {
-        if self.sequential {
-            "seq-1".to_owned()
-        } else {
-            format!("producer-{}", index + 1)
-        }
+        self.get_topology().producer_name(index)
     }
 
     /// The thread name of consumer `index` (0-based): `consumer-N`, or `seq-1`.
     pub(crate) fn consumer_name(&self, index: usize) -> String {
-        if self.sequential {
-            "seq-1".to_owned()
-        } else {
-            format!("consumer-{}", index + 1)
-        }
+        self.get_topology().consumer_name(index)
     }
 
     /// How many messages producer `index` (0-based) sends: an even split, with the remainder
@@ -265,16 +246,17 @@ impl Workload {
     ///
     /// The first invalid field, as a [`WorkloadError`].
     pub fn validate(&self) -> Result<(), WorkloadError> {
-        if !self.sequential && self.producers == 0 {
+        let topology = self.get_topology();
+        if topology.producers() == 0 {
             return Err(WorkloadError::ZeroProducers);
         }
-        if !self.sequential && self.consumers == 0 {
+        if topology.consumers() == 0 {
             return Err(WorkloadError::ZeroConsumers);
         }
-        if self.producer_count() > u32::MAX as usize {
+        let (producers, consumers) = (topology.producers(), topology.consumers());
+        if producers > u32::MAX as usize {
             return Err(WorkloadError::TooManyProducers);
         }
-        let (producers, consumers) = (self.producer_count(), self.consumer_count());
         if producers.saturating_add(consumers) > MAX_THREADS {
             return Err(WorkloadError::TooManyThreads {
                 producers,
@@ -307,10 +289,10 @@ impl Workload {
         if self.watchdog < MIN_WATCHDOG {
             return Err(WorkloadError::WatchdogTooShort(self.watchdog));
         }
-        if self.sequential && self.capacity == 0 {
+        if topology.fits(self.capacity).is_err() {
             return Err(WorkloadError::SequentialRendezvous);
         }
-        if self.sequential && self.fault.is_some() {
+        if !topology.takes_faults() && self.fault.is_some() {
             return Err(WorkloadError::SequentialFault);
         }
         Ok(())
