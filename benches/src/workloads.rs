@@ -111,7 +111,7 @@ struct Register<'g, 'c> {
 impl BackendVisitor for Register<'_, '_> {
     fn visit<B: Backend>(&mut self) {
         let capacity = self.workload.capacity;
-        let topology = self.workload.get_topology();
+        let topology = self.workload.topology;
         if topology.accepts(capacity, &B::CAPABILITIES).is_err() {
             return;
         }
@@ -157,7 +157,7 @@ pub fn measure<B: Backend>(workload: &Workload, iters: u64) -> Duration {
             panic!(
                 "{} {} capacity {}: {e}",
                 B::NAME,
-                once.get_topology(),
+                once.topology,
                 once.capacity
             )
         });
@@ -166,7 +166,7 @@ pub fn measure<B: Backend>(workload: &Workload, iters: u64) -> Duration {
             verification.ok && verification.delivered == once.messages,
             "{} {} capacity {} batch {}: {}",
             B::NAME,
-            once.get_topology(),
+            once.topology,
             once.capacity,
             once.batch,
             verification.summary()

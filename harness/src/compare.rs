@@ -272,7 +272,7 @@ fn run_group(
 /// when it can, or when the registry does not know it (the visit says so).
 fn unrunnable(backend: &str, workload: &Workload) -> Option<CellOutcome> {
     let info = registry::find(backend)?;
-    let topology = workload.get_topology();
+    let topology = workload.topology;
     let refused = topology.accepts(workload.capacity, &info.capabilities);
     refused
         .err()

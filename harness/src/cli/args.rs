@@ -175,10 +175,10 @@ pub(super) struct RunArgs {
     #[arg(long, short, visible_alias = "buffer", default_value = "all")]
     backend: String,
     /// Producer threads.
-    #[arg(long, short, default_value_t = Workload::default().producers)]
+    #[arg(long, short, default_value_t = Workload::default().topology.producers())]
     producers: usize,
     /// Consumer threads.
-    #[arg(long, short, default_value_t = Workload::default().consumers)]
+    #[arg(long, short, default_value_t = Workload::default().topology.consumers())]
     consumers: usize,
     /// Buffer capacity; 0 asks for a rendezvous buffer.
     #[arg(long, default_value_t = Workload::default().capacity)]
@@ -377,11 +377,17 @@ impl OutputArgs {
 
 impl RunArgs {
     pub(super) fn request(&self) -> RunRequest {
+        let topology = if self.sequential {
+            Topology::Seq
+        } else {
+            Topology::Threads {
+                producers: self.producers,
+                consumers: self.consumers,
+            }
+        };
         let workload = Workload::new()
-            .producers(self.producers)
-            .consumers(self.consumers)
+            .topology(topology)
             .capacity(self.capacity)
-            .sequential(self.sequential)
             .messages(self.messages)
             .repeats(self.repeats)
             .warmup(self.warmup)

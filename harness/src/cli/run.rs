@@ -150,7 +150,7 @@ fn report_interrupted(
 fn failed_run(workload: &Workload, backend: &str, error: &str, watchdog: bool) -> Failure {
     Failure {
         backend: backend.to_owned(),
-        topology: workload.get_topology(),
+        topology: workload.topology,
         capacity: workload.capacity,
         policy: workload.policy,
         error: error.to_owned(),

@@ -71,14 +71,7 @@ pub(super) fn run_once<B: Backend, P: Body>(
 
 /// Every thread's name, in board order: producers, consumers (or `seq-1`), then closers.
 fn thread_names(workload: &Workload, closers: usize) -> Vec<String> {
-    let mut names: Vec<String> = if workload.sequential {
-        vec!["seq-1".to_owned()]
-    } else {
-        (0..workload.producers)
-            .map(|i| workload.producer_name(i))
-            .chain((0..workload.consumers).map(|i| workload.consumer_name(i)))
-            .collect()
-    };
+    let mut names = workload.topology.thread_names();
     names.extend((0..closers).map(|i| format!("closer-{}", i + 1)));
     names
 }
@@ -114,7 +107,7 @@ fn spawn_all<P: Body, T: Producer<Item<P>>, R: Consumer<Item<P>>>(
             Err(RunError::Spawn(e))
         }
     };
-    if workload.sequential {
+    if workload.topology.is_sequential() {
         let (tx, rx) = (producer_handles, consumer_handles);
         let (tx, rx) = (tx.into_iter().next(), rx.into_iter().next());
         if let (Some(tx), Some(rx)) = (tx, rx) {

@@ -162,7 +162,7 @@ impl Report {
             results: measurements
                 .into_iter()
                 .map(|m| ResultEntry {
-                    topology: m.workload.get_topology(),
+                    topology: m.workload.topology,
                     ratio: None,
                     measurement: m,
                 })

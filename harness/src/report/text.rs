@@ -11,12 +11,7 @@ pub(super) fn describe_workload(m: &Measurement) -> String {
     let w = &m.workload;
     let mut text = format!(
         "{}, capacity {}, {} messages, payload {}, batch {}, policy {}",
-        w.get_topology(),
-        w.capacity,
-        w.messages,
-        w.payload,
-        w.batch,
-        w.policy
+        w.topology, w.capacity, w.messages, w.payload, w.batch, w.policy
     );
     if w.priorities > 1 {
         let _ = write!(text, ", priorities 0-{} uniform", w.priorities - 1);

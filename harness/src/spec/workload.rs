@@ -16,7 +16,7 @@ use super::{Fault, Payload, Policy, Topology};
 ///
 /// | field | default |
 /// | --- | --- |
-/// | `producers`, `consumers` | 4, 4 |
+/// | `topology` | 4:4 |
 /// | `capacity` | 1024 |
 /// | `messages` | 1,000,000 (spread over the producers, the remainder to the first ones) |
 /// | `payload` | [`Payload::U64`] |
@@ -28,7 +28,6 @@ use super::{Fault, Payload, Policy, Topology};
 /// | `repeats`, `warmup` | 5, 1 |
 /// | `seed` | 1 |
 /// | `fault` | none |
-/// | `sequential` | false |
 /// | `latency_sample_every` | 32 |
 /// | `blocked_time` | true |
 /// | `watchdog` | 10 s |
@@ -42,10 +41,10 @@ use super::{Fault, Payload, Policy, Topology};
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Workload {
-    /// Producer threads (`producer-1` ...). Ignored when `sequential`.
-    pub producers: usize,
-    /// Consumer threads (`consumer-1` ...). Ignored when `sequential`.
-    pub consumers: usize,
+    /// Which threads run: `seq` (one thread sends `min(capacity, remaining)` items, then
+    /// receives them, and repeats: the uncontended cost) or `P:C` producer and consumer threads
+    /// (`producer-1` ..., `consumer-1` ...). In JSON its text, `"seq"` or `"4:4"`.
+    pub topology: Topology,
     /// Buffer capacity; 0 asks for a rendezvous buffer.
     pub capacity: usize,
     /// Messages per repetition, over all producers.
@@ -82,9 +81,6 @@ pub struct Workload {
     /// A fault to inject, if any.
     #[serde(serialize_with = "display_option")]
     pub fault: Option<Fault>,
-    /// The `seq` workload: one thread sends `min(capacity, remaining)` items, then receives them,
-    /// and repeats. Measures the uncontended cost.
-    pub sequential: bool,
     /// Every n-th item of a producer carries a send timestamp for the latency histogram; reading
     /// the clock for every item would cost more than some backends' whole handoff.
     pub latency_sample_every: u32,
@@ -102,8 +98,10 @@ pub struct Workload {
 impl Default for Workload {
     fn default() -> Self {
         Self {
-            producers: 4,
-            consumers: 4,
+            topology: Topology::Threads {
+                producers: 4,
+                consumers: 4,
+            },
             capacity: 1024,
             messages: 1_000_000,
             payload: Payload::U64,
@@ -117,7 +115,6 @@ impl Default for Workload {
             warmup: 1,
             seed: 1,
             fault: None,
-            sequential: false,
             latency_sample_every: 32,
             blocked_time: true,
             watchdog: Duration::from_secs(10),
@@ -145,10 +142,8 @@ impl Workload {
     }
 
     setters! {
-        /// Sets [`Workload::producers`].
-        producers: usize;
-        /// Sets [`Workload::consumers`].
-        consumers: usize;
+        /// Sets [`Workload::topology`].
+        topology: Topology;
         /// Sets [`Workload::capacity`].
         capacity: usize;
         /// Sets [`Workload::messages`].
@@ -175,8 +170,6 @@ impl Workload {
         seed: u64;
         /// Sets [`Workload::fault`].
         fault: Option<Fault>;
-        /// Sets [`Workload::sequential`].
-        sequential: bool;
         /// Sets [`Workload::latency_sample_every`].
         latency_sample_every: u32;
         /// Sets [`Workload::blocked_time`].
@@ -185,46 +178,44 @@ impl Workload {
         watchdog: Duration;
     }
 
-    /// Sets producers and consumers from a [`Topology`]; `seq` makes the workload sequential.
+    /// Sets `P:C` threads with `producers` producers, keeping the consumers (1 after `seq`).
     #[must_use]
-    pub fn topology(mut self, topology: Topology) -> Self {
-        self.sequential = topology.is_sequential();
-        self.producers = topology.producers();
-        self.consumers = topology.consumers();
-        self
+    pub fn producers(self, producers: usize) -> Self {
+        let consumers = self.topology.consumers();
+        self.topology(Topology::Threads {
+            producers,
+            consumers,
+        })
     }
 
-    /// The workload's topology (the getter of [`Workload::topology`]): what to ask about its
-    /// threads and which cells it can run.
-    pub fn get_topology(&self) -> Topology {
-        if self.sequential {
-            Topology::Seq
-        } else {
-            Topology::Threads {
-                producers: self.producers,
-                consumers: self.consumers,
-            }
-        }
+    /// Sets `P:C` threads with `consumers` consumers, keeping the producers (1 after `seq`).
+    #[must_use]
+    pub fn consumers(self, consumers: usize) -> Self {
+        let producers = self.topology.producers();
+        self.topology(Topology::Threads {
+            producers,
+            consumers,
+        })
     }
 
     /// Producer threads actually started: 1 when sequential.
     pub fn producer_count(&self) -> usize {
-        self.get_topology().producers()
+        self.topology.producers()
     }
 
     /// Consumer threads actually started: 1 when sequential (the same thread as the producer).
     pub fn consumer_count(&self) -> usize {
-        self.get_topology().consumers()
+        self.topology.consumers()
     }
 
     /// The thread name of producer `index` (0-based): `producer-N`, or `seq-1`.
     pub(crate) fn producer_name(&self, index: usize) -> String {
-        self.get_topology().producer_name(index)
+        self.topology.producer_name(index)
     }
 
     /// The thread name of consumer `index` (0-based): `consumer-N`, or `seq-1`.
     pub(crate) fn consumer_name(&self, index: usize) -> String {
-        self.get_topology().consumer_name(index)
+        self.topology.consumer_name(index)
     }
 
     /// How many messages producer `index` (0-based) sends: an even split, with the remainder
@@ -246,7 +237,7 @@ impl Workload {
     ///
     /// The first invalid field, as a [`WorkloadError`].
     pub fn validate(&self) -> Result<(), WorkloadError> {
-        let topology = self.get_topology();
+        let topology = self.topology;
         if topology.producers() == 0 {
             return Err(WorkloadError::ZeroProducers);
         }
