@@ -2,12 +2,12 @@
 //! registry next to the exact-close twin that declares it (`Backend::ADDS_CLOSE_TO`), in one
 //! loop. See the `benches` crate docs.
 
-use benches::{OVERHEAD_SHAPES, Profile, bench_overhead};
+use benches::{OVERHEAD_TOPOLOGIES, Profile, bench_overhead};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn adapter_overhead(c: &mut Criterion) {
     let profile = Profile::from_env();
-    for named in OVERHEAD_SHAPES {
+    for named in OVERHEAD_TOPOLOGIES {
         bench_overhead(c, named, &profile);
     }
 }

@@ -15,15 +15,15 @@
 //!
 //! # Groups and IDs
 //!
-//! IDs are `<group>/<function>/<capacity>`, built from the table of named topologies, `Backend::NAME` and
-//! the capacity.
+//! IDs are `<group>/<function>/<capacity>`, built from the table of named topologies,
+//! `Backend::NAME` and the capacity.
 //!
 //! | group | what runs | functions |
 //! | --- | --- | --- |
 //! | `seq` | one thread sends `min(capacity, remaining)`, then receives them | `<backend>`, `<backend>-batch64` |
 //! | `spsc`, `mpsc`, `spmc`, `mpmc` | 1:1, 4:1, 1:4, 4:4 producer and consumer threads | `<backend>`, `<backend>-batch64` |
 //! | `oversubscribed` | 16:16 threads, more than cores | `<backend>`, `<backend>-batch64` |
-//! | `adapter-seq`, `adapter-spsc` | raw crossbeam-channel and flume next to their adapters | `crossbeam-raw`, `crossbeam-adapter`, `flume-raw`, `flume-adapter` |
+//! | `adapter-seq`, `adapter-spsc` | each raw backend next to its exact-close twin | `<backend>` (for example `crossbeam`, then `crossbeam-close`) |
 //!
 //! The six workload groups run every backend of [`harness::registry::for_each_backend`] at
 //! capacities 0 (only where `Backend::CAPABILITIES.rendezvous`, and never in `seq`), 1, 64 and
@@ -44,10 +44,12 @@
 //!   Every run is verified (exactly once, per-producer order, accounting); a violation, or fewer
 //!   messages delivered than sent, panics the benchmark.
 //! - **Adapter-overhead groups** (what exact close costs): the loops in [`overhead`] are
-//!   written once, generic over a small [`Channel`] trait, and run for each raw backend
-//!   (`crossbeam`, `flume`) and its exact-close twin (`crossbeam-close`, `flume-close`), so the
-//!   two differ only in the adapter. `seq` runs on the benchmark thread and times the loop alone; `spsc`
-//!   spawns its two threads first and times them like the harness. Both check every value
+//!   written once, generic over a small [`Channel`] trait, and run for each raw backend and its
+//!   exact-close twin, the pairs that the registry's close backends declare in
+//!   `Backend::ADDS_CLOSE_TO` (today `crossbeam` with `crossbeam-close`, `flume` with
+//!   `flume-close`), so the two differ only in the adapter. `seq` runs on the benchmark thread
+//!   and times the loop alone; `spsc` spawns its two threads first and times them like the
+//!   harness. Both check every value
 //!   arrives once and in order.
 //!
 //! All groups use flat sampling: an iteration takes milliseconds to seconds, and flat sampling
@@ -85,7 +87,7 @@ pub mod overhead;
 pub mod profile;
 pub mod workloads;
 
-pub use overhead::{Adapter, Channel, OVERHEAD_SHAPES, bench_overhead};
+pub use overhead::{Adapter, Channel, OVERHEAD_TOPOLOGIES, bench_overhead};
 pub use profile::{BATCH, CAPACITIES, FULL_ENV, Profile};
 pub use workloads::{
     NamedTopology, TOPOLOGIES, base_workload, bench_topology, bench_workload, measure,

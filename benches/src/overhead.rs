@@ -18,7 +18,7 @@ use harness::registry::{BackendVisitor, for_each_backend};
 use harness::spec::Topology;
 
 use crate::profile::Profile;
-use crate::workloads::{SEQ, SPSC, Shape};
+use crate::workloads::{SEQ, SPSC, NamedTopology};
 
 /// The little a benchmark loop needs from a channel of `u64`s.
 pub trait Channel: 'static {
@@ -60,29 +60,26 @@ impl<B: Backend> Channel for Adapter<B> {
     }
 }
 
-/// The shapes of the overhead groups, named `adapter-<shape>`.
-pub const OVERHEAD_SHAPES: [Shape; 2] = [SEQ, SPSC];
+/// The topologies of the overhead groups, named `adapter-<topology>`.
+pub const OVERHEAD_TOPOLOGIES: [NamedTopology; 2] = [SEQ, SPSC];
 
-/// Registers the group `adapter-<shape>` for `shape` (`seq` or a 1:1 shape): at every capacity of
+/// Registers the group `adapter-<topology>` for `named` (`seq` or a 1:1 topology): at every capacity of
 /// the profile, each raw backend with an exact-close twin (`crossbeam/<capacity>`,
 /// `flume/<capacity>`) and right after it the twin (`crossbeam-close/<capacity>`,
 /// `flume-close/<capacity>`), so the two are measured in the same minute.
 ///
 /// # Panics
 ///
-/// For a shape with more than one producer or consumer.
-pub fn bench_overhead(c: &mut Criterion, shape: Shape, profile: &Profile) {
-    let mut group = c.benchmark_group(format!("adapter-{}", shape.name));
+/// For a topology with more than one producer or consumer.
+pub fn bench_overhead(c: &mut Criterion, named: NamedTopology, profile: &Profile) {
+    let mut group = c.benchmark_group(format!("adapter-{}", named.name));
     group.sampling_mode(SamplingMode::Flat);
     group.throughput(Throughput::Elements(profile.messages));
     let pairs = close_pairs();
     for &capacity in profile.overhead_capacities {
-        if capacity == 0 && shape.topology == Topology::Seq {
-            continue;
-        }
         let mut cell = Cell {
             group: &mut group,
-            shape,
+            named,
             capacity,
             messages: profile.messages,
         };
@@ -124,7 +121,7 @@ pub fn close_pairs() -> Vec<(&'static str, &'static str)> {
 /// One cell of an overhead group: where to register, and the workload.
 struct Cell<'c, 'g> {
     group: &'c mut BenchmarkGroup<'g, WallTime>,
-    shape: Shape,
+    named: NamedTopology,
     capacity: usize,
     messages: u64,
 }
@@ -134,7 +131,7 @@ impl Cell<'_, '_> {
         bench_channel::<Adapter<B>>(
             self.group,
             B::NAME.to_owned(),
-            self.shape,
+            self.named,
             self.capacity,
             self.messages,
         );
@@ -149,7 +146,12 @@ struct RawThenTwins<'p, 'c, 'g> {
 
 impl BackendVisitor for RawThenTwins<'_, '_, '_> {
     fn visit<Raw: Backend>(&mut self) {
-        if !self.pairs.iter().any(|(raw, _)| *raw == Raw::NAME) {
+        let cell = &self.cell;
+        let runnable = cell
+            .named
+            .topology
+            .accepts(cell.capacity, &Raw::CAPABILITIES);
+        if runnable.is_err() || !self.pairs.iter().any(|(raw, _)| *raw == Raw::NAME) {
             return;
         }
         self.cell.bench::<Raw>();
@@ -168,7 +170,8 @@ struct TwinsOf<'p, 'c, 'g> {
 
 impl BackendVisitor for TwinsOf<'_, '_, '_> {
     fn visit<Close: Backend>(&mut self) {
-        if Close::ADDS_CLOSE_TO == Some(self.raw) {
+        let runnable = (self.cell.named.topology).accepts(self.cell.capacity, &Close::CAPABILITIES);
+        if Close::ADDS_CLOSE_TO == Some(self.raw) && runnable.is_ok() {
             self.cell.bench::<Close>();
         }
     }
@@ -177,12 +180,12 @@ impl BackendVisitor for TwinsOf<'_, '_, '_> {
 fn bench_channel<C: Channel>(
     group: &mut BenchmarkGroup<'_, WallTime>,
     function: String,
-    shape: Shape,
+    named: NamedTopology,
     capacity: usize,
     messages: u64,
 ) {
     let id = BenchmarkId::new(function, capacity);
-    match shape.topology {
+    match named.topology {
         Topology::Seq => group.bench_function(id, |b| {
             b.iter_custom(|iters| (0..iters).map(|_| seq::<C>(capacity, messages)).sum());
         }),

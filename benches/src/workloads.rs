@@ -50,9 +50,6 @@ pub const MPMC: NamedTopology = NamedTopology::threads("mpmc", 4, 4);
 /// Sixteen producers, sixteen consumers: more threads than cores.
 pub const OVERSUBSCRIBED: NamedTopology = NamedTopology::threads("oversubscribed", 16, 16);
 
-/// The name `benches/src/overhead.rs` still uses for [`NamedTopology`].
-pub type Shape = NamedTopology;
-
 /// Every named topology, in the order the groups run.
 pub const TOPOLOGIES: [NamedTopology; 6] = [SEQ, SPSC, MPSC, SPMC, MPMC, OVERSUBSCRIBED];
 

@@ -13,7 +13,7 @@ use crate::engine::{
 use crate::measure::Measurement;
 use crate::registry::{self, BackendInfo, BackendVisitor};
 use crate::report::{Environment, Failure, Report};
-use crate::spec::Workload;
+use crate::spec::{Unrunnable, Workload};
 
 /// What `harness run` was asked to do.
 #[derive(Clone, Debug)]
@@ -40,7 +40,11 @@ fn preflight(backends: &[BackendInfo], workload: &Workload) -> Result<(), Comman
                 unsupported_flag(&e, "--policy")
             )));
         }
-        if workload.capacity == 0 && !info.capabilities.rendezvous {
+        // The seq topology's own case was refused by the workload check, before any backend.
+        if let Err(Unrunnable::NoRendezvous) = workload
+            .topology
+            .accepts(workload.capacity, &info.capabilities)
+        {
             return Err(CommandError::usage(format!(
                 "--capacity: {}",
                 CapacityError::RendezvousUnsupported { backend: info.name }
