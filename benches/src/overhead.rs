@@ -18,7 +18,7 @@ use harness::registry::{BackendVisitor, for_each_backend};
 use harness::spec::Topology;
 
 use crate::profile::Profile;
-use crate::workloads::{SEQ, SPSC, NamedTopology};
+use crate::workloads::{NamedTopology, SEQ, SPSC};
 
 /// The little a benchmark loop needs from a channel of `u64`s.
 pub trait Channel: 'static {

@@ -6,7 +6,7 @@
 
 use buffer_api::Backend as _;
 
-use super::exit::{Exit, Failure, run_error};
+use super::exit::{CommandError, Exit, run_error};
 use super::output::Output;
 use crate::engine::{Session, bare_crossbeam_rate};
 use crate::measure::{median_interval, paired_ratio_interval};
@@ -24,7 +24,7 @@ pub(super) struct CalibrateRequest {
 }
 
 /// Runs `harness calibrate`.
-pub(super) fn calibrate(request: &CalibrateRequest) -> Result<Exit, Failure> {
+pub(super) fn calibrate(request: &CalibrateRequest) -> Result<Exit, CommandError> {
     super::output::check_writable("--output", request.output.path.as_ref())?;
     let mut cells = Vec::new();
     for &topology in &request.topologies {
@@ -56,7 +56,7 @@ fn calibrate_cell(
     request: &CalibrateRequest,
     topology: Topology,
     capacity: usize,
-) -> Result<CalibratedCell, Failure> {
+) -> Result<CalibratedCell, CommandError> {
     let workload = Workload::new()
         .topology(topology)
         .capacity(capacity)
@@ -79,7 +79,7 @@ fn calibrate_cell(
     }
     let measured = session.finish().map_err(|e| run_error(&e))?;
     if !measured.verification.ok {
-        return Err(Failure {
+        return Err(CommandError {
             exit: Exit::Violation,
             message: format!(
                 "{topology} cap {capacity}: the harness run failed verification: {}",

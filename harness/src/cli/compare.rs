@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar};
 
-use super::exit::{Exit, Failure, invalid_workload, over_budget, unsupported_flag};
+use super::exit::{CommandError, Exit, invalid_workload, over_budget, unsupported_flag};
 use super::output::{Output, check_writable, draw_target, progress_bar};
 use crate::compare::{Cell, CellOutcome, Matrix, run_matrix};
 use crate::engine::{
@@ -70,7 +70,7 @@ impl CompareRequest {
 /// # Errors
 ///
 /// Usage errors before anything runs; I/O errors writing the report or plot.
-pub(super) fn compare(request: &CompareRequest) -> Result<Exit, Failure> {
+pub(super) fn compare(request: &CompareRequest) -> Result<Exit, CommandError> {
     let matrix = matrix(request)?;
     let cells = run_with_bars(&matrix);
     let report = Report::from_cells(Environment::detect(), &matrix, &cells);
@@ -79,17 +79,17 @@ pub(super) fn compare(request: &CompareRequest) -> Result<Exit, Failure> {
         .write(&report.render(request.output.format))?;
     if let Some(plot) = &request.plot {
         std::fs::write(plot, report.svg(&command_line())).map_err(|e| {
-            Failure::internal(format!("--plot: cannot write {}: {e}", plot.display()))
+            CommandError::internal(format!("--plot: cannot write {}: {e}", plot.display()))
         })?;
     }
     if let Some(json) = &request.json {
         std::fs::write(json, report.render(Format::Json)).map_err(|e| {
-            Failure::internal(format!("--json: cannot write {}: {e}", json.display()))
+            CommandError::internal(format!("--json: cannot write {}: {e}", json.display()))
         })?;
     }
     if interrupted() {
         let measured = cells.iter().filter(|c| c.measurement().is_some()).count();
-        return Err(Failure {
+        return Err(CommandError {
             exit: Exit::Interrupted,
             message: format!(
                 "interrupted: {measured} of {} cells measured, the rest not run",
@@ -110,13 +110,13 @@ pub(super) fn compare(request: &CompareRequest) -> Result<Exit, Failure> {
 }
 
 /// The matrix the request asks for, after the checks that would make it fail at once.
-fn matrix(request: &CompareRequest) -> Result<Matrix, Failure> {
+fn matrix(request: &CompareRequest) -> Result<Matrix, CommandError> {
     let backends = registry::resolve(&request.backends)
-        .map_err(|e| Failure::usage(format!("--backend: {e}")))?;
+        .map_err(|e| CommandError::usage(format!("--backend: {e}")))?;
     let baseline = registry::resolve(&request.baseline)
-        .map_err(|e| Failure::usage(format!("--baseline: {e}")))?;
+        .map_err(|e| CommandError::usage(format!("--baseline: {e}")))?;
     let [baseline] = baseline[..] else {
-        return Err(Failure::usage("--baseline: name exactly one backend"));
+        return Err(CommandError::usage("--baseline: name exactly one backend"));
     };
     check_writable("--output", request.output.path.as_ref())?;
     check_writable("--plot", request.plot.as_ref())?;
@@ -125,14 +125,14 @@ fn matrix(request: &CompareRequest) -> Result<Matrix, Failure> {
         // The base has threads, so capacity 0 is the cells' question (`check_something_runs`).
         let workload = request.base.clone().capacity(capacity);
         workload.validate().map_err(|e| invalid_workload(&e))?;
-        check_capacity(&workload).map_err(|e| Failure::usage(format!("--capacities: {e}")))?;
+        check_capacity(&workload).map_err(|e| CommandError::usage(format!("--capacities: {e}")))?;
     }
     let memory = MemoryBound::detect();
     for &topology in &request.topologies {
         let workload = request.base.clone().topology(topology).capacity(1);
         workload
             .validate()
-            .map_err(|e| Failure::usage(format!("--topologies: {topology}: {e}")))?;
+            .map_err(|e| CommandError::usage(format!("--topologies: {topology}: {e}")))?;
         let order_log = backends
             .iter()
             .filter_map(|b| registry::find(b))
@@ -159,7 +159,7 @@ fn matrix(request: &CompareRequest) -> Result<Matrix, Failure> {
 
 /// Refuses a matrix in which every cell would be skipped or unsupported: an empty table
 /// that "verified all 0 runs" would read as a pass.
-fn check_something_runs(matrix: &Matrix, request: &CompareRequest) -> Result<(), Failure> {
+fn check_something_runs(matrix: &Matrix, request: &CompareRequest) -> Result<(), CommandError> {
     let policy_flag = if request.policies.is_empty() {
         "--policy"
     } else {
@@ -209,7 +209,9 @@ fn check_something_runs(matrix: &Matrix, request: &CompareRequest) -> Result<(),
             why.join("; ")
         )
     };
-    Err(Failure::usage(format!("{flag}: nothing to run: {why}")))
+    Err(CommandError::usage(format!(
+        "{flag}: nothing to run: {why}"
+    )))
 }
 
 /// Runs the matrix with one progress bar per backend.

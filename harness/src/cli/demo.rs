@@ -2,7 +2,7 @@
 
 use buffer_api::Backend;
 
-use super::exit::{Exit, Failure, demo_error};
+use super::exit::{CommandError, Exit, demo_error};
 use super::output::write_stdout;
 use crate::demo::{Demo, DemoError, DemoOutcome, demo};
 use crate::registry::{self, BackendVisitor};
@@ -21,7 +21,7 @@ pub(super) struct DemoRequest {
 /// # Errors
 ///
 /// Usage errors (unknown backend, zero threads, impossible capacity).
-pub(super) fn run_demo(request: &DemoRequest) -> Result<Exit, Failure> {
+pub(super) fn run_demo(request: &DemoRequest) -> Result<Exit, CommandError> {
     struct Visit<'a> {
         demo: &'a Demo,
         result: Option<Result<DemoOutcome, DemoError>>,
@@ -36,7 +36,7 @@ pub(super) fn run_demo(request: &DemoRequest) -> Result<Exit, Failure> {
         result: None,
     };
     registry::visit_named(&request.backend, &mut visit)
-        .map_err(|e| Failure::usage(format!("--backend: {e}")))?;
+        .map_err(|e| CommandError::usage(format!("--backend: {e}")))?;
     match visit.result {
         Some(Ok(outcome)) => {
             write_stdout(&outcome.render())?;
@@ -47,6 +47,6 @@ pub(super) fn run_demo(request: &DemoRequest) -> Result<Exit, Failure> {
             })
         }
         Some(Err(e)) => Err(demo_error(&e)),
-        None => Err(Failure::internal("the backend was not visited")),
+        None => Err(CommandError::internal("the backend was not visited")),
     }
 }

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::exit::{Exit, Failure};
+use super::exit::{CommandError, Exit};
 use crate::report::{Diff, Format, Verdict, diff_cells};
 
 /// What `harness diff` was asked.
@@ -20,7 +20,7 @@ pub(super) struct DiffRequest {
 }
 
 /// Runs `harness diff`.
-pub(super) fn diff(request: &DiffRequest) -> Result<Exit, Failure> {
+pub(super) fn diff(request: &DiffRequest) -> Result<Exit, CommandError> {
     let diff = matched(request)?;
     print!("{}", diff.render(request.format));
     let regressed = diff.cells.iter().any(|m| m.verdict == Verdict::Regression);
@@ -33,7 +33,7 @@ pub(super) fn diff(request: &DiffRequest) -> Result<Exit, Failure> {
 
 /// The two reports' cells, matched; a usage error when a file cannot be read or no cell
 /// matches.
-fn matched(request: &DiffRequest) -> Result<Diff, Failure> {
+fn matched(request: &DiffRequest) -> Result<Diff, CommandError> {
     let old = read(&request.old)?;
     let new = read(&request.new)?;
     let shown = |path: &Path| path.display().to_string();
@@ -43,7 +43,7 @@ fn matched(request: &DiffRequest) -> Result<Diff, Failure> {
         request.fail_above,
     );
     if diff.cells.is_empty() {
-        return Err(Failure::usage(format!(
+        return Err(CommandError::usage(format!(
             "no cell of {} matches one of {} (same backend, topology, capacity, policy, payload \
              and batch)",
             request.old.display(),
@@ -54,17 +54,17 @@ fn matched(request: &DiffRequest) -> Result<Diff, Failure> {
 }
 
 /// The cells of the JSON report at `path`.
-fn read(path: &Path) -> Result<crate::report::DiffCells, Failure> {
+fn read(path: &Path) -> Result<crate::report::DiffCells, CommandError> {
     let text = std::fs::read_to_string(path)
-        .map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
+        .map_err(|e| CommandError::usage(format!("{}: {e}", path.display())))?;
     let report = serde_json::from_str(&text).map_err(|e| {
-        Failure::usage(format!(
+        CommandError::usage(format!(
             "{}: not a harness JSON report ({e})",
             path.display()
         ))
     })?;
     diff_cells(&report).ok_or_else(|| {
-        Failure::usage(format!(
+        CommandError::usage(format!(
             "{}: not a harness JSON report (no results)",
             path.display()
         ))

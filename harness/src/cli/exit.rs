@@ -59,10 +59,6 @@ pub(super) struct CommandError {
     pub(super) message: String,
 }
 
-/// The old name, for the commands of the other branch (`compare.rs`, `diff.rs`, `calibrate.rs`,
-/// `demo.rs`) until they say [`CommandError`]; removed when they do.
-pub(super) use CommandError as Failure;
-
 impl CommandError {
     /// A usage error.
     pub(super) fn usage(message: impl Into<String>) -> Self {
