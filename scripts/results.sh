@@ -2,10 +2,10 @@
 # Results: measures the comparison the README's "Results" section shows and rewrites that
 # section in place, between its begin and end markers. Three `harness compare` runs, every run
 # verified:
-#   1. shapes seq, 1:1, 4:1, 1:4, 4:4, 16:16 at capacities 0, 1 and 1024, single-item calls,
+#   1. topologies seq, 1:1, 4:1, 1:4, 4:4, 16:16 at capacities 0, 1 and 1024, single-item calls,
 #      RESULTS_MESSAGES u64 messages per repetition (no calibration), one warm-up and 5 paired
 #      rounds per cell;
-#   2. the same shapes at capacity 1024 with send_batch/recv_batch, 64 items per call;
+#   2. the same topologies at capacity 1024 with send_batch/recv_batch, 64 items per call;
 #   3. `--preset overload`: the backpressure policies under a fixed offered rate.
 # Writes a picture of each (docs/results.svg, docs/results-batch64.svg,
 # docs/results-overload.svg), the full JSON records (docs/results.json,
@@ -36,8 +36,8 @@ else
     messages=${RESULTS_MESSAGES:-1000000}
 fi
 backends=${RESULTS_BACKENDS:-all}
-shapes=seq,1:1,4:1,1:4,4:4,16:16
-common=(--backend "$backends" --topologies "$shapes" --messages "$messages" --target-time 0
+topologies=seq,1:1,4:1,1:4,4:4,16:16
+common=(--backend "$backends" --topologies "$topologies" --messages "$messages" --target-time 0
     --repeats 5 --warmup 1)
 
 cargo build --release --locked -q -p harness
@@ -77,7 +77,7 @@ $check && overload+=(--messages 5000 --repeats 2)
     echo
     cat "$work/single.md"
     echo
-    echo '![throughput relative to crossbeam per shape, one panel per capacity](docs/results.svg)'
+    echo '![throughput relative to crossbeam per topology, one panel per capacity](docs/results.svg)'
     echo
     echo '**Batches of 64** (`--batch 64`), capacity 1024:'
     echo

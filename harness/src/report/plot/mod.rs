@@ -1,13 +1,13 @@
 //! The pictures (`compare --plot`), hand-written SVG 900 px wide, so a README shows them
 //! unscaled:
 //!
-//! - **Speed**: one panel per capacity, one group per shape, and for each backend its ratio to
+//! - **Speed**: one panel per capacity, one group per topology, and for each backend its ratio to
 //!   the baseline on a log2 axis centred on 1x: a dot at the median of the paired per-round
 //!   ratios, a whisker over their confidence interval, the dot hollow where the interval
 //!   contains 1x (no measurable difference). Without ratios (the baseline did not run), the
 //!   median throughput on a log10 axis instead, the whisker spanning the repetitions.
 //! - **Load** (several policies, a policy other than `block`, or a fixed rate): a panel of the
-//!   share of offered items shed and one of the p99 latency, one group per shape and policy.
+//!   share of offered items shed and one of the p99 latency, one group per topology and policy.
 //!
 //! Every picture has a legend, axis titles, and a caption with the environment and the command.
 //! A backend has the same style (colour and mark shape) in every picture: its place in the
@@ -82,7 +82,7 @@ impl Report {
         let with_ratios = !load && self.results.iter().any(|r| r.ratio.is_some());
         let (title, quantities, columns, notes) = if load {
             (
-                "Under overload: items shed and p99 latency, per shape and policy".to_owned(),
+                "Under overload: items shed and p99 latency, per topology and policy".to_owned(),
                 vec![Quantity::Shed, Quantity::P99],
                 self.columns(),
                 vec![
@@ -139,13 +139,13 @@ impl Report {
         }
     }
 
-    /// What the shapes' names and the other marks mean.
+    /// What the topologies' names and the other marks mean.
     fn marks_note(&self, reference_line: bool) -> String {
         let mut note = String::new();
         if reference_line && let Some(base) = &self.baseline {
             note = format!("dark line: {base} (1x); ");
         }
-        note.push_str("shape: producers:consumers (seq: one thread sends, then receives)");
+        note.push_str("topology: producers:consumers (seq: one thread sends, then receives)");
         if self.skipped.iter().any(|s| s.unsupported) {
             note.push_str("; ×: not offered by the backend");
         }
@@ -176,7 +176,7 @@ impl Report {
     }
 
     /// The panels: for the load picture one per quantity over every row; otherwise one per
-    /// capacity, a group per shape.
+    /// capacity, a group per topology.
     fn panels(&self, rows: &[Row], columns: &[&str], quantities: &[Quantity]) -> Vec<Panel> {
         if quantities.len() > 1 {
             return quantities

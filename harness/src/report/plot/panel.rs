@@ -1,5 +1,5 @@
 //! One panel of a plot: a value axis (its ticks, grid and title), groups along the bottom (one
-//! per shape, or per shape and policy), and in each group one mark per backend, always in the
+//! per topology, or per topology and policy), and in each group one mark per backend, always in the
 //! same slot. Also the legend and the caption that frame the panels.
 
 use super::canvas::{Canvas, Font, Style, WIDTH};
