@@ -22,7 +22,7 @@ use buffer_api::{Backend, Consumer, Handle, Producer, RecvError, TryRecvError, T
 use tracing::{info, warn};
 
 use crate::engine::MAX_PLANNED;
-use crate::spec::MAX_THREADS;
+use crate::spec::{MAX_THREADS, counted};
 use crate::verify::{ConsumerRecord, Ledger, ProducerRecord, Refusal, RunFacts, Verification};
 
 /// What to narrate.
@@ -328,15 +328,6 @@ impl SentLog {
                 .wait(logged)
                 .unwrap_or_else(PoisonError::into_inner);
         }
-    }
-}
-
-/// `n` and the noun, plural unless `n` is 1.
-fn counted(n: u64, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
     }
 }
 

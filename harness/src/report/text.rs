@@ -5,6 +5,7 @@ use crate::measure::Interval;
 use std::fmt::Write as _;
 
 use crate::measure::{CpuSummary, Measurement};
+pub(super) use crate::spec::counted;
 use crate::spec::{DisplayDuration, Policy};
 
 pub(super) fn describe_workload(m: &Measurement) -> String {
@@ -167,16 +168,6 @@ pub(super) fn describe_depth(m: &Measurement) -> String {
         parts.push(format!("{range}: {share:.0}%"));
     }
     format!("{}  ({})", parts.join("  "), counted(d.samples, "sample"))
-}
-
-/// `n` and the noun, plural unless `n` is 1: `1 repetition`, `5 repetitions`.
-pub(super) fn counted(n: impl Into<u64>, noun: &str) -> String {
-    let n = n.into();
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
 }
 
 /// CPU time: whole clock ticks, so none is `0`, not `0 ns`.

@@ -13,7 +13,7 @@ mod workload;
 
 pub use fault::{Fault, Stall};
 pub use parse::{DisplayDuration, ParseError, parse_duration, parse_rate};
-pub(crate) use parse::{parse_capacities, parse_list, parse_topologies};
+pub(crate) use parse::{counted, parse_capacities, parse_list, parse_topologies};
 pub use payload::Payload;
 pub use policy::Policy;
 pub use topology::{Topology, Unrunnable};

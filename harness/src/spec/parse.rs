@@ -182,6 +182,16 @@ pub(super) fn display_option<S: Serializer, T: fmt::Display>(
     }
 }
 
+/// `n` and the noun, plural unless `n` is 1: `1 repetition`, `5 repetitions`.
+pub(crate) fn counted(n: impl Into<u64>, noun: &str) -> String {
+    let n = n.into();
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
