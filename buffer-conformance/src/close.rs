@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::thread::{self, ScopedJoinHandle};
 use std::time::{Duration, Instant};
 
+use crate::fifo::assert_per_producer_order;
 use crate::support::{DropCounter, Probe, SLACK, Tracked, new_buffer, scaled, spawn_probe};
 use buffer_api::{
     Backend, BufferedDrop, Consumer, Handle, Producer, RecvError, RecvTimeoutError, SendBatchError,
@@ -58,23 +59,6 @@ pub(super) fn ids(items: &[Tracked]) -> Vec<(usize, u64)> {
 /// The identities `(producer, from..to)`.
 pub(super) fn id_range(producer: usize, from: u64, to: u64) -> Vec<(usize, u64)> {
     (from..to).map(|seq| (producer, seq)).collect()
-}
-
-/// Checks that one consumer's `log` holds each producer's seqs in strictly increasing order;
-/// the caller applies it only where the backend preserves producer order.
-pub(super) fn assert_producer_order<B: Backend>(log: &[(usize, u64)], context: &str) {
-    let mut last = std::collections::HashMap::new();
-    for (at, &(producer, seq)) in log.iter().enumerate() {
-        if let Some(&(before, earlier)) = last.get(&producer) {
-            assert!(
-                earlier < seq,
-                "{}: one consumer received ({producer}, {seq}) at position {at} after \
-                 ({producer}, {earlier}) at position {before}: producer order broken ({context})",
-                B::NAME
-            );
-        }
-        last.insert(producer, (at, seq));
-    }
 }
 
 /// Closes through the producer or the consumer handle.
@@ -456,6 +440,31 @@ impl RecvForm {
         }
         true
     }
+}
+
+/// Starts `count` consumers in `s`, each on its own generator forked from `rng`, that receive
+/// with forms drawn by `pick` until the buffer is empty and disconnected; each thread returns
+/// what it received, in order.
+pub(super) fn spawn_consumers<'scope, B: Backend>(
+    s: &'scope thread::Scope<'scope, '_>,
+    q: &B::Consumer<Tracked>,
+    count: usize,
+    rng: &mut fastrand::Rng,
+    pick: fn(&mut fastrand::Rng) -> RecvForm,
+) -> Vec<ScopedJoinHandle<'scope, Vec<(usize, u64)>>>
+where
+    B::Consumer<Tracked>: 'scope,
+{
+    (0..count)
+        .map(|_| {
+            let (q, mut rng) = (q.clone(), fork(rng));
+            s.spawn(move || {
+                let mut items = Vec::new();
+                while pick(&mut rng).recv::<B>(&q, &mut items) {}
+                ids(&items)
+            })
+        })
+        .collect()
 }
 
 /// `close()` wakes every blocked consumer (M >= 3), which returns `Disconnected` promptly.
@@ -1462,9 +1471,9 @@ impl LoadRun<'_> {
                     B::NAME
                 );
             }
-            if B::CAPABILITIES.preserves_producer_order() {
-                assert_producer_order::<B>(got, context);
-            }
+        }
+        if B::CAPABILITIES.preserves_producer_order() {
+            assert_per_producer_order::<B>(received, context);
         }
         for (me, log) in logs.iter().enumerate() {
             for seq in 0..log.accepted {

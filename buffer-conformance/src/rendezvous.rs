@@ -2,15 +2,13 @@
 //! holds nothing and hands each item from a sender straight to a receiver; on any other backend
 //! it is refused with the documented error.
 
-use std::collections::HashSet;
 use std::sync::Barrier;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::close::{
-    RecvForm, SendForm, assert_all_dropped, assert_producer_order, fork, id_range, ids, joined,
-};
+use crate::close::{RecvForm, SendForm, assert_all_dropped, fork, joined, spawn_consumers};
+use crate::fifo::assert_delivered;
 use crate::support::{
     DropCounter, EPSILON, Tracked, new_buffer, scaled, spawn_probe, stop_sending,
 };
@@ -230,28 +228,8 @@ pub fn zero_capacity_pairs<B: Backend>() {
     let seed = fastrand::u64(..);
     let per_producer = scaled(500) as u64;
     let received = four_by_four_pairs::<B>(&counter, seed, per_producer);
-    let mut all = HashSet::new();
-    for got in &received {
-        for &id in got {
-            assert!(
-                all.insert(id),
-                "{}: {id:?} delivered twice (seed {seed})",
-                B::NAME
-            );
-        }
-        if B::CAPABILITIES.preserves_producer_order() {
-            assert_producer_order::<B>(got, &format!("4x4 at capacity 0, seed {seed}"));
-        }
-    }
-    let expected: HashSet<_> = (0..4)
-        .flat_map(|me| id_range(me, 0, per_producer))
-        .collect();
-    assert_eq!(
-        all,
-        expected,
-        "{}: 4x4 at capacity 0 must deliver each item once (seed {seed})",
-        B::NAME
-    );
+    let context = format!("4x4 at capacity 0, seed {seed}");
+    assert_delivered::<B>(&received, &[per_producer; 4], &context);
     assert_all_dropped::<B>(&counter, "zero-capacity pairs");
 }
 
@@ -321,16 +299,8 @@ fn four_by_four_pairs<B: Backend>(
                 }
             });
         }
-        let consumers: Vec<_> = (0..4)
-            .map(|_| {
-                let (q, mut rng) = (q.clone(), fork(&mut rng));
-                s.spawn(move || {
-                    let mut items = Vec::new();
-                    while RecvForm::pick_parking(&mut rng, 3).recv::<B>(&q, &mut items) {}
-                    ids(&items)
-                })
-            })
-            .collect();
+        let pick = |rng: &mut fastrand::Rng| RecvForm::pick_parking(rng, 3);
+        let consumers = spawn_consumers::<B>(s, &q, 4, &mut rng, pick);
         drop(p);
         let sampler = s.spawn(|| {
             while !done.load(SeqCst) {

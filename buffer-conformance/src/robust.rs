@@ -2,7 +2,6 @@
 //! load, the batch operations keep the single-item guarantees, and fairness is measured and
 //! reported.
 
-use std::collections::HashSet;
 use std::panic;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Barrier, Mutex};
@@ -10,9 +9,10 @@ use std::thread;
 use std::time::Instant;
 
 use crate::close::{
-    MAX_SPIN, RecvForm, SendForm, assert_all_dropped, assert_producer_order, drain_ids, fill, fork,
-    id_range, ids, in_checked_order, joined, recv_claimed, spin,
+    MAX_SPIN, RecvForm, SendForm, assert_all_dropped, drain_ids, fill, fork, id_range, ids,
+    in_checked_order, joined, recv_claimed, spawn_consumers, spin,
 };
+use crate::fifo::{assert_delivered, assert_exactly_once};
 use crate::support::{
     DropCounter, SLACK, Tracked, new_buffer, quietly, scaled, spawn_probe, stop_sending,
 };
@@ -38,32 +38,6 @@ fn joined_deliberate<R>(name: &str, handle: thread::ScopedJoinHandle<'_, R>) {
         Err(payload) if is_deliberate(&*payload) => {}
         Err(payload) => panic::resume_unwind(payload),
     }
-}
-
-/// Checks that `logs` together hold every `(producer, 0..sent[producer])` exactly once.
-fn assert_exactly_once<B: Backend>(logs: &[Vec<(usize, u64)>], sent: &[u64], context: &str) {
-    let mut seen = HashSet::new();
-    for log in logs {
-        for &id in log {
-            assert!(
-                seen.insert(id),
-                "{}: {id:?} delivered twice ({context})",
-                B::NAME
-            );
-        }
-    }
-    let expected: HashSet<_> = sent
-        .iter()
-        .enumerate()
-        .flat_map(|(me, &n)| id_range(me, 0, n))
-        .collect();
-    assert_eq!(
-        seen.len(),
-        expected.len(),
-        "{}: delivered count against accepted count ({context})",
-        B::NAME
-    );
-    assert_eq!(seen, expected, "{}: delivered set ({context})", B::NAME);
 }
 
 /// A consumer that panics between two receives hangs nobody: its handle drops during the
@@ -163,16 +137,7 @@ pub fn panicking_producer_hangs_nobody<B: Backend>() {
             })
             .collect();
         drop(p);
-        let consumers: Vec<_> = (0..2)
-            .map(|_| {
-                let (q, mut rng) = (q.clone(), fork(&mut rng));
-                s.spawn(move || {
-                    let mut items = Vec::new();
-                    while RecvForm::pick(&mut rng, 4).recv::<B>(&q, &mut items) {}
-                    ids(&items)
-                })
-            })
-            .collect();
+        let consumers = spawn_consumers::<B>(s, &q, 2, &mut rng, |rng| RecvForm::pick(rng, 4));
         for (me, producer) in producers.into_iter().enumerate() {
             if me == 0 {
                 joined_deliberate(B::NAME, producer);
@@ -184,12 +149,7 @@ pub fn panicking_producer_hangs_nobody<B: Backend>() {
     });
     let context = format!("a producer panicked before item {panic_after}, seed {seed}");
     let sent = [panic_after, per_producer, per_producer];
-    assert_exactly_once::<B>(&received, &sent, &context);
-    if B::CAPABILITIES.preserves_producer_order() {
-        for log in &received {
-            assert_producer_order::<B>(log, &context);
-        }
-    }
+    assert_delivered::<B>(&received, &sent, &context);
     drop(q);
     assert_all_dropped::<B>(&counter, &context);
 }
@@ -463,18 +423,17 @@ fn assert_quiescent_len<B: Backend>(
 /// every item once, in per-producer order for FIFO backends.
 pub fn batches_bounded_ordered_and_complete<B: Backend>() {
     let counter = DropCounter::new();
-    let fifo = B::CAPABILITIES.preserves_producer_order();
-    recv_batch_on_one_thread::<B>(&counter, fifo);
+    recv_batch_on_one_thread::<B>(&counter);
     if B::CAPABILITIES.closes() {
-        batch_meets_close::<B>(&counter, fifo);
+        batch_meets_close::<B>(&counter);
     }
-    batch_under_load::<B>(&counter, fifo);
+    batch_under_load::<B>(&counter);
 }
 
 /// `recv_batch` on one thread: it waits for the first item and returns it, returns `Ok(0)` for
 /// `max == 0`, appends to what `buf` held, takes 1..=`max` items per call, and successive calls
 /// yield the buffered items in order.
-fn recv_batch_on_one_thread<B: Backend>(counter: &DropCounter, fifo: bool) {
+fn recv_batch_on_one_thread<B: Backend>(counter: &DropCounter) {
     let (p, q) = new_buffer::<B, Tracked>(8);
     let waiting = {
         let q = q.clone();
@@ -535,11 +494,8 @@ fn recv_batch_on_one_thread<B: Backend>(counter: &DropCounter, fifo: bool) {
         "{}: recv_batch must append, not overwrite",
         B::NAME
     );
-    if !fifo {
-        got.sort_unstable();
-    }
     assert_eq!(
-        got,
+        in_checked_order::<B>(got),
         id_range(0, 1, 8),
         "{}: successive recv_batch calls",
         B::NAME
@@ -549,7 +505,7 @@ fn recv_batch_on_one_thread<B: Backend>(counter: &DropCounter, fifo: bool) {
 
 /// A `send_batch` blocked on a full buffer is refused by `close()` with the
 /// accepted count and the rest handed back, and every batch operation after it is refused.
-fn batch_meets_close<B: Backend>(counter: &DropCounter, fifo: bool) {
+fn batch_meets_close<B: Backend>(counter: &DropCounter) {
     let (p, q) = new_buffer::<B, Tracked>(4);
     let batch: Vec<_> = (0..10).map(|seq| counter.item(1, seq)).collect();
     let sending = {
@@ -584,11 +540,8 @@ fn batch_meets_close<B: Backend>(counter: &DropCounter, fifo: bool) {
     }
     assert!(buf.is_empty(), "{}: a failed recv_batch appended", B::NAME);
     drop(buf);
-    if !fifo {
-        drained.sort_unstable();
-    }
     assert_eq!(
-        drained,
+        in_checked_order::<B>(drained),
         id_range(1, 0, 4),
         "{}: the accepted part of the batch",
         B::NAME
@@ -609,7 +562,7 @@ fn batch_meets_close<B: Backend>(counter: &DropCounter, fifo: bool) {
 
 /// Two producers sending random batches, two consumers receiving random
 /// batches; every item received exactly once, in producer order where FIFO is declared.
-fn batch_under_load<B: Backend>(counter: &DropCounter, fifo: bool) {
+fn batch_under_load<B: Backend>(counter: &DropCounter) {
     let seed = fastrand::u64(..);
     let mut rng = fastrand::Rng::with_seed(seed);
     let per_producer = scaled(2_000) as u64;
@@ -630,25 +583,12 @@ fn batch_under_load<B: Backend>(counter: &DropCounter, fifo: bool) {
             });
         }
         drop(p);
-        let consumers: Vec<_> = (0..2)
-            .map(|_| {
-                let (q, mut rng) = (q.clone(), fork(&mut rng));
-                s.spawn(move || {
-                    let mut items = Vec::new();
-                    while RecvForm::Batch(rng.usize(1..=9)).recv::<B>(&q, &mut items) {}
-                    ids(&items)
-                })
-            })
-            .collect();
+        let pick = |rng: &mut fastrand::Rng| RecvForm::Batch(rng.usize(1..=9));
+        let consumers = spawn_consumers::<B>(s, &q, 2, &mut rng, pick);
         consumers.into_iter().map(joined).collect::<Vec<_>>()
     });
     let context = format!("seed {seed}");
-    assert_exactly_once::<B>(&received, &[per_producer; 2], &context);
-    if fifo {
-        for log in &received {
-            assert_producer_order::<B>(log, &context);
-        }
-    }
+    assert_delivered::<B>(&received, &[per_producer; 2], &context);
     drop(q);
     assert_all_dropped::<B>(counter, &context);
 }
