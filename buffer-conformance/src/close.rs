@@ -15,7 +15,9 @@ use std::thread::{self, ScopedJoinHandle};
 use std::time::{Duration, Instant};
 
 use crate::fifo::assert_per_producer_order;
-use crate::support::{DropCounter, Probe, SLACK, Tracked, new_buffer, scaled, spawn_probe};
+use crate::support::{
+    DropCounter, Probe, SLACK, Tracked, new_buffer, scaled, seeded_rng, spawn_probe,
+};
 use buffer_api::{
     Backend, BufferedDrop, Consumer, Handle, Producer, RecvError, RecvTimeoutError, SendBatchError,
     SendError, SendTimeoutError, TryRecvError, TrySendError,
@@ -163,22 +165,33 @@ pub(super) fn join_refused<B: Backend>(
             let Err(item) = result else {
                 panic!("{}: {form:?} was accepted after {cause}", B::NAME);
             };
-            assert_eq!(
-                item.id(),
-                (i + 1, 0),
-                "{}: a producer parked in {form:?} did not get Disconnected with its own item \
-                 after {cause}",
-                B::NAME
-            );
-            let took = at.saturating_duration_since(started);
-            assert!(
-                took <= SLACK,
-                "{}: {form:?} took {took:?} to see {cause}",
-                B::NAME
-            );
+            assert_refused_in_time::<B>((form, Err(item.id()), at), (i + 1, 0), started, cause);
             item
         })
         .collect()
+}
+
+/// Checks one send's outcome `(form, result, at)`, the form it used, the identity it was
+/// handed back and when it returned: it must have been refused with its own item `id`, within
+/// [`SLACK`] of `since`, when `cause` happened.
+pub(super) fn assert_refused_in_time<B: Backend>(
+    (form, result, at): (SendForm, Result<(), (usize, u64)>, Instant),
+    id: (usize, u64),
+    since: Instant,
+    cause: &str,
+) {
+    assert_eq!(
+        result,
+        Err(id),
+        "{}: {form:?} did not get Disconnected with its own item after {cause}",
+        B::NAME
+    );
+    let took = at.saturating_duration_since(since);
+    assert!(
+        took <= SLACK,
+        "{}: {form:?} took {took:?} to see {cause}",
+        B::NAME
+    );
 }
 
 /// The ways a test thread offers one item, picked at random so that each meets the races.
@@ -481,8 +494,7 @@ pub fn close_wakes_consumers<B: Backend>() {
         return;
     }
     close_wakes_parked_consumers::<B>();
-    let seed = fastrand::u64(..);
-    let mut rng = fastrand::Rng::with_seed(seed);
+    let (seed, mut rng) = seeded_rng();
     for rep in 0..scaled(200) {
         close_among_arriving_consumers::<B>(&mut rng, &format!("seed {seed}, rep {rep}"));
     }
@@ -613,8 +625,7 @@ pub fn close_wakes_producers<B: Backend>() {
     }
     let counter = DropCounter::new();
     close_wakes_parked_producers::<B>(&counter);
-    let seed = fastrand::u64(..);
-    let mut rng = fastrand::Rng::with_seed(seed);
+    let (seed, mut rng) = seeded_rng();
     for rep in 0..scaled(100) {
         let context = format!("seed {seed}, rep {rep}");
         close_among_arriving_producers::<B>(&counter, &mut rng, &context);
@@ -678,20 +689,9 @@ fn close_among_arriving_producers<B: Backend>(
         spin(delay);
         let started = Instant::now();
         close_by::<B>(by_producer, &p, &q);
+        let cause = format!("a close of the full buffer ({context})");
         for (i, sender) in (1..=producers).zip(senders) {
-            let (form, result, at) = joined(sender);
-            assert_eq!(
-                result,
-                Err((i, 0)),
-                "{}: {form:?} on a full buffer closed meanwhile ({context})",
-                B::NAME
-            );
-            assert!(
-                at.saturating_duration_since(started) <= SLACK,
-                "{}: {form:?} took {:?} to see the close ({context})",
-                B::NAME,
-                at.saturating_duration_since(started)
-            );
+            assert_refused_in_time::<B>(joined(sender), (i, 0), started, &cause);
         }
     });
     let mut drained = drain_ids::<B>(&q);
@@ -1000,8 +1000,7 @@ pub fn close_racing_sends_keeps_accepted_items<B: Backend>() {
         return;
     }
     let counter = DropCounter::new();
-    let seed = fastrand::u64(..);
-    let mut rng = fastrand::Rng::with_seed(seed);
+    let (seed, mut rng) = seeded_rng();
     let limit = scaled(1_000) as u64;
     for rep in 0..scaled(20) {
         let (p, q) = new_buffer::<B, Tracked>(rng.usize(1..=3));
@@ -1155,8 +1154,7 @@ pub fn concurrent_close_returns_true_once<B: Backend>() {
         return;
     }
     let counter = DropCounter::new();
-    let seed = fastrand::u64(..);
-    let mut rng = fastrand::Rng::with_seed(seed);
+    let (seed, mut rng) = seeded_rng();
     for rep in 0..scaled(100) {
         let closers = rng.usize(2..=8);
         let (p, q) = new_buffer::<B, Tracked>(1);
@@ -1535,8 +1533,7 @@ pub fn close_under_load<B: Backend>() {
         (2, 8, 4),
         (4 * cores, 4 * cores, 3),
     ];
-    let seed = fastrand::u64(..);
-    let mut rng = fastrand::Rng::with_seed(seed);
+    let (seed, mut rng) = seeded_rng();
     for (producers, consumers, capacity) in topologies {
         let per_producer = (scaled(400) / producers).max(20) as u64;
         let total = per_producer as usize * producers;
@@ -1579,8 +1576,7 @@ pub fn last_producer_drop_disconnects<B: Backend>() {
     let counter = DropCounter::new();
     producer_drops_on_one_thread::<B>(&counter);
     last_producer_drop_wakes_parked_consumer::<B>();
-    let seed = fastrand::u64(..);
-    let mut rng = fastrand::Rng::with_seed(seed);
+    let (seed, mut rng) = seeded_rng();
     for rep in 0..scaled(50) {
         let context = format!("seed {seed}, rep {rep}");
         producers_drop_while_consumers_receive::<B>(&counter, &mut rng, &context);

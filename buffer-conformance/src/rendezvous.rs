@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 use crate::close::{RecvForm, SendForm, assert_all_dropped, fork, joined, spawn_consumers};
 use crate::fifo::assert_delivered;
 use crate::support::{
-    DropCounter, EPSILON, Tracked, new_buffer, scaled, spawn_probe, stop_sending,
+    DropCounter, EPSILON, Tracked, new_buffer, scaled, seeded_rng, spawn_probe, stop_sending,
 };
+use crate::timeouts::assert_recv_times_out;
 use buffer_api::{
     Backend, CapacityError, Consumer, Handle, Producer, RecvTimeoutError, SendTimeoutError,
     TryRecvError, TrySendError,
@@ -137,18 +138,7 @@ fn try_ops_without_partner<B: Backend>(
         "{}: send_timeout returned early",
         B::NAME
     );
-    let started = Instant::now();
-    assert_eq!(
-        q.recv_timeout(EPSILON).map(|v| v.id()),
-        Err(RecvTimeoutError::Timeout),
-        "{}: recv_timeout without a sender",
-        B::NAME
-    );
-    assert!(
-        started.elapsed() >= EPSILON,
-        "{}: recv_timeout returned early",
-        B::NAME
-    );
+    assert_recv_times_out::<B>(q, EPSILON, "without a sender");
 }
 
 /// A `try_send` retried while `Full` (with its own item and `len()` 0 each time) reaches a
@@ -331,8 +321,7 @@ pub fn zero_capacity_hand_off<B: Backend>() {
     }
     let counter = DropCounter::new();
     send_waits_for_its_receiver::<B>(&counter);
-    let seed = fastrand::u64(..);
-    let mut rng = fastrand::Rng::with_seed(seed);
+    let (seed, mut rng) = seeded_rng();
     for rep in 0..scaled(100) {
         let context = format!("seed {seed}, rep {rep}");
         hand_offs_against_impatient_receivers::<B>(&counter, &mut rng, &context);

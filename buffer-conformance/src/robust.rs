@@ -9,12 +9,12 @@ use std::thread;
 use std::time::Instant;
 
 use crate::close::{
-    MAX_SPIN, RecvForm, SendForm, assert_all_dropped, drain_ids, fill, fork, id_range, ids,
-    in_checked_order, joined, recv_claimed, spawn_consumers, spin,
+    MAX_SPIN, RecvForm, SendForm, assert_all_dropped, assert_refused_in_time, drain_ids, fill,
+    fork, id_range, ids, in_checked_order, joined, recv_claimed, spawn_consumers, spin,
 };
 use crate::fifo::{assert_delivered, assert_exactly_once};
 use crate::support::{
-    DropCounter, SLACK, Tracked, new_buffer, quietly, scaled, spawn_probe, stop_sending,
+    DropCounter, Tracked, new_buffer, quietly, scaled, seeded_rng, spawn_probe, stop_sending,
 };
 use buffer_api::{Backend, Consumer, Handle, Producer, SendBatchError};
 
@@ -44,8 +44,7 @@ fn joined_deliberate<R>(name: &str, handle: thread::ScopedJoinHandle<'_, R>) {
 /// unwinding, the other consumers keep going, and every item is delivered exactly once,
 /// counting those the panicking one received. The drop counter balances at the end.
 pub fn panicking_consumer_hangs_nobody<B: Backend>() {
-    let seed = fastrand::u64(..);
-    let mut rng = fastrand::Rng::with_seed(seed);
+    let (seed, mut rng) = seeded_rng();
     let per_producer = scaled(500) as u64;
     let counter = DropCounter::new();
     let (p, q) = new_buffer::<B, Tracked>(4);
@@ -111,8 +110,7 @@ pub fn panicking_consumer_hangs_nobody<B: Backend>() {
 /// sent is delivered exactly once (in per-producer order for FIFO backends), and its unwound
 /// handle no longer keeps the consumers from seeing `Disconnected`. The drop counter balances.
 pub fn panicking_producer_hangs_nobody<B: Backend>() {
-    let seed = fastrand::u64(..);
-    let mut rng = fastrand::Rng::with_seed(seed);
+    let (seed, mut rng) = seeded_rng();
     let per_producer = scaled(500) as u64;
     let counter = DropCounter::new();
     let (p, q) = new_buffer::<B, Tracked>(4);
@@ -155,7 +153,7 @@ pub fn panicking_producer_hangs_nobody<B: Backend>() {
 }
 
 /// The only consumer panicking while producers are parked on a full buffer releases them: each
-/// gets `Disconnected` with its own item within [`SLACK`] of the panic, and the buffer reports
+/// gets `Disconnected` with its own item within [`SLACK`](crate::SLACK) of the panic, and the buffer reports
 /// closed. The drop counter balances.
 pub fn panicking_last_consumer_releases_producers<B: Backend>() {
     let mut rng = fastrand::Rng::new();
@@ -191,20 +189,9 @@ pub fn panicking_last_consumer_releases_producers<B: Backend>() {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .expect("the consumer recorded its panic");
+        let cause = "the last consumer's panic";
         for (me, producer) in (1..=3).zip(producers) {
-            let (form, result, at) = joined(producer);
-            assert_eq!(
-                result,
-                Err((me, 0)),
-                "{}: {form:?} must get Disconnected with its item when the last consumer panics",
-                B::NAME
-            );
-            let took = at.saturating_duration_since(panicked_at);
-            assert!(
-                took <= SLACK,
-                "{}: {form:?} took {took:?} to see the last consumer's panic",
-                B::NAME
-            );
+            assert_refused_in_time::<B>(joined(producer), (me, 0), panicked_at, cause);
         }
     });
     assert!(
@@ -296,8 +283,7 @@ pub fn panicking_batch_iterator_keeps_buffer_usable<B: Backend>() {
 /// quiescence `len()` equals accepted sends minus receives exactly, `is_empty` and `is_full`
 /// match it, and draining yields the rest so that every item is delivered once.
 pub fn concurrent_len<B: Backend>() {
-    let seed = fastrand::u64(..);
-    let mut rng = fastrand::Rng::with_seed(seed);
+    let (seed, mut rng) = seeded_rng();
     for (producers, consumers, capacity) in [(1, 1, 1), (2, 2, 4), (4, 2, 64), (2, 4, 3)] {
         let counter = DropCounter::new();
         let per_producer = (scaled(1_000) / producers) as u64;
@@ -563,8 +549,7 @@ fn batch_meets_close<B: Backend>(counter: &DropCounter) {
 /// Two producers sending random batches, two consumers receiving random
 /// batches; every item received exactly once, in producer order where FIFO is declared.
 fn batch_under_load<B: Backend>(counter: &DropCounter) {
-    let seed = fastrand::u64(..);
-    let mut rng = fastrand::Rng::with_seed(seed);
+    let (seed, mut rng) = seeded_rng();
     let per_producer = scaled(2_000) as u64;
     let (p, q) = new_buffer::<B, Tracked>(4);
     let received = thread::scope(|s| {

@@ -52,6 +52,13 @@ pub fn stop_sending<B: Backend, T: Send + 'static>(p: B::Producer<T>, what: &str
     drop(p);
 }
 
+/// A fresh random seed and a generator started from it, for a randomised item: the item puts
+/// the seed into its failure messages, so that a failing schedule can be told from another.
+pub(crate) fn seeded_rng() -> (u64, fastrand::Rng) {
+    let seed = fastrand::u64(..);
+    (seed, fastrand::Rng::with_seed(seed))
+}
+
 /// Builds a buffer of `B` with a capacity the test knows is valid.
 ///
 /// # Panics

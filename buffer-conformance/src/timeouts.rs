@@ -10,6 +10,29 @@ use buffer_api::{
     Backend, Consumer, Handle, Producer, RecvTimeoutError, SendTimeoutError, TryRecvError,
 };
 
+/// Checks that `recv_timeout(d)` on `q`, which has nothing to receive (`what` says why), gives
+/// `Timeout` no sooner than `d` and less than [`SLACK`] after it.
+pub(super) fn assert_recv_times_out<B: Backend>(q: &B::Consumer<Tracked>, d: Duration, what: &str) {
+    let started = Instant::now();
+    assert_eq!(
+        q.recv_timeout(d).map(|t| t.id()),
+        Err(RecvTimeoutError::Timeout),
+        "{}: recv_timeout({d:?}) {what}",
+        B::NAME
+    );
+    let took = started.elapsed();
+    assert!(
+        took >= d,
+        "{}: recv_timeout({d:?}) {what} returned early, after {took:?}",
+        B::NAME
+    );
+    assert!(
+        took < d + SLACK,
+        "{}: recv_timeout({d:?}) {what} took {took:?}",
+        B::NAME
+    );
+}
+
 /// `recv_timeout(d)` on an idle empty buffer returns `Timeout` after at least `d`, for
 /// 1, 10 and 100 ms; `send_timeout(v, d)` on a full buffer returns `Timeout(v)` with the same
 /// item, never early, and leaves the buffer unchanged. The `_deadline` forms alike.
@@ -18,24 +41,7 @@ pub fn timeouts_never_early<B: Backend>() {
     let (tx, rx) = new_buffer::<B, Tracked>(2);
     for ms in [1, 10, 100] {
         let d = Duration::from_millis(ms);
-        let started = Instant::now();
-        assert_eq!(
-            rx.recv_timeout(d).map(|t| t.id()),
-            Err(RecvTimeoutError::Timeout),
-            "{}",
-            B::NAME
-        );
-        let took = started.elapsed();
-        assert!(
-            took >= d,
-            "{}: recv_timeout({d:?}) returned early, after {took:?}",
-            B::NAME
-        );
-        assert!(
-            took < d + SLACK,
-            "{}: recv_timeout({d:?}) took {took:?}",
-            B::NAME
-        );
+        assert_recv_times_out::<B>(&rx, d, "on an idle empty buffer");
 
         let started = Instant::now();
         assert_eq!(
