@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use crate::fifo::assert_per_producer_order;
 use crate::support::{
-    DropCounter, Probe, SLACK, Tracked, new_buffer, scaled, seeded_rng, spawn_probe,
+    DropCounter, Probe, SLACK, Tracked, new_buffer, scaled, seeded_reps, seeded_rng, spawn_probe,
 };
 use buffer_api::{
     Backend, BufferedDrop, Consumer, Handle, Producer, RecvError, RecvTimeoutError, SendBatchError,
@@ -494,10 +494,7 @@ pub fn close_wakes_consumers<B: Backend>() {
         return;
     }
     close_wakes_parked_consumers::<B>();
-    let (seed, mut rng) = seeded_rng();
-    for rep in 0..scaled(200) {
-        close_among_arriving_consumers::<B>(&mut rng, &format!("seed {seed}, rep {rep}"));
-    }
+    seeded_reps(scaled(200), close_among_arriving_consumers::<B>);
 }
 
 /// Consumers certainly parked in each blocking receive form all get `Disconnected` from one
@@ -625,11 +622,9 @@ pub fn close_wakes_producers<B: Backend>() {
     }
     let counter = DropCounter::new();
     close_wakes_parked_producers::<B>(&counter);
-    let (seed, mut rng) = seeded_rng();
-    for rep in 0..scaled(100) {
-        let context = format!("seed {seed}, rep {rep}");
-        close_among_arriving_producers::<B>(&counter, &mut rng, &context);
-    }
+    seeded_reps(scaled(100), |rng, context| {
+        close_among_arriving_producers::<B>(&counter, rng, context);
+    });
     assert_all_dropped::<B>(&counter, "producers woken by close");
 }
 
@@ -1576,11 +1571,9 @@ pub fn last_producer_drop_disconnects<B: Backend>() {
     let counter = DropCounter::new();
     producer_drops_on_one_thread::<B>(&counter);
     last_producer_drop_wakes_parked_consumer::<B>();
-    let (seed, mut rng) = seeded_rng();
-    for rep in 0..scaled(50) {
-        let context = format!("seed {seed}, rep {rep}");
-        producers_drop_while_consumers_receive::<B>(&counter, &mut rng, &context);
-    }
+    seeded_reps(scaled(50), |rng, context| {
+        producers_drop_while_consumers_receive::<B>(&counter, rng, context);
+    });
     assert_all_dropped::<B>(&counter, "producer drops");
 }
 

@@ -5,14 +5,14 @@
 use std::sync::Barrier;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::close::{RecvForm, SendForm, assert_all_dropped, fork, joined, spawn_consumers};
 use crate::fifo::assert_delivered;
 use crate::support::{
-    DropCounter, EPSILON, Tracked, new_buffer, scaled, seeded_rng, spawn_probe, stop_sending,
+    DropCounter, EPSILON, Tracked, new_buffer, scaled, seeded_reps, spawn_probe, stop_sending,
 };
-use crate::timeouts::assert_recv_times_out;
+use crate::timeouts::{assert_recv_times_out, assert_send_times_out};
 use buffer_api::{
     Backend, CapacityError, Consumer, Handle, Producer, RecvTimeoutError, SendTimeoutError,
     TryRecvError, TrySendError,
@@ -123,21 +123,7 @@ fn try_ops_without_partner<B: Backend>(
         "{}: try_recv without a sender",
         B::NAME
     );
-    let started = Instant::now();
-    match p.send_timeout(counter.item(0, 1), EPSILON) {
-        Err(SendTimeoutError::Timeout(v)) => {
-            assert_eq!(v.id(), (0, 1), "{}: Timeout's item", B::NAME)
-        }
-        other => panic!(
-            "{}: send_timeout without a receiver gave {other:?}",
-            B::NAME
-        ),
-    }
-    assert!(
-        started.elapsed() >= EPSILON,
-        "{}: send_timeout returned early",
-        B::NAME
-    );
+    assert_send_times_out::<B>(p, counter.item(0, 1), EPSILON, "without a receiver");
     assert_recv_times_out::<B>(q, EPSILON, "without a sender");
 }
 
@@ -321,11 +307,9 @@ pub fn zero_capacity_hand_off<B: Backend>() {
     }
     let counter = DropCounter::new();
     send_waits_for_its_receiver::<B>(&counter);
-    let (seed, mut rng) = seeded_rng();
-    for rep in 0..scaled(100) {
-        let context = format!("seed {seed}, rep {rep}");
-        hand_offs_against_impatient_receivers::<B>(&counter, &mut rng, &context);
-    }
+    seeded_reps(scaled(100), |rng, context| {
+        hand_offs_against_impatient_receivers::<B>(&counter, rng, context);
+    });
     assert_all_dropped::<B>(&counter, "zero-capacity hand-off");
 }
 
@@ -357,15 +341,7 @@ fn send_waits_for_its_receiver<B: Backend>(counter: &DropCounter) {
         "{}: the parked sender after the recv",
         B::NAME
     );
-    match p.send_timeout(counter.item(0, 1), EPSILON) {
-        Err(SendTimeoutError::Timeout(v)) => {
-            assert_eq!(v.id(), (0, 1), "{}: Timeout's item", B::NAME)
-        }
-        other => panic!(
-            "{}: send_timeout without a receiver gave {other:?}",
-            B::NAME
-        ),
-    }
+    assert_send_times_out::<B>(&p, counter.item(0, 1), EPSILON, "without a receiver");
     assert_eq!(
         q.try_recv().map(|v| v.id()),
         Err(TryRecvError::Empty),

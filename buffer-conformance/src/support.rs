@@ -59,6 +59,15 @@ pub(crate) fn seeded_rng() -> (u64, fastrand::Rng) {
     (seed, fastrand::Rng::with_seed(seed))
 }
 
+/// Runs `run` `reps` times on one generator from [`seeded_rng`], giving each run the context
+/// `seed S, rep R` for its failure messages.
+pub(crate) fn seeded_reps(reps: usize, mut run: impl FnMut(&mut fastrand::Rng, &str)) {
+    let (seed, mut rng) = seeded_rng();
+    for rep in 0..reps {
+        run(&mut rng, &format!("seed {seed}, rep {rep}"));
+    }
+}
+
 /// Builds a buffer of `B` with a capacity the test knows is valid.
 ///
 /// # Panics
