@@ -6,6 +6,7 @@
 //! the suite share, live here too, so that every race is met by every form of the operation.
 
 use std::collections::HashSet;
+use std::fmt;
 use std::hint;
 use std::ops::Range;
 use std::panic;
@@ -99,6 +100,16 @@ pub(super) fn drain_ids<B: Backend>(q: &B::Consumer<Tracked>) -> Vec<(usize, u64
     drained
 }
 
+/// Receives with blocking `recv` until `Disconnected` and returns the identities, in the order
+/// received.
+fn recv_ids<B: Backend>(q: &B::Consumer<Tracked>) -> Vec<(usize, u64)> {
+    let mut got = Vec::new();
+    while let Ok(item) = q.recv() {
+        got.push(item.id());
+    }
+    got
+}
+
 /// `ids` as received where the backend keeps producer order, sorted where it does not: one
 /// comparison with the sorted identities sent then fits every discipline.
 pub(super) fn in_checked_order<B: Backend>(mut ids: Vec<(usize, u64)>) -> Vec<(usize, u64)> {
@@ -165,25 +176,26 @@ pub(super) fn join_refused<B: Backend>(
             let Err(item) = result else {
                 panic!("{}: {form:?} was accepted after {cause}", B::NAME);
             };
-            assert_refused_in_time::<B>((form, Err(item.id()), at), (i + 1, 0), started, cause);
+            let outcome = (Err::<(), _>(item.id()), at);
+            assert_woken_in_time::<B, _>(form, outcome, Err((i + 1, 0)), (started, cause));
             item
         })
         .collect()
 }
 
-/// Checks one send's outcome `(form, result, at)`, the form it used, the identity it was
-/// handed back and when it returned: it must have been refused with its own item `id`, within
-/// [`SLACK`] of `since`, when `cause` happened.
-pub(super) fn assert_refused_in_time<B: Backend>(
-    (form, result, at): (SendForm, Result<(), (usize, u64)>, Instant),
-    id: (usize, u64),
-    since: Instant,
-    cause: &str,
+/// Checks one blocked operation that `cause`, at `since`, must have woken: the thread in
+/// `form` came back at `at` with `got`, which must be `expected` (its way of saying
+/// `Disconnected`), within [`SLACK`] of `since`.
+pub(super) fn assert_woken_in_time<B: Backend, R: PartialEq + fmt::Debug>(
+    form: impl fmt::Debug,
+    (got, at): (R, Instant),
+    expected: R,
+    (since, cause): (Instant, &str),
 ) {
     assert_eq!(
-        result,
-        Err(id),
-        "{}: {form:?} did not get Disconnected with its own item after {cause}",
+        got,
+        expected,
+        "{}: {form:?} woken by {cause} must give Disconnected, with its own item for a send",
         B::NAME
     );
     let took = at.saturating_duration_since(since);
@@ -480,6 +492,18 @@ where
         .collect()
 }
 
+/// Runs a close behaviour: `check` on a fresh counter, where `B` offers close, and then the
+/// check that every item it created was dropped (`what` names the behaviour). A backend without
+/// close is held to `close_unsupported` instead.
+fn close_behaviour<B: Backend>(what: &str, check: impl FnOnce(&DropCounter)) {
+    if !B::CAPABILITIES.closes() {
+        return;
+    }
+    let counter = DropCounter::new();
+    check(&counter);
+    assert_all_dropped::<B>(&counter, what);
+}
+
 /// `close()` wakes every blocked consumer (M >= 3), which returns `Disconnected` promptly.
 ///
 /// First with consumers certainly parked in each blocking receive form, then `scaled(200)` times
@@ -530,18 +554,8 @@ fn close_wakes_parked_consumers<B: Backend>() {
     p.close();
     for (probe, form) in probes.into_iter().zip(forms) {
         let (connected, got, at) = probe.join();
-        assert_eq!(
-            (connected, got),
-            (false, vec![]),
-            "{}: a consumer parked in {form:?} was not woken by close() with Disconnected",
-            B::NAME
-        );
-        assert!(
-            at.duration_since(started) <= SLACK,
-            "{}: close() took {:?} to wake a consumer parked in {form:?}",
-            B::NAME,
-            at.duration_since(started)
-        );
+        let outcome = ((connected, got), at);
+        assert_woken_in_time::<B, _>(form, outcome, (false, vec![]), (started, "close()"));
     }
 }
 
@@ -573,20 +587,11 @@ fn close_among_arriving_consumers<B: Backend>(rng: &mut fastrand::Rng, context: 
         closing.store(true, SeqCst);
         let started = Instant::now();
         close_by::<B>(by_producer, &p, &q);
+        let cause = format!("close() ({context})");
         for waiter in waiters {
             let (form, connected, got, at) = joined(waiter);
-            assert_eq!(
-                (connected, got),
-                (false, vec![]),
-                "{}: a consumer in {form:?} did not get Disconnected from close() ({context})",
-                B::NAME
-            );
-            assert!(
-                at.saturating_duration_since(started) <= SLACK,
-                "{}: a consumer in {form:?} took {:?} to see the close ({context})",
-                B::NAME,
-                at.saturating_duration_since(started)
-            );
+            let outcome = ((connected, got), at);
+            assert_woken_in_time::<B, _>(form, outcome, (false, vec![]), (started, &cause));
         }
     });
 }
@@ -616,16 +621,12 @@ fn empty_until_closed<B: Backend>(q: &B::Consumer<Tracked>, closing: &AtomicBool
 /// close from either side. Every send must fail with its own item, within [`SLACK`] of the close;
 /// draining afterwards yields exactly the items buffered before, then `Disconnected`.
 pub fn close_wakes_producers<B: Backend>() {
-    if !B::CAPABILITIES.closes() {
-        // A close behaviour: a backend without close is held to `close_unsupported` instead.
-        return;
-    }
-    let counter = DropCounter::new();
-    close_wakes_parked_producers::<B>(&counter);
-    seeded_reps(scaled(100), |rng, context| {
-        close_among_arriving_producers::<B>(&counter, rng, context);
+    close_behaviour::<B>("producers woken by close", |counter| {
+        close_wakes_parked_producers::<B>(counter);
+        seeded_reps(scaled(100), |rng, context| {
+            close_among_arriving_producers::<B>(counter, rng, context);
+        });
     });
-    assert_all_dropped::<B>(&counter, "producers woken by close");
 }
 
 /// Producers certainly parked on a full buffer in each blocking send form all get their own
@@ -686,7 +687,8 @@ fn close_among_arriving_producers<B: Backend>(
         close_by::<B>(by_producer, &p, &q);
         let cause = format!("a close of the full buffer ({context})");
         for (i, sender) in (1..=producers).zip(senders) {
-            assert_refused_in_time::<B>(joined(sender), (i, 0), started, &cause);
+            let (form, result, at) = joined(sender);
+            assert_woken_in_time::<B, _>(form, (result, at), Err((i, 0)), (started, &cause));
         }
     });
     let mut drained = drain_ids::<B>(&q);
@@ -708,34 +710,30 @@ fn close_among_arriving_producers<B: Backend>(
 /// backends; as a set otherwise) through every receive form, with `len()` counting down, and
 /// then every receive form on every handle reports `Disconnected`, repeatedly and at once.
 pub fn drain_after_close<B: Backend>() {
-    if !B::CAPABILITIES.closes() {
-        // A close behaviour: a backend without close is held to `close_unsupported` instead.
-        return;
-    }
-    let counter = DropCounter::new();
-    for capacity in [1, 3, 8] {
-        for k in 0..=capacity {
-            for closer in 0..3 {
-                let (p, q) = new_buffer::<B, Tracked>(capacity);
-                fill::<B>(&p, &counter, 0, 0..k as u64);
-                close_first::<B>(closer, &p, &q);
-                assert_eq!(q.len(), k, "{}: close changed len()", B::NAME);
-                drain_by_every_form::<B>(&q, k, capacity);
-                let q2 = q.clone();
-                for _round in 0..2 {
-                    assert_drained_and_closed::<B>(&q);
-                    assert_drained_and_closed::<B>(&q2);
+    close_behaviour::<B>("drain after close", |counter| {
+        for capacity in [1, 3, 8] {
+            for k in 0..=capacity {
+                for closer in 0..3 {
+                    let (p, q) = new_buffer::<B, Tracked>(capacity);
+                    fill::<B>(&p, counter, 0, 0..k as u64);
+                    close_first::<B>(closer, &p, &q);
+                    assert_eq!(q.len(), k, "{}: close changed len()", B::NAME);
+                    drain_by_every_form::<B>(&q, k, capacity);
+                    let q2 = q.clone();
+                    for _round in 0..2 {
+                        assert_drained_and_closed::<B>(&q);
+                        assert_drained_and_closed::<B>(&q2);
+                    }
+                    assert_eq!(
+                        (q.len(), q.is_empty()),
+                        (0, true),
+                        "{}: len() after drain",
+                        B::NAME
+                    );
                 }
-                assert_eq!(
-                    (q.len(), q.is_empty()),
-                    (0, true),
-                    "{}: len() after drain",
-                    B::NAME
-                );
             }
         }
-    }
-    assert_all_dropped::<B>(&counter, "drain after close");
+    });
 }
 
 /// Closes an open buffer through the producer (`closer` 0), the consumer (1) or a consumer
@@ -853,42 +851,38 @@ fn assert_drained_and_closed<B: Backend>(q: &B::Consumer<Tracked>) {
 /// `Disconnected` at once with the identical item, never `Full` or `Timeout`; the buffer still
 /// holds exactly what was accepted before, and yields it before `Disconnected`.
 pub fn send_after_close<B: Backend>() {
-    if !B::CAPABILITIES.closes() {
-        // A close behaviour: a backend without close is held to `close_unsupported` instead.
-        return;
-    }
-    let counter = DropCounter::new();
-    for buffered in [1, 3] {
-        for by_producer in [true, false] {
-            let (p, q) = new_buffer::<B, Tracked>(3);
-            fill::<B>(&p, &counter, 0, 0..buffered);
-            close_by::<B>(by_producer, &p, &q);
-            let started = Instant::now();
-            refuse_every_send_form::<B>(&p, &counter, &format!("{buffered} of 3 buffered"));
-            assert!(
-                started.elapsed() <= SLACK,
-                "{}: sends after close waited instead of failing at once",
-                B::NAME
-            );
-            assert_eq!(
-                q.len(),
-                buffered as usize,
-                "{}: refused sends changed len()",
-                B::NAME
-            );
-            assert_eq!(
-                in_checked_order::<B>(drain_ids::<B>(&q)),
-                id_range(0, 0, buffered),
-                "{}: drain after close",
-                B::NAME
-            );
-            assert_eq!(
-                q.try_recv().map(|v| v.id()),
-                Err(TryRecvError::Disconnected)
-            );
+    close_behaviour::<B>("sends after close", |counter| {
+        for buffered in [1, 3] {
+            for by_producer in [true, false] {
+                let (p, q) = new_buffer::<B, Tracked>(3);
+                fill::<B>(&p, counter, 0, 0..buffered);
+                close_by::<B>(by_producer, &p, &q);
+                let started = Instant::now();
+                refuse_every_send_form::<B>(&p, counter, &format!("{buffered} of 3 buffered"));
+                assert!(
+                    started.elapsed() <= SLACK,
+                    "{}: sends after close waited instead of failing at once",
+                    B::NAME
+                );
+                assert_eq!(
+                    q.len(),
+                    buffered as usize,
+                    "{}: refused sends changed len()",
+                    B::NAME
+                );
+                assert_eq!(
+                    in_checked_order::<B>(drain_ids::<B>(&q)),
+                    id_range(0, 0, buffered),
+                    "{}: drain after close",
+                    B::NAME
+                );
+                assert_eq!(
+                    q.try_recv().map(|v| v.id()),
+                    Err(TryRecvError::Disconnected)
+                );
+            }
         }
-    }
-    assert_all_dropped::<B>(&counter, "sends after close");
+    });
 }
 
 /// The item `send` handed back with `Disconnected`, or what it gave instead.
@@ -990,53 +984,45 @@ fn refuse_every_send_form<B: Backend>(
 /// consumer receives exactly the items whose send returned `Ok`, once each (in order for FIFO
 /// backends), and the refused one is the next in sequence.
 pub fn close_racing_sends_keeps_accepted_items<B: Backend>() {
-    if !B::CAPABILITIES.closes() {
-        // A close behaviour: a backend without close is held to `close_unsupported` instead.
-        return;
-    }
-    let counter = DropCounter::new();
-    let (seed, mut rng) = seeded_rng();
-    let limit = scaled(1_000) as u64;
-    for rep in 0..scaled(20) {
-        let (p, q) = new_buffer::<B, Tracked>(rng.usize(1..=3));
-        let (by_producer, delay) = (rng.bool(), rng.usize(..MAX_SPIN * 4));
-        let barrier = Barrier::new(3);
-        let (accepted, refused, received) = thread::scope(|s| {
-            let producer = s.spawn(|| {
-                barrier.wait();
-                for seq in 0..limit {
-                    if let Err(SendError(v)) = p.send(counter.item(0, seq)) {
-                        return (seq, Some(v.id()));
+    close_behaviour::<B>("sends racing close", |counter| {
+        let (seed, mut rng) = seeded_rng();
+        let limit = scaled(1_000) as u64;
+        for rep in 0..scaled(20) {
+            let (p, q) = new_buffer::<B, Tracked>(rng.usize(1..=3));
+            let (by_producer, delay) = (rng.bool(), rng.usize(..MAX_SPIN * 4));
+            let barrier = Barrier::new(3);
+            let (accepted, refused, received) = thread::scope(|s| {
+                let producer = s.spawn(|| {
+                    barrier.wait();
+                    for seq in 0..limit {
+                        if let Err(SendError(v)) = p.send(counter.item(0, seq)) {
+                            return (seq, Some(v.id()));
+                        }
                     }
-                }
-                (limit, None)
-            });
-            let consumer = s.spawn(|| {
+                    (limit, None)
+                });
+                let consumer = s.spawn(|| {
+                    barrier.wait();
+                    recv_ids::<B>(&q)
+                });
                 barrier.wait();
-                let mut got = Vec::new();
-                while let Ok(item) = q.recv() {
-                    got.push(item.id());
-                }
-                got
+                spin(delay);
+                close_by::<B>(by_producer, &p, &q);
+                let (accepted, refused) = joined(producer);
+                (accepted, refused, in_checked_order::<B>(joined(consumer)))
             });
-            barrier.wait();
-            spin(delay);
-            close_by::<B>(by_producer, &p, &q);
-            let (accepted, refused) = joined(producer);
-            (accepted, refused, in_checked_order::<B>(joined(consumer)))
-        });
-        let context = format!("seed {seed}, rep {rep}");
-        assert_received_exactly_accepted::<B>(&received, accepted, &context);
-        if accepted < limit {
-            assert_eq!(
-                refused,
-                Some((0, accepted)),
-                "{}: the refused item",
-                B::NAME
-            );
+            let context = format!("seed {seed}, rep {rep}");
+            assert_received_exactly_accepted::<B>(&received, accepted, &context);
+            if accepted < limit {
+                assert_eq!(
+                    refused,
+                    Some((0, accepted)),
+                    "{}: the refused item",
+                    B::NAME
+                );
+            }
         }
-    }
-    assert_all_dropped::<B>(&counter, "sends racing close");
+    });
 }
 
 /// Checks that `received` (in the order [`in_checked_order`] gives) is exactly producer 0's
@@ -1114,26 +1100,19 @@ pub fn close_idempotent<B: Backend>() {
     // A buffer that lost one side is closed already: close() has nothing left to do.
     let (p, q) = new_buffer::<B, Tracked>(2);
     drop(q);
-    assert!(
-        p.is_closed(),
-        "{}: is_closed after the last consumer went",
-        B::NAME
-    );
-    assert!(
-        !p.close(),
-        "{}: close() after the last consumer went returned true",
-        B::NAME
-    );
+    assert_closed_by_departure::<B>(&p, "the last consumer went");
     let (p, q) = new_buffer::<B, Tracked>(2);
     drop(p);
+    assert_closed_by_departure::<B>(&q, "the last producer went");
+}
+
+/// Checks that `survivor`, the handle left after `gone`, reports the buffer closed, and that
+/// its `close()` has nothing left to do.
+fn assert_closed_by_departure<B: Backend>(survivor: &impl Handle, gone: &str) {
+    assert!(survivor.is_closed(), "{}: is_closed after {gone}", B::NAME);
     assert!(
-        q.is_closed(),
-        "{}: is_closed after the last producer went",
-        B::NAME
-    );
-    assert!(
-        !q.close(),
-        "{}: close() after the last producer went returned true",
+        !survivor.close(),
+        "{}: close() after {gone} returned true",
         B::NAME
     );
 }
@@ -1144,54 +1123,50 @@ pub fn close_idempotent<B: Backend>() {
 /// buffer closed, the producer's item is either received or handed back to it, and the consumer
 /// ends with `Disconnected`.
 pub fn concurrent_close_returns_true_once<B: Backend>() {
-    if !B::CAPABILITIES.closes() {
-        // A close behaviour: a backend without close is held to `close_unsupported` instead.
-        return;
-    }
-    let counter = DropCounter::new();
-    let (seed, mut rng) = seeded_rng();
-    for rep in 0..scaled(100) {
-        let closers = rng.usize(2..=8);
-        let (p, q) = new_buffer::<B, Tracked>(1);
-        fill::<B>(&p, &counter, 0, 0..1);
-        let CloseRace {
-            wins,
-            sent,
-            received,
-        } = race_closers::<B>(&p, &q, &counter, &mut rng, closers);
-        let context = format!("seed {seed}, rep {rep}");
-        assert_eq!(
-            wins,
-            1,
-            "{}: {closers} concurrent close() calls must return true exactly once ({context})",
-            B::NAME
-        );
-        assert_eq!(
-            [p.is_closed(), q.is_closed()],
-            [true; 2],
-            "{}: is_closed after concurrent close",
-            B::NAME
-        );
-        let mut expected = vec![(0, 0)];
-        match sent {
-            Ok(()) => expected.push((1, 0)),
-            Err(id) => assert_eq!(
-                id,
-                (1, 0),
-                "{}: a refused send handed back another item",
+    close_behaviour::<B>("concurrent close", |counter| {
+        let (seed, mut rng) = seeded_rng();
+        for rep in 0..scaled(100) {
+            let closers = rng.usize(2..=8);
+            let (p, q) = new_buffer::<B, Tracked>(1);
+            fill::<B>(&p, counter, 0, 0..1);
+            let CloseRace {
+                wins,
+                sent,
+                received,
+            } = race_closers::<B>(&p, &q, counter, &mut rng, closers);
+            let context = format!("seed {seed}, rep {rep}");
+            assert_eq!(
+                wins,
+                1,
+                "{}: {closers} concurrent close() calls must return true exactly once ({context})",
                 B::NAME
-            ),
+            );
+            assert_eq!(
+                [p.is_closed(), q.is_closed()],
+                [true; 2],
+                "{}: is_closed after concurrent close",
+                B::NAME
+            );
+            let mut expected = vec![(0, 0)];
+            match sent {
+                Ok(()) => expected.push((1, 0)),
+                Err(id) => assert_eq!(
+                    id,
+                    (1, 0),
+                    "{}: a refused send handed back another item",
+                    B::NAME
+                ),
+            }
+            let mut received = received;
+            received.sort_unstable();
+            assert_eq!(
+                received,
+                expected,
+                "{}: the consumer must receive the buffered item and the accepted send ({context})",
+                B::NAME
+            );
         }
-        let mut received = received;
-        received.sort_unstable();
-        assert_eq!(
-            received,
-            expected,
-            "{}: the consumer must receive the buffered item and the accepted send ({context})",
-            B::NAME
-        );
-    }
-    assert_all_dropped::<B>(&counter, "concurrent close");
+    });
 }
 
 /// What one race of closers against a producer and a consumer came to.
@@ -1233,11 +1208,7 @@ fn race_closers<B: Backend>(
         });
         let consumer = s.spawn(|| {
             barrier.wait();
-            let mut got = Vec::new();
-            while let Ok(item) = q.recv() {
-                got.push(item.id());
-            }
-            got
+            recv_ids::<B>(q)
         });
         let wins = close_threads
             .into_iter()
@@ -1621,27 +1592,7 @@ fn producer_drops_on_one_thread<B: Backend>(counter: &DropCounter) {
         "{}: drain after disconnect",
         B::NAME
     );
-    assert_eq!(
-        q.recv().map(|v| v.id()),
-        Err(RecvError),
-        "{}: recv after disconnect",
-        B::NAME
-    );
-    assert_eq!(
-        q.try_recv().map(|v| v.id()),
-        Err(TryRecvError::Disconnected)
-    );
-    assert_eq!(
-        q.recv_timeout(LOST_WAKEUP).map(|v| v.id()),
-        Err(RecvTimeoutError::Disconnected)
-    );
-    let mut batch = Vec::new();
-    assert_eq!(
-        q.recv_batch(&mut batch, 2),
-        Err(RecvError),
-        "{}: recv_batch after disconnect",
-        B::NAME
-    );
+    assert_drained_and_closed::<B>(&q);
 }
 
 /// A consumer parked in `recv` stays parked when one of two producer clones drops on another

@@ -9,8 +9,8 @@ use std::thread;
 use std::time::Instant;
 
 use crate::close::{
-    MAX_SPIN, RecvForm, SendForm, assert_all_dropped, assert_refused_in_time, drain_ids, fill,
-    fork, id_range, ids, in_checked_order, joined, recv_claimed, spawn_consumers, spin,
+    MAX_SPIN, RecvForm, SendForm, assert_all_dropped, assert_woken_in_time, drain_ids, fill, fork,
+    id_range, ids, in_checked_order, joined, recv_claimed, spawn_consumers, spin,
 };
 use crate::fifo::{assert_delivered, assert_exactly_once};
 use crate::support::{
@@ -191,7 +191,9 @@ pub fn panicking_last_consumer_releases_producers<B: Backend>() {
             .expect("the consumer recorded its panic");
         let cause = "the last consumer's panic";
         for (me, producer) in (1..=3).zip(producers) {
-            assert_refused_in_time::<B>(joined(producer), (me, 0), panicked_at, cause);
+            let (form, result, at) = joined(producer);
+            let when = (panicked_at, cause);
+            assert_woken_in_time::<B, _>(form, (result, at), Err((me, 0)), when);
         }
     });
     assert!(
