@@ -100,6 +100,29 @@ pub(super) fn drain_ids<B: Backend>(q: &B::Consumer<Tracked>) -> Vec<(usize, u64
     drained
 }
 
+/// Checks what one `try_recv` on `q` gives, by identity; `what` says what is checked.
+pub(super) fn assert_try_recv<B: Backend>(
+    q: &B::Consumer<Tracked>,
+    expected: Result<(usize, u64), TryRecvError>,
+    what: &str,
+) {
+    assert_eq!(
+        q.try_recv().map(|v| v.id()),
+        expected,
+        "{}: {what}",
+        B::NAME
+    );
+}
+
+/// Checks what one blocking `recv` on `q` gives, by identity; `what` says what is checked.
+pub(super) fn assert_recv<B: Backend>(
+    q: &B::Consumer<Tracked>,
+    expected: Result<(usize, u64), RecvError>,
+    what: &str,
+) {
+    assert_eq!(q.recv().map(|v| v.id()), expected, "{}: {what}", B::NAME);
+}
+
 /// Receives with blocking `recv` until `Disconnected` and returns the identities, in the order
 /// received.
 fn recv_ids<B: Backend>(q: &B::Consumer<Tracked>) -> Vec<(usize, u64)> {
@@ -639,17 +662,11 @@ fn close_wakes_parked_producers<B: Backend>(counter: &DropCounter) {
     let started = Instant::now();
     q.close();
     drop(join_refused::<B>(probes, started, "close()"));
-    assert_eq!(
-        q.try_recv().map(|v| v.id()),
-        Ok((0, 0)),
-        "{}: drain after close",
-        B::NAME
-    );
-    assert_eq!(
-        q.try_recv().map(|v| v.id()),
+    assert_try_recv::<B>(&q, Ok((0, 0)), "drain after close");
+    assert_try_recv::<B>(
+        &q,
         Err(TryRecvError::Disconnected),
-        "{}: a woken producer's item was delivered",
-        B::NAME
+        "a woken producer's item was delivered",
     );
 }
 
@@ -699,10 +716,7 @@ fn close_among_arriving_producers<B: Backend>(
         "{}: after close the buffer must yield exactly what it held ({context})",
         B::NAME
     );
-    assert_eq!(
-        q.try_recv().map(|v| v.id()),
-        Err(TryRecvError::Disconnected)
-    );
+    assert_try_recv::<B>(&q, Err(TryRecvError::Disconnected), "after the drain");
 }
 
 /// Drain after close. For C in {1, 3, 8}, every k <= C, and a close from the producer, the
@@ -876,10 +890,7 @@ pub fn send_after_close<B: Backend>() {
                     "{}: drain after close",
                     B::NAME
                 );
-                assert_eq!(
-                    q.try_recv().map(|v| v.id()),
-                    Err(TryRecvError::Disconnected)
-                );
+                assert_try_recv::<B>(&q, Err(TryRecvError::Disconnected), "after the drain");
             }
         }
     });
@@ -1571,11 +1582,10 @@ fn producer_drops_on_one_thread<B: Backend>(counter: &DropCounter) {
     }
     let got = in_checked_order::<B>(got);
     assert_eq!(got, id_range(0, 0, 3), "{}: items of both clones", B::NAME);
-    assert_eq!(
-        q.try_recv().map(|v| v.id()),
+    assert_try_recv::<B>(
+        &q,
         Err(TryRecvError::Empty),
-        "{}: one producer clone is still alive",
-        B::NAME
+        "one producer clone is still alive",
     );
     if let Err(e) = p2.send(counter.item(0, 3)) {
         panic!("{}: the remaining clone cannot send: {e}", B::NAME);
@@ -1586,12 +1596,7 @@ fn producer_drops_on_one_thread<B: Backend>(counter: &DropCounter) {
         "{}: is_closed after the last producer dropped",
         B::NAME
     );
-    assert_eq!(
-        q.recv().map(|v| v.id()),
-        Ok((0, 3)),
-        "{}: drain after disconnect",
-        B::NAME
-    );
+    assert_recv::<B>(&q, Ok((0, 3)), "drain after disconnect");
     assert_drained_and_closed::<B>(&q);
 }
 
@@ -1653,11 +1658,10 @@ fn producers_drop_while_consumers_receive<B: Backend>(
                     barrier.wait();
                     let mut items = Vec::new();
                     while RecvForm::pick(&mut rng, 3).recv::<B>(&q, &mut items) {}
-                    assert_eq!(
-                        q.try_recv().map(|v| v.id()),
+                    assert_try_recv::<B>(
+                        &q,
                         Err(TryRecvError::Disconnected),
-                        "{}: try_recv after Disconnected",
-                        B::NAME
+                        "try_recv after Disconnected",
                     );
                     ids(&items)
                 })

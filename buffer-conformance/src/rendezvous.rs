@@ -7,7 +7,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use std::thread;
 use std::time::Duration;
 
-use crate::close::{RecvForm, SendForm, assert_all_dropped, fork, joined, spawn_consumers};
+use crate::close::{
+    RecvForm, SendForm, assert_all_dropped, assert_recv, assert_try_recv, fork, joined,
+    spawn_consumers,
+};
 use crate::fifo::assert_delivered;
 use crate::support::{
     DropCounter, EPSILON, Tracked, new_buffer, scaled, seeded_reps, spawn_probe, stop_sending,
@@ -76,10 +79,7 @@ pub fn zero_capacity_try_ops<B: Backend>() {
             }
             other => panic!("{}: try_send after close gave {other:?}", B::NAME),
         }
-        assert_eq!(
-            q.try_recv().map(|v| v.id()),
-            Err(TryRecvError::Disconnected)
-        );
+        assert_try_recv::<B>(&q, Err(TryRecvError::Disconnected), "try_recv after close");
     }
     drop((p, q));
     assert_all_dropped::<B>(&counter, "zero-capacity try forms");
@@ -117,12 +117,7 @@ fn try_ops_without_partner<B: Backend>(
         Err(TrySendError::Full(v)) => assert_eq!(v.id(), (0, 0), "{}: Full's item", B::NAME),
         other => panic!("{}: try_send without a receiver gave {other:?}", B::NAME),
     }
-    assert_eq!(
-        q.try_recv().map(|v| v.id()),
-        Err(TryRecvError::Empty),
-        "{}: try_recv without a sender",
-        B::NAME
-    );
+    assert_try_recv::<B>(q, Err(TryRecvError::Empty), "try_recv without a sender");
     assert_send_times_out::<B>(p, counter.item(0, 1), EPSILON, "without a receiver");
     assert_recv_times_out::<B>(q, EPSILON, "without a sender");
 }
@@ -240,11 +235,10 @@ fn one_pair_at_a_time<B: Backend>(counter: &DropCounter) {
                     B::NAME
                 );
             }
-            assert_eq!(
-                q.recv().map(|v| v.id()),
+            assert_recv::<B>(
+                &q,
                 Err(buffer_api::RecvError),
-                "{}: disconnect",
-                B::NAME
+                "recv after the producer went",
             );
         });
     });
@@ -329,12 +323,7 @@ fn send_waits_for_its_receiver<B: Backend>(counter: &DropCounter) {
         "{}: len() with a sender parked at capacity 0",
         B::NAME
     );
-    assert_eq!(
-        q.recv().map(|v| v.id()),
-        Ok((0, 0)),
-        "{}: recv from a parked sender",
-        B::NAME
-    );
+    assert_recv::<B>(&q, Ok((0, 0)), "recv from a parked sender");
     assert_eq!(
         parked.join(),
         Ok(()),
@@ -342,11 +331,10 @@ fn send_waits_for_its_receiver<B: Backend>(counter: &DropCounter) {
         B::NAME
     );
     assert_send_times_out::<B>(&p, counter.item(0, 1), EPSILON, "without a receiver");
-    assert_eq!(
-        q.try_recv().map(|v| v.id()),
+    assert_try_recv::<B>(
+        &q,
         Err(TryRecvError::Empty),
-        "{}: a timed-out send left its item behind",
-        B::NAME
+        "a timed-out send left its item behind",
     );
 }
 
