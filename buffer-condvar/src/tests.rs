@@ -80,6 +80,19 @@ fn assert_a_parked_receiver_gets(
     });
 }
 
+/// Runs `check` under the [`watchdog`] on a fresh buffer of `T` at `capacity`, then asserts
+/// that the buffer is quiescent: `check` must leave no thread or item behind.
+fn quiescent_after<T: Send + 'static>(
+    capacity: usize,
+    check: impl FnOnce(&CondvarProducer<T>, &CondvarConsumer<T>) + Send + 'static,
+) {
+    watchdog(move || {
+        let (tx, rx) = buffer::<T>(capacity);
+        check(&tx, &rx);
+        assert_quiescent(&tx.shared);
+    });
+}
+
 /// Asserts that a quiescent buffer has no thread or item left in its bookkeeping.
 fn assert_quiescent<T, C>(shared: &Shared<T, C>) {
     peek(shared, |st| {
@@ -93,35 +106,30 @@ fn assert_quiescent<T, C>(shared: &Shared<T, C>) {
 
 #[test]
 fn rendezvous_send_timeout_takes_its_item_back() {
-    watchdog(|| {
-        let (tx, rx) = buffer::<String>(0);
+    quiescent_after::<String>(0, |tx, rx| {
         let start = Instant::now();
         let result = tx.send_timeout("mine".to_owned(), Duration::from_millis(10));
         assert!(start.elapsed() >= Duration::from_millis(10));
         assert_eq!(result, Err(SendTimeoutError::Timeout("mine".to_owned())));
         assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
         assert_eq!(tx.len(), 0);
-        assert_quiescent(&tx.shared);
     });
 }
 
 #[test]
 fn rendezvous_recv_timeout_leaves_no_demand() {
-    watchdog(|| {
-        let (tx, rx) = buffer::<u32>(0);
+    quiescent_after::<u32>(0, |tx, rx| {
         assert_eq!(
             rx.recv_timeout(Duration::from_millis(10)),
             Err(RecvTimeoutError::Timeout)
         );
         assert_eq!(tx.try_send(1), Err(TrySendError::Full(1)));
-        assert_quiescent(&tx.shared);
     });
 }
 
 #[test]
 fn rendezvous_try_recv_takes_a_blocked_senders_item() {
-    watchdog(|| {
-        let (tx, rx) = buffer::<u32>(0);
+    quiescent_after::<u32>(0, |tx, rx| {
         thread::scope(|s| {
             let sender = s.spawn(|| tx.send(5));
             let got = loop {
@@ -134,7 +142,6 @@ fn rendezvous_try_recv_takes_a_blocked_senders_item() {
             assert_eq!(got, 5);
             assert_eq!(sender.join().expect("no panic"), Ok(()));
         });
-        assert_quiescent(&tx.shared);
     });
 }
 
@@ -142,17 +149,14 @@ fn rendezvous_try_recv_takes_a_blocked_senders_item() {
 /// finished spinning and parked: nothing else would ever wake it.
 #[test]
 fn rendezvous_a_hand_off_wakes_a_parked_receiver() {
-    watchdog(|| {
-        let (tx, rx) = buffer::<u32>(0);
-        assert_a_parked_receiver_gets(&tx, &rx, 9, |item| tx.try_send(item).map_err(|_| item));
-        assert_quiescent(&tx.shared);
+    quiescent_after::<u32>(0, |tx, rx| {
+        assert_a_parked_receiver_gets(tx, rx, 9, |item| tx.try_send(item).map_err(|_| item));
     });
 }
 
 #[test]
 fn rendezvous_try_send_reaches_a_blocked_receiver() {
-    watchdog(|| {
-        let (tx, rx) = buffer::<u32>(0);
+    quiescent_after::<u32>(0, |tx, rx| {
         thread::scope(|s| {
             let receiver = s.spawn(|| rx.recv());
             let mut item = 9;
@@ -166,7 +170,6 @@ fn rendezvous_try_send_reaches_a_blocked_receiver() {
             }
             assert_eq!(receiver.join().expect("no panic"), Ok(9));
         });
-        assert_quiescent(&tx.shared);
     });
 }
 
@@ -344,10 +347,9 @@ fn spawn_offering_senders<'scope>(
 /// none of those items is delivered afterwards.
 #[test]
 fn rendezvous_close_hands_pending_offers_back() {
-    watchdog(|| {
-        let (tx, rx) = buffer::<usize>(0);
+    quiescent_after::<usize>(0, |tx, rx| {
         thread::scope(|s| {
-            let senders = spawn_offering_senders(s, &tx, 3);
+            let senders = spawn_offering_senders(s, tx, 3);
             assert!(rx.close());
             for (i, sender) in senders.into_iter().enumerate() {
                 assert_eq!(sender.join().expect("no panic").map_err(|e| e.0), Err(i));
@@ -355,7 +357,6 @@ fn rendezvous_close_hands_pending_offers_back() {
         });
         assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
         assert_eq!(rx.recv(), Err(RecvError));
-        assert_quiescent(&rx.shared);
     });
 }
 
@@ -363,8 +364,7 @@ fn rendezvous_close_hands_pending_offers_back() {
 /// `Disconnected`, not as `Timeout`: its deadline is still far off.
 #[test]
 fn rendezvous_close_hands_a_timed_senders_offer_back_as_disconnected() {
-    watchdog(|| {
-        let (tx, rx) = buffer::<u32>(0);
+    quiescent_after::<u32>(0, |tx, rx| {
         thread::scope(|s| {
             let sender = s.spawn(|| tx.send_deadline(7, Instant::now() + WATCHDOG));
             until(|| peek(&tx.shared, |st| st.offers.len()) == 1);
@@ -374,7 +374,6 @@ fn rendezvous_close_hands_a_timed_senders_offer_back_as_disconnected() {
                 Err(SendTimeoutError::Disconnected(7))
             );
         });
-        assert_quiescent(&rx.shared);
     });
 }
 
@@ -382,8 +381,7 @@ fn rendezvous_close_hands_a_timed_senders_offer_back_as_disconnected() {
 /// buffer closes before it wakes: the sender was told the item was received.
 #[test]
 fn rendezvous_close_after_handoff_still_delivers() {
-    watchdog(|| {
-        let (tx, rx) = buffer::<u32>(0);
+    quiescent_after::<u32>(0, |tx, rx| {
         thread::scope(|s| {
             // Hold the lock so the receiver cannot pick its item up before the close.
             let receiver = s.spawn(|| rx.recv());
@@ -399,7 +397,6 @@ fn rendezvous_close_after_handoff_still_delivers() {
             assert_eq!(receiver.join().expect("no panic"), Ok(3));
         });
         assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
-        assert_quiescent(&rx.shared);
     });
 }
 
@@ -407,8 +404,7 @@ fn rendezvous_close_after_handoff_still_delivers() {
 /// a registered receiver: while `handoff` is not empty, offers stay where they are.
 #[test]
 fn rendezvous_offers_wait_while_a_handoff_is_pending() {
-    watchdog(|| {
-        let (tx, rx) = buffer::<u32>(0);
+    quiescent_after::<u32>(0, |tx, rx| {
         thread::scope(|s| {
             // A registered receiver that has been handed item 1 and not yet picked it up.
             {
@@ -429,16 +425,14 @@ fn rendezvous_offers_wait_while_a_handoff_is_pending() {
             assert_eq!(rx.try_recv(), Ok(2));
             assert_eq!(sender.join().expect("no panic"), Ok(()));
         });
-        assert_quiescent(&rx.shared);
     });
 }
 
 #[test]
 fn rendezvous_recv_batch_takes_the_blocked_senders_offers() {
-    watchdog(|| {
-        let (tx, rx) = buffer::<usize>(0);
+    quiescent_after::<usize>(0, |tx, rx| {
         thread::scope(|s| {
-            let senders = spawn_offering_senders(s, &tx, 3);
+            let senders = spawn_offering_senders(s, tx, 3);
             let mut buf = Vec::new();
             assert_eq!(rx.recv_batch(&mut buf, 10), Ok(3));
             buf.sort_unstable();
@@ -447,14 +441,12 @@ fn rendezvous_recv_batch_takes_the_blocked_senders_offers() {
                 assert_eq!(sender.join().expect("no panic"), Ok(()));
             }
         });
-        assert_quiescent(&rx.shared);
     });
 }
 
 #[test]
 fn send_batch_hands_back_the_unsent_tail_on_close() {
-    watchdog(|| {
-        let (tx, rx) = buffer::<u32>(2);
+    quiescent_after::<u32>(2, |tx, rx| {
         thread::scope(|s| {
             let sender = s.spawn(|| tx.send_batch(0..5));
             until(|| rx.len() == 2);
@@ -470,7 +462,6 @@ fn send_batch_hands_back_the_unsent_tail_on_close() {
         assert_eq!(rx.recv(), Ok(0));
         assert_eq!(rx.recv(), Ok(1));
         assert_eq!(rx.recv(), Err(RecvError));
-        assert_quiescent(&rx.shared);
     });
 }
 
@@ -718,21 +709,18 @@ fn waiter_counts_return_to_zero_after_contention() {
 /// that parks in between would sleep beside its item.
 #[test]
 fn a_batch_send_that_wakes_nobody_marks_no_wakeup_in_flight() {
-    watchdog(|| {
-        let (tx, rx) = buffer::<u32>(4);
+    quiescent_after::<u32>(4, |tx, rx| {
         assert_eq!(tx.send_batch([1]), Ok(()));
         assert!(!peek(&tx.shared, |st| st.recv_signalled));
         assert_eq!(rx.recv(), Ok(1));
-        assert_a_parked_receiver_gets(&tx, &rx, 2, |item| tx.send(item).map_err(|_| item));
-        assert_quiescent(&tx.shared);
+        assert_a_parked_receiver_gets(tx, rx, 2, |item| tx.send(item).map_err(|_| item));
     });
 }
 
 /// The same for a batch receive with no sender parked, and the next single receive.
 #[test]
 fn a_batch_receive_that_wakes_nobody_marks_no_wakeup_in_flight() {
-    watchdog(|| {
-        let (tx, rx) = buffer::<u32>(4);
+    quiescent_after::<u32>(4, |tx, rx| {
         assert_eq!(tx.send_batch([1, 2, 3, 4]), Ok(()));
         let mut buf = Vec::new();
         assert_eq!(rx.recv_batch(&mut buf, 1), Ok(1));
@@ -747,7 +735,6 @@ fn a_batch_receive_that_wakes_nobody_marks_no_wakeup_in_flight() {
         let mut rest = Vec::new();
         assert_eq!(rx.recv_batch(&mut rest, 8), Ok(4));
         assert_eq!(rest, [3, 4, 5, 6]);
-        assert_quiescent(&tx.shared);
     });
 }
 

@@ -48,6 +48,25 @@ fn buffer<T: Send + 'static>(capacity: usize) -> (CondvarProducer<T>, CondvarCon
     CondvarFifo::bounded(capacity).expect("a valid capacity")
 }
 
+/// Checks, as [`model`] does, a case that starts from a fresh buffer of `u32` at `capacity`,
+/// built anew in every execution.
+fn model_on(
+    capacity: usize,
+    f: impl Fn(CondvarProducer<u32>, CondvarConsumer<u32>) + Sync + Send + 'static,
+) {
+    model(move || {
+        let (tx, rx) = buffer::<u32>(capacity);
+        f(tx, rx);
+    });
+}
+
+/// Sends `items` with blocking sends into a buffer that has room for them all.
+fn fill(tx: &CondvarProducer<u32>, items: impl IntoIterator<Item = u32>) {
+    for item in items {
+        tx.send(item).unwrap();
+    }
+}
+
 /// One producer thread per item, each sending its item with a blocking `send`; `tx` itself is
 /// dropped, so the consumers see `Disconnected` once every producer is done.
 fn spawn_senders(
@@ -76,19 +95,38 @@ fn spawn_receivers(
         .collect()
 }
 
+/// Starts a thread that runs `f` on a clone of `handle`, made here, so that the caller keeps
+/// its own handle.
+fn spawn_on_clone<H: Clone + Send + 'static, R: Send + 'static>(
+    handle: &H,
+    f: impl FnOnce(H) -> R + Send + 'static,
+) -> thread::JoinHandle<R> {
+    let handle = handle.clone();
+    thread::spawn(move || f(handle))
+}
+
+/// Joins the producers of [`spawn_senders`]: every send must have succeeded.
+fn assert_all_sent(producers: Vec<thread::JoinHandle<Result<(), SendError<u32>>>>) {
+    for producer in producers {
+        assert_eq!(producer.join().unwrap(), Ok(()));
+    }
+}
+
+/// Asserts that `got` holds the items of `expected`, in any order: several threads received.
+fn assert_received_once<const N: usize>(mut got: Vec<u32>, expected: [u32; N]) {
+    got.sort_unstable();
+    assert_eq!(got, expected);
+}
+
 /// Model 1: capacity 1, two producers with one item each, one consumer. The second producer
 /// finds the ring full and parks; the consumer's receive must wake it (the not-full side).
 #[test]
 fn model_1_not_full_wakeup_two_producers_one_consumer() {
-    model(|| {
-        let (tx, rx) = buffer::<u32>(1);
+    model_on(1, |tx, rx| {
         let producers = spawn_senders(tx, 0..2);
-        let mut got = [rx.recv(), rx.recv()].map(|r| r.expect("two items were sent"));
-        got.sort_unstable();
-        assert_eq!(got, [0, 1]);
-        for producer in producers {
-            assert_eq!(producer.join().unwrap(), Ok(()));
-        }
+        let got = [rx.recv(), rx.recv()].map(|r| r.expect("two items were sent"));
+        assert_received_once(got.to_vec(), [0, 1]);
+        assert_all_sent(producers);
         assert_eq!(rx.recv(), Err(RecvError));
     });
 }
@@ -98,18 +136,16 @@ fn model_1_not_full_wakeup_two_producers_one_consumer() {
 /// consumer woken after another took its item must wait again, not give up.
 #[test]
 fn model_2_not_empty_wakeup_one_producer_two_consumers() {
-    model(|| {
-        let (tx, rx) = buffer::<u32>(1);
+    model_on(1, |tx, rx| {
         let consumers = spawn_receivers(&rx, 2);
         tx.send(0).unwrap();
         tx.send(1).unwrap();
         drop(tx);
-        let mut got = consumers
+        let got = consumers
             .into_iter()
             .map(|c| c.join().unwrap().expect("the buffer stays open for both"))
             .collect::<Vec<_>>();
-        got.sort_unstable();
-        assert_eq!(got, [0, 1]);
+        assert_received_once(got, [0, 1]);
         assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
     });
 }
@@ -118,8 +154,7 @@ fn model_2_not_empty_wakeup_one_producer_two_consumers() {
 /// The producer gets its own item back, and the buffered item is still received.
 #[test]
 fn model_3_close_hands_a_blocked_producer_its_item_and_keeps_the_buffered_one() {
-    model(|| {
-        let (tx, rx) = buffer::<u32>(1);
+    model_on(1, |tx, rx| {
         tx.try_send(0).unwrap();
         let producer = thread::spawn(move || tx.send(1));
         assert!(rx.close());
@@ -132,8 +167,7 @@ fn model_3_close_hands_a_blocked_producer_its_item_and_keeps_the_buffered_one() 
 /// Model 4: capacity 1 and empty, two consumers blocked, `close()`: both wake, disconnected.
 #[test]
 fn model_4_close_wakes_every_blocked_consumer() {
-    model(|| {
-        let (tx, rx) = buffer::<u32>(1);
+    model_on(1, |tx, rx| {
         let consumers = spawn_receivers(&rx, 2);
         assert!(tx.close());
         for consumer in consumers {
@@ -147,8 +181,7 @@ fn model_4_close_wakes_every_blocked_consumer() {
 /// delivered before `Disconnected`.
 #[test]
 fn model_5_last_producer_gone_delivers_the_item_before_disconnected() {
-    model(|| {
-        let (tx, rx) = buffer::<u32>(1);
+    model_on(1, |tx, rx| {
         let producer = thread::spawn(move || {
             tx.send(7).unwrap();
             // `tx`, the last producer handle, is dropped here.
@@ -217,8 +250,7 @@ fn model_6_every_item_is_dropped_exactly_once() {
 /// closing right after it returns cannot take the item back from the receiver.
 #[test]
 fn model_7a_rendezvous_send_returns_after_the_receiver_owns_the_item() {
-    model(|| {
-        let (tx, rx) = buffer::<u32>(0);
+    model_on(0, |tx, rx| {
         let producer = thread::spawn(move || {
             let sent = tx.send(7);
             tx.close();
@@ -234,17 +266,10 @@ fn model_7a_rendezvous_send_returns_after_the_receiver_owns_the_item() {
 /// sender has its item back and the receiver sees `Disconnected`; never one without the other.
 #[test]
 fn model_7b_rendezvous_against_close_is_all_or_nothing() {
-    model(|| {
-        let (tx, rx) = buffer::<u32>(0);
+    model_on(0, |tx, rx| {
         // The main thread keeps a producer handle, so only `close` disconnects.
-        let producer = {
-            let tx = tx.clone();
-            thread::spawn(move || tx.send(7))
-        };
-        let consumer = {
-            let rx = rx.clone();
-            thread::spawn(move || rx.recv())
-        };
+        let producer = spawn_on_clone(&tx, |tx| tx.send(7));
+        let consumer = spawn_on_clone(&rx, |rx| rx.recv());
         assert!(rx.close());
         let sent = producer.join().unwrap();
         let received = consumer.join().unwrap();
@@ -265,22 +290,15 @@ fn model_7b_rendezvous_against_close_is_all_or_nothing() {
 /// Drop-oldest does not exist in this backend yet; its model comes with the disciplines issue.
 #[test]
 fn model_8_batches_against_close_lose_and_duplicate_nothing() {
-    model(|| {
-        let (tx, rx) = buffer::<u32>(2);
-        let producer = {
-            let tx = tx.clone();
-            thread::spawn(move || tx.send_batch(vec![0, 1, 2]))
-        };
-        let consumer = {
-            let rx = rx.clone();
-            thread::spawn(move || {
-                let mut got = Vec::new();
-                while let Ok(n) = rx.recv_batch(&mut got, 2) {
-                    assert!((1..=2).contains(&n));
-                }
-                got
-            })
-        };
+    model_on(2, |tx, rx| {
+        let producer = spawn_on_clone(&tx, |tx| tx.send_batch(vec![0, 1, 2]));
+        let consumer = spawn_on_clone(&rx, |rx| {
+            let mut got = Vec::new();
+            while let Ok(n) = rx.recv_batch(&mut got, 2) {
+                assert!((1..=2).contains(&n));
+            }
+            got
+        });
         assert!(tx.close());
         let got = consumer.join().unwrap();
         let (sent, unsent) = match producer.join().unwrap() {
@@ -300,21 +318,17 @@ fn model_8_batches_against_close_lose_and_duplicate_nothing() {
 /// the shedding producer's received items keep their order.
 #[test]
 fn model_9_force_send_against_a_blocked_sender_loses_and_duplicates_nothing() {
-    model(|| {
-        let (tx, rx) = buffer::<u32>(1);
-        let shedder = {
-            let tx = tx.clone();
-            thread::spawn(move || {
-                let mut evicted = Vec::new();
-                for item in [0, 1] {
-                    if let Some(old) = tx.force_send(item).expect("the consumer is alive") {
-                        evicted.push(old);
-                    }
-                    assert!(tx.len() <= 1);
+    model_on(1, |tx, rx| {
+        let shedder = spawn_on_clone(&tx, |tx| {
+            let mut evicted = Vec::new();
+            for item in [0, 1] {
+                if let Some(old) = tx.force_send(item).expect("the consumer is alive") {
+                    evicted.push(old);
                 }
-                evicted
-            })
-        };
+                assert!(tx.len() <= 1);
+            }
+            evicted
+        });
         let blocker = thread::spawn(move || tx.send(10));
         let mut got = Vec::new();
         while let Ok(item) = rx.recv() {
@@ -328,8 +342,7 @@ fn model_9_force_send_against_a_blocked_sender_loses_and_duplicates_nothing() {
             "out of order: {got:?}"
         );
         evicted.extend(got);
-        evicted.sort_unstable();
-        assert_eq!(evicted, [0, 1, 10]);
+        assert_received_once(evicted, [0, 1, 10]);
     });
 }
 
@@ -339,18 +352,13 @@ fn model_9_force_send_against_a_blocked_sender_loses_and_duplicates_nothing() {
 /// a lost baton is a deadlock.
 #[test]
 fn model_10_one_wakeup_in_flight_still_wakes_every_blocked_producer() {
-    model(|| {
-        let (tx, rx) = buffer::<u32>(2);
-        tx.send(0).unwrap();
-        tx.send(1).unwrap();
+    model_on(2, |tx, rx| {
+        fill(&tx, [0, 1]);
         let producers = spawn_senders(tx, [2, 3]);
-        let mut got: Vec<u32> = (0..4).map(|_| rx.recv().unwrap()).collect();
-        for producer in producers {
-            assert_eq!(producer.join().unwrap(), Ok(()));
-        }
+        let got: Vec<u32> = (0..4).map(|_| rx.recv().unwrap()).collect();
+        assert_all_sent(producers);
         assert_eq!(rx.recv(), Err(RecvError));
-        got.sort_unstable();
-        assert_eq!(got, [0, 1, 2, 3]);
+        assert_received_once(got, [0, 1, 2, 3]);
     });
 }
 
@@ -360,26 +368,17 @@ fn model_10_one_wakeup_in_flight_still_wakes_every_blocked_producer() {
 /// producer sleeps next to a free slot while the consumer waits for it, a deadlock.
 #[test]
 fn model_11_a_batch_send_passes_the_baton_to_the_next_producer() {
-    model(|| {
-        let (tx, rx) = buffer::<u32>(2);
-        tx.send(0).unwrap();
-        tx.send(1).unwrap();
-        let batch = {
-            let tx = tx.clone();
-            thread::spawn(move || tx.send_batch(vec![2]))
-        };
-        let single = {
-            let tx = tx.clone();
-            thread::spawn(move || tx.send(3))
-        };
+    model_on(2, |tx, rx| {
+        fill(&tx, [0, 1]);
+        let batch = spawn_on_clone(&tx, |tx| tx.send_batch(vec![2]));
+        let single = spawn_on_clone(&tx, |tx| tx.send(3));
         drop(tx);
         let mut got: Vec<u32> = (0..2).map(|_| rx.recv().unwrap()).collect();
         assert_eq!(batch.join().unwrap(), Ok(()));
         assert_eq!(single.join().unwrap(), Ok(()));
         got.extend((0..2).map(|_| rx.recv().unwrap()));
         assert_eq!(rx.recv(), Err(RecvError));
-        got.sort_unstable();
-        assert_eq!(got, [0, 1, 2, 3]);
+        assert_received_once(got, [0, 1, 2, 3]);
     });
 }
 
@@ -391,12 +390,8 @@ fn model_11_a_batch_send_passes_the_baton_to_the_next_producer() {
 /// it, a deadlock.
 #[test]
 fn model_12_a_receive_that_leaves_an_item_passes_the_baton_to_the_next_consumer() {
-    model(|| {
-        let (tx, rx) = buffer::<u32>(2);
-        let single = {
-            let rx = rx.clone();
-            thread::spawn(move || rx.recv().unwrap())
-        };
+    model_on(2, |tx, rx| {
+        let single = spawn_on_clone(&rx, |rx| rx.recv().unwrap());
         let batch = thread::spawn(move || {
             let mut buf = Vec::new();
             assert_eq!(rx.recv_batch(&mut buf, 1), Ok(1));
@@ -404,10 +399,9 @@ fn model_12_a_receive_that_leaves_an_item_passes_the_baton_to_the_next_consumer(
         });
         tx.send(0).unwrap();
         tx.send(1).unwrap();
-        let mut got = [single.join().unwrap(), batch.join().unwrap()];
+        let got = vec![single.join().unwrap(), batch.join().unwrap()];
         drop(tx);
-        got.sort_unstable();
-        assert_eq!(got, [0, 1]);
+        assert_received_once(got, [0, 1]);
     });
 }
 
@@ -418,18 +412,11 @@ fn model_12_a_receive_that_leaves_an_item_passes_the_baton_to_the_next_consumer(
 /// asleep while a producer waits with its offer.
 #[test]
 fn model_13_rendezvous_two_by_two_needs_no_baton_between_receivers() {
-    model(|| {
-        let (tx, rx) = buffer::<u32>(0);
+    model_on(0, |tx, rx| {
         let producers = spawn_senders(tx, 0..2);
-        let consumer = {
-            let rx = rx.clone();
-            thread::spawn(move || rx.recv().unwrap())
-        };
-        let mut got = [rx.recv().unwrap(), consumer.join().unwrap()];
-        for producer in producers {
-            assert_eq!(producer.join().unwrap(), Ok(()));
-        }
-        got.sort_unstable();
-        assert_eq!(got, [0, 1]);
+        let consumer = spawn_on_clone(&rx, |rx| rx.recv().unwrap());
+        let got = vec![rx.recv().unwrap(), consumer.join().unwrap()];
+        assert_all_sent(producers);
+        assert_received_once(got, [0, 1]);
     });
 }

@@ -33,11 +33,6 @@ const ITERATIONS: usize = 2000;
 /// PCT's bug depth: how many priority changes a schedule may contain.
 const PCT_DEPTH: usize = 3;
 
-const PRODUCERS: usize = 4;
-const CONSUMERS: usize = 4;
-const ITEMS: usize = 50;
-const CAPACITY: usize = 2;
-
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
@@ -117,6 +112,12 @@ fn drain(rx: &CondvarConsumer<Item>, batch: usize, capacity: usize) -> Received 
         );
     }
 }
+
+/// The many-to-many shape: producers, consumers, items per producer, and capacity.
+const PRODUCERS: usize = 4;
+const CONSUMERS: usize = 4;
+const ITEMS: usize = 50;
+const CAPACITY: usize = 2;
 
 /// 4 producers x 4 consumers x 50 items at capacity 2. Producer 3 sends in batches of 3 and
 /// consumer 3 receives in batches of up to 3; the others use single blocking calls. Every item
@@ -367,42 +368,26 @@ fn assert_one_fate_per_item(offered: &[Offered], received: &[Received]) {
     );
 }
 
-#[test]
-fn random_close_storm_capacity_2() {
-    check_random(|| close_storm(2, false));
+/// One `#[test]` per close storm: its name, the schedules it runs under (`check_random` or
+/// `check_pct`), the capacity, and whether one producer sheds through `force_send`.
+macro_rules! close_storm_tests {
+    ($($name:ident: $check:ident, capacity $capacity:expr, shed $shed:expr;)*) => {
+        $(
+            #[test]
+            fn $name() {
+                $check(|| close_storm($capacity, $shed));
+            }
+        )*
+    };
 }
 
-#[test]
-fn pct_close_storm_capacity_2() {
-    check_pct(|| close_storm(2, false));
-}
-
-#[test]
-fn random_close_storm_capacity_1() {
-    check_random(|| close_storm(1, false));
-}
-
-#[test]
-fn random_close_storm_rendezvous() {
-    check_random(|| close_storm(0, false));
-}
-
-#[test]
-fn pct_close_storm_rendezvous() {
-    check_pct(|| close_storm(0, false));
-}
-
-#[test]
-fn random_drop_oldest_storm_capacity_2() {
-    check_random(|| close_storm(2, true));
-}
-
-#[test]
-fn pct_drop_oldest_storm_capacity_1() {
-    check_pct(|| close_storm(1, true));
-}
-
-#[test]
-fn random_drop_oldest_storm_rendezvous() {
-    check_random(|| close_storm(0, true));
+close_storm_tests! {
+    random_close_storm_capacity_2: check_random, capacity 2, shed false;
+    pct_close_storm_capacity_2: check_pct, capacity 2, shed false;
+    random_close_storm_capacity_1: check_random, capacity 1, shed false;
+    random_close_storm_rendezvous: check_random, capacity 0, shed false;
+    pct_close_storm_rendezvous: check_pct, capacity 0, shed false;
+    random_drop_oldest_storm_capacity_2: check_random, capacity 2, shed true;
+    pct_drop_oldest_storm_capacity_1: check_pct, capacity 1, shed true;
+    random_drop_oldest_storm_rendezvous: check_random, capacity 0, shed true;
 }

@@ -6,6 +6,7 @@
 //! the suite share, live here too, so that every race is met by every form of the operation.
 
 use std::collections::HashSet;
+use std::fmt;
 use std::hint;
 use std::ops::Range;
 use std::panic;
@@ -14,7 +15,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::thread::{self, ScopedJoinHandle};
 use std::time::{Duration, Instant};
 
-use crate::support::{DropCounter, Probe, SLACK, Tracked, new_buffer, scaled, spawn_probe};
+use crate::fifo::assert_per_producer_order;
+use crate::support::{
+    DropCounter, Probe, SLACK, Tracked, new_buffer, scaled, seeded_reps, seeded_rng, spawn_probe,
+};
 use buffer_api::{
     Backend, BufferedDrop, Consumer, Handle, Producer, RecvError, RecvTimeoutError, SendBatchError,
     SendError, SendTimeoutError, TryRecvError, TrySendError,
@@ -60,23 +64,6 @@ pub(super) fn id_range(producer: usize, from: u64, to: u64) -> Vec<(usize, u64)>
     (from..to).map(|seq| (producer, seq)).collect()
 }
 
-/// Checks that one consumer's `log` holds each producer's seqs in strictly increasing order;
-/// the caller applies it only where the backend preserves producer order.
-pub(super) fn assert_producer_order<B: Backend>(log: &[(usize, u64)], context: &str) {
-    let mut last = std::collections::HashMap::new();
-    for (at, &(producer, seq)) in log.iter().enumerate() {
-        if let Some(&(before, earlier)) = last.get(&producer) {
-            assert!(
-                earlier < seq,
-                "{}: one consumer received ({producer}, {seq}) at position {at} after \
-                 ({producer}, {earlier}) at position {before}: producer order broken ({context})",
-                B::NAME
-            );
-        }
-        last.insert(producer, (at, seq));
-    }
-}
-
 /// Closes through the producer or the consumer handle.
 fn close_by<B: Backend>(
     by_producer: bool,
@@ -111,6 +98,39 @@ pub(super) fn drain_ids<B: Backend>(q: &B::Consumer<Tracked>) -> Vec<(usize, u64
         drained.push(item.id());
     }
     drained
+}
+
+/// Checks what one `try_recv` on `q` gives, by identity; `what` says what is checked.
+pub(super) fn assert_try_recv<B: Backend>(
+    q: &B::Consumer<Tracked>,
+    expected: Result<(usize, u64), TryRecvError>,
+    what: &str,
+) {
+    assert_eq!(
+        q.try_recv().map(|v| v.id()),
+        expected,
+        "{}: {what}",
+        B::NAME
+    );
+}
+
+/// Checks what one blocking `recv` on `q` gives, by identity; `what` says what is checked.
+pub(super) fn assert_recv<B: Backend>(
+    q: &B::Consumer<Tracked>,
+    expected: Result<(usize, u64), RecvError>,
+    what: &str,
+) {
+    assert_eq!(q.recv().map(|v| v.id()), expected, "{}: {what}", B::NAME);
+}
+
+/// Receives with blocking `recv` until `Disconnected` and returns the identities, in the order
+/// received.
+fn recv_ids<B: Backend>(q: &B::Consumer<Tracked>) -> Vec<(usize, u64)> {
+    let mut got = Vec::new();
+    while let Ok(item) = q.recv() {
+        got.push(item.id());
+    }
+    got
 }
 
 /// `ids` as received where the backend keeps producer order, sorted where it does not: one
@@ -179,22 +199,34 @@ pub(super) fn join_refused<B: Backend>(
             let Err(item) = result else {
                 panic!("{}: {form:?} was accepted after {cause}", B::NAME);
             };
-            assert_eq!(
-                item.id(),
-                (i + 1, 0),
-                "{}: a producer parked in {form:?} did not get Disconnected with its own item \
-                 after {cause}",
-                B::NAME
-            );
-            let took = at.saturating_duration_since(started);
-            assert!(
-                took <= SLACK,
-                "{}: {form:?} took {took:?} to see {cause}",
-                B::NAME
-            );
+            let outcome = (Err::<(), _>(item.id()), at);
+            assert_woken_in_time::<B, _>(form, outcome, Err((i + 1, 0)), (started, cause));
             item
         })
         .collect()
+}
+
+/// Checks one blocked operation that `cause`, at `since`, must have woken: the thread in
+/// `form` came back at `at` with `got`, which must be `expected` (its way of saying
+/// `Disconnected`), within [`SLACK`] of `since`.
+pub(super) fn assert_woken_in_time<B: Backend, R: PartialEq + fmt::Debug>(
+    form: impl fmt::Debug,
+    (got, at): (R, Instant),
+    expected: R,
+    (since, cause): (Instant, &str),
+) {
+    assert_eq!(
+        got,
+        expected,
+        "{}: {form:?} woken by {cause} must give Disconnected, with its own item for a send",
+        B::NAME
+    );
+    let took = at.saturating_duration_since(since);
+    assert!(
+        took <= SLACK,
+        "{}: {form:?} took {took:?} to see {cause}",
+        B::NAME
+    );
 }
 
 /// The ways a test thread offers one item, picked at random so that each meets the races.
@@ -458,6 +490,43 @@ impl RecvForm {
     }
 }
 
+/// Starts `count` consumers in `s`, each on its own generator forked from `rng`, that receive
+/// with forms drawn by `pick` until the buffer is empty and disconnected; each thread returns
+/// what it received, in order.
+pub(super) fn spawn_consumers<'scope, B: Backend>(
+    s: &'scope thread::Scope<'scope, '_>,
+    q: &B::Consumer<Tracked>,
+    count: usize,
+    rng: &mut fastrand::Rng,
+    pick: fn(&mut fastrand::Rng) -> RecvForm,
+) -> Vec<ScopedJoinHandle<'scope, Vec<(usize, u64)>>>
+where
+    B::Consumer<Tracked>: 'scope,
+{
+    (0..count)
+        .map(|_| {
+            let (q, mut rng) = (q.clone(), fork(rng));
+            s.spawn(move || {
+                let mut items = Vec::new();
+                while pick(&mut rng).recv::<B>(&q, &mut items) {}
+                ids(&items)
+            })
+        })
+        .collect()
+}
+
+/// Runs a close behaviour: `check` on a fresh counter, where `B` offers close, and then the
+/// check that every item it created was dropped (`what` names the behaviour). A backend without
+/// close is held to `close_unsupported` instead.
+fn close_behaviour<B: Backend>(what: &str, check: impl FnOnce(&DropCounter)) {
+    if !B::CAPABILITIES.closes() {
+        return;
+    }
+    let counter = DropCounter::new();
+    check(&counter);
+    assert_all_dropped::<B>(&counter, what);
+}
+
 /// `close()` wakes every blocked consumer (M >= 3), which returns `Disconnected` promptly.
 ///
 /// First with consumers certainly parked in each blocking receive form, then `scaled(200)` times
@@ -472,11 +541,7 @@ pub fn close_wakes_consumers<B: Backend>() {
         return;
     }
     close_wakes_parked_consumers::<B>();
-    let seed = fastrand::u64(..);
-    let mut rng = fastrand::Rng::with_seed(seed);
-    for rep in 0..scaled(200) {
-        close_among_arriving_consumers::<B>(&mut rng, &format!("seed {seed}, rep {rep}"));
-    }
+    seeded_reps(scaled(200), close_among_arriving_consumers::<B>);
 }
 
 /// Consumers certainly parked in each blocking receive form all get `Disconnected` from one
@@ -512,18 +577,8 @@ fn close_wakes_parked_consumers<B: Backend>() {
     p.close();
     for (probe, form) in probes.into_iter().zip(forms) {
         let (connected, got, at) = probe.join();
-        assert_eq!(
-            (connected, got),
-            (false, vec![]),
-            "{}: a consumer parked in {form:?} was not woken by close() with Disconnected",
-            B::NAME
-        );
-        assert!(
-            at.duration_since(started) <= SLACK,
-            "{}: close() took {:?} to wake a consumer parked in {form:?}",
-            B::NAME,
-            at.duration_since(started)
-        );
+        let outcome = ((connected, got), at);
+        assert_woken_in_time::<B, _>(form, outcome, (false, vec![]), (started, "close()"));
     }
 }
 
@@ -555,20 +610,11 @@ fn close_among_arriving_consumers<B: Backend>(rng: &mut fastrand::Rng, context: 
         closing.store(true, SeqCst);
         let started = Instant::now();
         close_by::<B>(by_producer, &p, &q);
+        let cause = format!("close() ({context})");
         for waiter in waiters {
             let (form, connected, got, at) = joined(waiter);
-            assert_eq!(
-                (connected, got),
-                (false, vec![]),
-                "{}: a consumer in {form:?} did not get Disconnected from close() ({context})",
-                B::NAME
-            );
-            assert!(
-                at.saturating_duration_since(started) <= SLACK,
-                "{}: a consumer in {form:?} took {:?} to see the close ({context})",
-                B::NAME,
-                at.saturating_duration_since(started)
-            );
+            let outcome = ((connected, got), at);
+            assert_woken_in_time::<B, _>(form, outcome, (false, vec![]), (started, &cause));
         }
     });
 }
@@ -598,19 +644,12 @@ fn empty_until_closed<B: Backend>(q: &B::Consumer<Tracked>, closing: &AtomicBool
 /// close from either side. Every send must fail with its own item, within [`SLACK`] of the close;
 /// draining afterwards yields exactly the items buffered before, then `Disconnected`.
 pub fn close_wakes_producers<B: Backend>() {
-    if !B::CAPABILITIES.closes() {
-        // A close behaviour: a backend without close is held to `close_unsupported` instead.
-        return;
-    }
-    let counter = DropCounter::new();
-    close_wakes_parked_producers::<B>(&counter);
-    let seed = fastrand::u64(..);
-    let mut rng = fastrand::Rng::with_seed(seed);
-    for rep in 0..scaled(100) {
-        let context = format!("seed {seed}, rep {rep}");
-        close_among_arriving_producers::<B>(&counter, &mut rng, &context);
-    }
-    assert_all_dropped::<B>(&counter, "producers woken by close");
+    close_behaviour::<B>("producers woken by close", |counter| {
+        close_wakes_parked_producers::<B>(counter);
+        seeded_reps(scaled(100), |rng, context| {
+            close_among_arriving_producers::<B>(counter, rng, context);
+        });
+    });
 }
 
 /// Producers certainly parked on a full buffer in each blocking send form all get their own
@@ -623,17 +662,11 @@ fn close_wakes_parked_producers<B: Backend>(counter: &DropCounter) {
     let started = Instant::now();
     q.close();
     drop(join_refused::<B>(probes, started, "close()"));
-    assert_eq!(
-        q.try_recv().map(|v| v.id()),
-        Ok((0, 0)),
-        "{}: drain after close",
-        B::NAME
-    );
-    assert_eq!(
-        q.try_recv().map(|v| v.id()),
+    assert_try_recv::<B>(&q, Ok((0, 0)), "drain after close");
+    assert_try_recv::<B>(
+        &q,
         Err(TryRecvError::Disconnected),
-        "{}: a woken producer's item was delivered",
-        B::NAME
+        "a woken producer's item was delivered",
     );
 }
 
@@ -669,20 +702,10 @@ fn close_among_arriving_producers<B: Backend>(
         spin(delay);
         let started = Instant::now();
         close_by::<B>(by_producer, &p, &q);
+        let cause = format!("a close of the full buffer ({context})");
         for (i, sender) in (1..=producers).zip(senders) {
             let (form, result, at) = joined(sender);
-            assert_eq!(
-                result,
-                Err((i, 0)),
-                "{}: {form:?} on a full buffer closed meanwhile ({context})",
-                B::NAME
-            );
-            assert!(
-                at.saturating_duration_since(started) <= SLACK,
-                "{}: {form:?} took {:?} to see the close ({context})",
-                B::NAME,
-                at.saturating_duration_since(started)
-            );
+            assert_woken_in_time::<B, _>(form, (result, at), Err((i, 0)), (started, &cause));
         }
     });
     let mut drained = drain_ids::<B>(&q);
@@ -693,10 +716,7 @@ fn close_among_arriving_producers<B: Backend>(
         "{}: after close the buffer must yield exactly what it held ({context})",
         B::NAME
     );
-    assert_eq!(
-        q.try_recv().map(|v| v.id()),
-        Err(TryRecvError::Disconnected)
-    );
+    assert_try_recv::<B>(&q, Err(TryRecvError::Disconnected), "after the drain");
 }
 
 /// Drain after close. For C in {1, 3, 8}, every k <= C, and a close from the producer, the
@@ -704,34 +724,30 @@ fn close_among_arriving_producers<B: Backend>(
 /// backends; as a set otherwise) through every receive form, with `len()` counting down, and
 /// then every receive form on every handle reports `Disconnected`, repeatedly and at once.
 pub fn drain_after_close<B: Backend>() {
-    if !B::CAPABILITIES.closes() {
-        // A close behaviour: a backend without close is held to `close_unsupported` instead.
-        return;
-    }
-    let counter = DropCounter::new();
-    for capacity in [1, 3, 8] {
-        for k in 0..=capacity {
-            for closer in 0..3 {
-                let (p, q) = new_buffer::<B, Tracked>(capacity);
-                fill::<B>(&p, &counter, 0, 0..k as u64);
-                close_first::<B>(closer, &p, &q);
-                assert_eq!(q.len(), k, "{}: close changed len()", B::NAME);
-                drain_by_every_form::<B>(&q, k, capacity);
-                let q2 = q.clone();
-                for _round in 0..2 {
-                    assert_drained_and_closed::<B>(&q);
-                    assert_drained_and_closed::<B>(&q2);
+    close_behaviour::<B>("drain after close", |counter| {
+        for capacity in [1, 3, 8] {
+            for k in 0..=capacity {
+                for closer in 0..3 {
+                    let (p, q) = new_buffer::<B, Tracked>(capacity);
+                    fill::<B>(&p, counter, 0, 0..k as u64);
+                    close_first::<B>(closer, &p, &q);
+                    assert_eq!(q.len(), k, "{}: close changed len()", B::NAME);
+                    drain_by_every_form::<B>(&q, k, capacity);
+                    let q2 = q.clone();
+                    for _round in 0..2 {
+                        assert_drained_and_closed::<B>(&q);
+                        assert_drained_and_closed::<B>(&q2);
+                    }
+                    assert_eq!(
+                        (q.len(), q.is_empty()),
+                        (0, true),
+                        "{}: len() after drain",
+                        B::NAME
+                    );
                 }
-                assert_eq!(
-                    (q.len(), q.is_empty()),
-                    (0, true),
-                    "{}: len() after drain",
-                    B::NAME
-                );
             }
         }
-    }
-    assert_all_dropped::<B>(&counter, "drain after close");
+    });
 }
 
 /// Closes an open buffer through the producer (`closer` 0), the consumer (1) or a consumer
@@ -849,42 +865,35 @@ fn assert_drained_and_closed<B: Backend>(q: &B::Consumer<Tracked>) {
 /// `Disconnected` at once with the identical item, never `Full` or `Timeout`; the buffer still
 /// holds exactly what was accepted before, and yields it before `Disconnected`.
 pub fn send_after_close<B: Backend>() {
-    if !B::CAPABILITIES.closes() {
-        // A close behaviour: a backend without close is held to `close_unsupported` instead.
-        return;
-    }
-    let counter = DropCounter::new();
-    for buffered in [1, 3] {
-        for by_producer in [true, false] {
-            let (p, q) = new_buffer::<B, Tracked>(3);
-            fill::<B>(&p, &counter, 0, 0..buffered);
-            close_by::<B>(by_producer, &p, &q);
-            let started = Instant::now();
-            refuse_every_send_form::<B>(&p, &counter, &format!("{buffered} of 3 buffered"));
-            assert!(
-                started.elapsed() <= SLACK,
-                "{}: sends after close waited instead of failing at once",
-                B::NAME
-            );
-            assert_eq!(
-                q.len(),
-                buffered as usize,
-                "{}: refused sends changed len()",
-                B::NAME
-            );
-            assert_eq!(
-                in_checked_order::<B>(drain_ids::<B>(&q)),
-                id_range(0, 0, buffered),
-                "{}: drain after close",
-                B::NAME
-            );
-            assert_eq!(
-                q.try_recv().map(|v| v.id()),
-                Err(TryRecvError::Disconnected)
-            );
+    close_behaviour::<B>("sends after close", |counter| {
+        for buffered in [1, 3] {
+            for by_producer in [true, false] {
+                let (p, q) = new_buffer::<B, Tracked>(3);
+                fill::<B>(&p, counter, 0, 0..buffered);
+                close_by::<B>(by_producer, &p, &q);
+                let started = Instant::now();
+                refuse_every_send_form::<B>(&p, counter, &format!("{buffered} of 3 buffered"));
+                assert!(
+                    started.elapsed() <= SLACK,
+                    "{}: sends after close waited instead of failing at once",
+                    B::NAME
+                );
+                assert_eq!(
+                    q.len(),
+                    buffered as usize,
+                    "{}: refused sends changed len()",
+                    B::NAME
+                );
+                assert_eq!(
+                    in_checked_order::<B>(drain_ids::<B>(&q)),
+                    id_range(0, 0, buffered),
+                    "{}: drain after close",
+                    B::NAME
+                );
+                assert_try_recv::<B>(&q, Err(TryRecvError::Disconnected), "after the drain");
+            }
         }
-    }
-    assert_all_dropped::<B>(&counter, "sends after close");
+    });
 }
 
 /// The item `send` handed back with `Disconnected`, or what it gave instead.
@@ -986,54 +995,45 @@ fn refuse_every_send_form<B: Backend>(
 /// consumer receives exactly the items whose send returned `Ok`, once each (in order for FIFO
 /// backends), and the refused one is the next in sequence.
 pub fn close_racing_sends_keeps_accepted_items<B: Backend>() {
-    if !B::CAPABILITIES.closes() {
-        // A close behaviour: a backend without close is held to `close_unsupported` instead.
-        return;
-    }
-    let counter = DropCounter::new();
-    let seed = fastrand::u64(..);
-    let mut rng = fastrand::Rng::with_seed(seed);
-    let limit = scaled(1_000) as u64;
-    for rep in 0..scaled(20) {
-        let (p, q) = new_buffer::<B, Tracked>(rng.usize(1..=3));
-        let (by_producer, delay) = (rng.bool(), rng.usize(..MAX_SPIN * 4));
-        let barrier = Barrier::new(3);
-        let (accepted, refused, received) = thread::scope(|s| {
-            let producer = s.spawn(|| {
-                barrier.wait();
-                for seq in 0..limit {
-                    if let Err(SendError(v)) = p.send(counter.item(0, seq)) {
-                        return (seq, Some(v.id()));
+    close_behaviour::<B>("sends racing close", |counter| {
+        let (seed, mut rng) = seeded_rng();
+        let limit = scaled(1_000) as u64;
+        for rep in 0..scaled(20) {
+            let (p, q) = new_buffer::<B, Tracked>(rng.usize(1..=3));
+            let (by_producer, delay) = (rng.bool(), rng.usize(..MAX_SPIN * 4));
+            let barrier = Barrier::new(3);
+            let (accepted, refused, received) = thread::scope(|s| {
+                let producer = s.spawn(|| {
+                    barrier.wait();
+                    for seq in 0..limit {
+                        if let Err(SendError(v)) = p.send(counter.item(0, seq)) {
+                            return (seq, Some(v.id()));
+                        }
                     }
-                }
-                (limit, None)
-            });
-            let consumer = s.spawn(|| {
+                    (limit, None)
+                });
+                let consumer = s.spawn(|| {
+                    barrier.wait();
+                    recv_ids::<B>(&q)
+                });
                 barrier.wait();
-                let mut got = Vec::new();
-                while let Ok(item) = q.recv() {
-                    got.push(item.id());
-                }
-                got
+                spin(delay);
+                close_by::<B>(by_producer, &p, &q);
+                let (accepted, refused) = joined(producer);
+                (accepted, refused, in_checked_order::<B>(joined(consumer)))
             });
-            barrier.wait();
-            spin(delay);
-            close_by::<B>(by_producer, &p, &q);
-            let (accepted, refused) = joined(producer);
-            (accepted, refused, in_checked_order::<B>(joined(consumer)))
-        });
-        let context = format!("seed {seed}, rep {rep}");
-        assert_received_exactly_accepted::<B>(&received, accepted, &context);
-        if accepted < limit {
-            assert_eq!(
-                refused,
-                Some((0, accepted)),
-                "{}: the refused item",
-                B::NAME
-            );
+            let context = format!("seed {seed}, rep {rep}");
+            assert_received_exactly_accepted::<B>(&received, accepted, &context);
+            if accepted < limit {
+                assert_eq!(
+                    refused,
+                    Some((0, accepted)),
+                    "{}: the refused item",
+                    B::NAME
+                );
+            }
         }
-    }
-    assert_all_dropped::<B>(&counter, "sends racing close");
+    });
 }
 
 /// Checks that `received` (in the order [`in_checked_order`] gives) is exactly producer 0's
@@ -1111,26 +1111,19 @@ pub fn close_idempotent<B: Backend>() {
     // A buffer that lost one side is closed already: close() has nothing left to do.
     let (p, q) = new_buffer::<B, Tracked>(2);
     drop(q);
-    assert!(
-        p.is_closed(),
-        "{}: is_closed after the last consumer went",
-        B::NAME
-    );
-    assert!(
-        !p.close(),
-        "{}: close() after the last consumer went returned true",
-        B::NAME
-    );
+    assert_closed_by_departure::<B>(&p, "the last consumer went");
     let (p, q) = new_buffer::<B, Tracked>(2);
     drop(p);
+    assert_closed_by_departure::<B>(&q, "the last producer went");
+}
+
+/// Checks that `survivor`, the handle left after `gone`, reports the buffer closed, and that
+/// its `close()` has nothing left to do.
+fn assert_closed_by_departure<B: Backend>(survivor: &impl Handle, gone: &str) {
+    assert!(survivor.is_closed(), "{}: is_closed after {gone}", B::NAME);
     assert!(
-        q.is_closed(),
-        "{}: is_closed after the last producer went",
-        B::NAME
-    );
-    assert!(
-        !q.close(),
-        "{}: close() after the last producer went returned true",
+        !survivor.close(),
+        "{}: close() after {gone} returned true",
         B::NAME
     );
 }
@@ -1141,55 +1134,50 @@ pub fn close_idempotent<B: Backend>() {
 /// buffer closed, the producer's item is either received or handed back to it, and the consumer
 /// ends with `Disconnected`.
 pub fn concurrent_close_returns_true_once<B: Backend>() {
-    if !B::CAPABILITIES.closes() {
-        // A close behaviour: a backend without close is held to `close_unsupported` instead.
-        return;
-    }
-    let counter = DropCounter::new();
-    let seed = fastrand::u64(..);
-    let mut rng = fastrand::Rng::with_seed(seed);
-    for rep in 0..scaled(100) {
-        let closers = rng.usize(2..=8);
-        let (p, q) = new_buffer::<B, Tracked>(1);
-        fill::<B>(&p, &counter, 0, 0..1);
-        let CloseRace {
-            wins,
-            sent,
-            received,
-        } = race_closers::<B>(&p, &q, &counter, &mut rng, closers);
-        let context = format!("seed {seed}, rep {rep}");
-        assert_eq!(
-            wins,
-            1,
-            "{}: {closers} concurrent close() calls must return true exactly once ({context})",
-            B::NAME
-        );
-        assert_eq!(
-            [p.is_closed(), q.is_closed()],
-            [true; 2],
-            "{}: is_closed after concurrent close",
-            B::NAME
-        );
-        let mut expected = vec![(0, 0)];
-        match sent {
-            Ok(()) => expected.push((1, 0)),
-            Err(id) => assert_eq!(
-                id,
-                (1, 0),
-                "{}: a refused send handed back another item",
+    close_behaviour::<B>("concurrent close", |counter| {
+        let (seed, mut rng) = seeded_rng();
+        for rep in 0..scaled(100) {
+            let closers = rng.usize(2..=8);
+            let (p, q) = new_buffer::<B, Tracked>(1);
+            fill::<B>(&p, counter, 0, 0..1);
+            let CloseRace {
+                wins,
+                sent,
+                received,
+            } = race_closers::<B>(&p, &q, counter, &mut rng, closers);
+            let context = format!("seed {seed}, rep {rep}");
+            assert_eq!(
+                wins,
+                1,
+                "{}: {closers} concurrent close() calls must return true exactly once ({context})",
                 B::NAME
-            ),
+            );
+            assert_eq!(
+                [p.is_closed(), q.is_closed()],
+                [true; 2],
+                "{}: is_closed after concurrent close",
+                B::NAME
+            );
+            let mut expected = vec![(0, 0)];
+            match sent {
+                Ok(()) => expected.push((1, 0)),
+                Err(id) => assert_eq!(
+                    id,
+                    (1, 0),
+                    "{}: a refused send handed back another item",
+                    B::NAME
+                ),
+            }
+            let mut received = received;
+            received.sort_unstable();
+            assert_eq!(
+                received,
+                expected,
+                "{}: the consumer must receive the buffered item and the accepted send ({context})",
+                B::NAME
+            );
         }
-        let mut received = received;
-        received.sort_unstable();
-        assert_eq!(
-            received,
-            expected,
-            "{}: the consumer must receive the buffered item and the accepted send ({context})",
-            B::NAME
-        );
-    }
-    assert_all_dropped::<B>(&counter, "concurrent close");
+    });
 }
 
 /// What one race of closers against a producer and a consumer came to.
@@ -1231,11 +1219,7 @@ fn race_closers<B: Backend>(
         });
         let consumer = s.spawn(|| {
             barrier.wait();
-            let mut got = Vec::new();
-            while let Ok(item) = q.recv() {
-                got.push(item.id());
-            }
-            got
+            recv_ids::<B>(q)
         });
         let wins = close_threads
             .into_iter()
@@ -1462,9 +1446,9 @@ impl LoadRun<'_> {
                     B::NAME
                 );
             }
-            if B::CAPABILITIES.preserves_producer_order() {
-                assert_producer_order::<B>(got, context);
-            }
+        }
+        if B::CAPABILITIES.preserves_producer_order() {
+            assert_per_producer_order::<B>(received, context);
         }
         for (me, log) in logs.iter().enumerate() {
             for seq in 0..log.accepted {
@@ -1526,8 +1510,7 @@ pub fn close_under_load<B: Backend>() {
         (2, 8, 4),
         (4 * cores, 4 * cores, 3),
     ];
-    let seed = fastrand::u64(..);
-    let mut rng = fastrand::Rng::with_seed(seed);
+    let (seed, mut rng) = seeded_rng();
     for (producers, consumers, capacity) in topologies {
         let per_producer = (scaled(400) / producers).max(20) as u64;
         let total = per_producer as usize * producers;
@@ -1570,12 +1553,9 @@ pub fn last_producer_drop_disconnects<B: Backend>() {
     let counter = DropCounter::new();
     producer_drops_on_one_thread::<B>(&counter);
     last_producer_drop_wakes_parked_consumer::<B>();
-    let seed = fastrand::u64(..);
-    let mut rng = fastrand::Rng::with_seed(seed);
-    for rep in 0..scaled(50) {
-        let context = format!("seed {seed}, rep {rep}");
-        producers_drop_while_consumers_receive::<B>(&counter, &mut rng, &context);
-    }
+    seeded_reps(scaled(50), |rng, context| {
+        producers_drop_while_consumers_receive::<B>(&counter, rng, context);
+    });
     assert_all_dropped::<B>(&counter, "producer drops");
 }
 
@@ -1602,11 +1582,10 @@ fn producer_drops_on_one_thread<B: Backend>(counter: &DropCounter) {
     }
     let got = in_checked_order::<B>(got);
     assert_eq!(got, id_range(0, 0, 3), "{}: items of both clones", B::NAME);
-    assert_eq!(
-        q.try_recv().map(|v| v.id()),
+    assert_try_recv::<B>(
+        &q,
         Err(TryRecvError::Empty),
-        "{}: one producer clone is still alive",
-        B::NAME
+        "one producer clone is still alive",
     );
     if let Err(e) = p2.send(counter.item(0, 3)) {
         panic!("{}: the remaining clone cannot send: {e}", B::NAME);
@@ -1617,33 +1596,8 @@ fn producer_drops_on_one_thread<B: Backend>(counter: &DropCounter) {
         "{}: is_closed after the last producer dropped",
         B::NAME
     );
-    assert_eq!(
-        q.recv().map(|v| v.id()),
-        Ok((0, 3)),
-        "{}: drain after disconnect",
-        B::NAME
-    );
-    assert_eq!(
-        q.recv().map(|v| v.id()),
-        Err(RecvError),
-        "{}: recv after disconnect",
-        B::NAME
-    );
-    assert_eq!(
-        q.try_recv().map(|v| v.id()),
-        Err(TryRecvError::Disconnected)
-    );
-    assert_eq!(
-        q.recv_timeout(LOST_WAKEUP).map(|v| v.id()),
-        Err(RecvTimeoutError::Disconnected)
-    );
-    let mut batch = Vec::new();
-    assert_eq!(
-        q.recv_batch(&mut batch, 2),
-        Err(RecvError),
-        "{}: recv_batch after disconnect",
-        B::NAME
-    );
+    assert_recv::<B>(&q, Ok((0, 3)), "drain after disconnect");
+    assert_drained_and_closed::<B>(&q);
 }
 
 /// A consumer parked in `recv` stays parked when one of two producer clones drops on another
@@ -1704,11 +1658,10 @@ fn producers_drop_while_consumers_receive<B: Backend>(
                     barrier.wait();
                     let mut items = Vec::new();
                     while RecvForm::pick(&mut rng, 3).recv::<B>(&q, &mut items) {}
-                    assert_eq!(
-                        q.try_recv().map(|v| v.id()),
+                    assert_try_recv::<B>(
+                        &q,
                         Err(TryRecvError::Disconnected),
-                        "{}: try_recv after Disconnected",
-                        B::NAME
+                        "try_recv after Disconnected",
                     );
                     ids(&items)
                 })

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::Mutex;
 use std::thread;
 
-use crate::support::{DropCounter, Tracked, new_buffer, scaled};
+use crate::support::{DropCounter, Tracked, new_buffer, scaled, seeded_rng};
 use buffer_api::{
     Backend, Consumer, Discipline, ForceSendError, Handle, PriorityKey, Producer, TryRecvError,
     TrySendError,
@@ -120,8 +120,7 @@ impl Model {
 /// and `Disconnected`.
 pub fn discipline_one_thread<B: Backend>() {
     let steps = scaled(2_000);
-    let seed = fastrand::u64(..);
-    let mut rng = fastrand::Rng::with_seed(seed);
+    let (seed, mut rng) = seeded_rng();
     let discipline = B::CAPABILITIES.discipline;
     for capacity in [1, 2, 5, 16] {
         let what = format!("{}: capacity {capacity}, seed {seed}", B::NAME);
@@ -202,8 +201,7 @@ pub fn discipline_one_thread<B: Backend>() {
 /// equal priorities, each producer's items in the order sent.
 pub fn discipline_concurrent_fill<B: Backend>() {
     let rounds = scaled(50);
-    let seed = fastrand::u64(..);
-    let mut rng = fastrand::Rng::with_seed(seed);
+    let (seed, mut rng) = seeded_rng();
     let discipline = B::CAPABILITIES.discipline;
     let producers = 4;
     for round in 0..rounds {

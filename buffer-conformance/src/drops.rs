@@ -12,7 +12,9 @@ use crate::close::{
     assert_all_dropped, drain_ids, fill, fork, id_range, ids, in_checked_order, joined,
     recv_claimed,
 };
-use crate::support::{DropCounter, SLACK, Tracked, new_buffer, quietly, scaled, spawn_probe};
+use crate::support::{
+    DropCounter, SLACK, Tracked, new_buffer, quietly, scaled, seeded_rng, spawn_probe,
+};
 use buffer_api::{
     Backend, BufferedDrop, Consumer, Handle, Producer, SendBatchError, SendError, SendTimeoutError,
     TryRecvError, TrySendError,
@@ -28,8 +30,7 @@ use buffer_api::{
 /// that at the end dropped equals created: none twice, none leaked.
 pub fn every_item_dropped_once<B: Backend>() {
     const CAPACITY: usize = 50;
-    let seed = fastrand::u64(..);
-    let mut rng = fastrand::Rng::with_seed(seed);
+    let (seed, mut rng) = seeded_rng();
     for rep in 0..scaled(100) {
         let counter = DropCounter::new();
         let moved = rng.usize(..=scaled(3_000));

@@ -176,24 +176,19 @@ fn recv_with<B: Backend>(
     }
 }
 
-/// Asserts every `(producer, seq)` with `seq < per_producer` was received exactly once, and
+/// Asserts every `(producer, seq)` with `seq < sent[producer]` was received exactly once, and
 /// nothing else.
 ///
 /// # Panics
 ///
 /// Naming the first lost, duplicated or unknown item.
-pub fn assert_exactly_once<B: Backend>(
-    received: &[Vec<(usize, u64)>],
-    producers: usize,
-    per_producer: u64,
-    what: &str,
-) {
+pub fn assert_exactly_once<B: Backend>(received: &[Vec<(usize, u64)>], sent: &[u64], what: &str) {
     let mut seen: HashMap<(usize, u64), usize> = HashMap::new();
     for id in received.iter().flatten() {
         *seen.entry(*id).or_default() += 1;
     }
-    for p in 0..producers {
-        for seq in 0..per_producer {
+    for (p, &count) in sent.iter().enumerate() {
+        for seq in 0..count {
             match seen.remove(&(p, seq)) {
                 Some(1) => {}
                 Some(n) => panic!("{}: {what}: item ({p}, {seq}) delivered {n} times", B::NAME),
@@ -209,23 +204,34 @@ pub fn assert_exactly_once<B: Backend>(
     );
 }
 
-/// Asserts that each consumer saw each producer's items in strictly increasing `seq` order.
+/// Asserts that each consumer saw each producer's items in strictly increasing `seq` order;
+/// the caller applies it only where the backend preserves producer order.
 ///
 /// # Panics
 ///
-/// Naming the first consumer, producer and pair of seqs out of order.
+/// Naming the first consumer, producer and pair of seqs out of order, with their positions.
 pub fn assert_per_producer_order<B: Backend>(received: &[Vec<(usize, u64)>], what: &str) {
     for (c, got) in received.iter().enumerate() {
-        let mut last: HashMap<usize, u64> = HashMap::new();
-        for &(p, seq) in got {
-            if let Some(prev) = last.insert(p, seq) {
+        let mut last: HashMap<usize, (usize, u64)> = HashMap::new();
+        for (at, &(p, seq)) in got.iter().enumerate() {
+            if let Some((before, prev)) = last.insert(p, (at, seq)) {
                 assert!(
                     prev < seq,
-                    "{}: {what}: consumer {c} got producer {p}'s seq {seq} after {prev}",
+                    "{}: {what}: consumer {c} got producer {p}'s seq {seq} at position {at} \
+                     after seq {prev} at position {before}",
                     B::NAME
                 );
             }
         }
+    }
+}
+
+/// The two delivery verdicts of a concurrent run: [`assert_exactly_once`] against `sent`, and
+/// [`assert_per_producer_order`] where the backend declares that it keeps producer order.
+pub fn assert_delivered<B: Backend>(received: &[Vec<(usize, u64)>], sent: &[u64], what: &str) {
+    assert_exactly_once::<B>(received, sent, what);
+    if B::CAPABILITIES.preserves_producer_order() {
+        assert_per_producer_order::<B>(received, what);
     }
 }
 
@@ -259,10 +265,7 @@ fn check_mpmc<B: Backend>(
         &counter,
     );
     let what = format!("{calls:?} calls, {producers}:{consumers} at capacity {capacity}");
-    assert_exactly_once::<B>(&received, producers, per_producer, &what);
-    if B::CAPABILITIES.preserves_producer_order() {
-        assert_per_producer_order::<B>(&received, &what);
-    }
+    assert_delivered::<B>(&received, &vec![per_producer; producers], &what);
     assert_eq!(
         counter.created(),
         producers * per_producer as usize,

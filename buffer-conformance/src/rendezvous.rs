@@ -2,18 +2,20 @@
 //! holds nothing and hands each item from a sender straight to a receiver; on any other backend
 //! it is refused with the documented error.
 
-use std::collections::HashSet;
 use std::sync::Barrier;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::close::{
-    RecvForm, SendForm, assert_all_dropped, assert_producer_order, fork, id_range, ids, joined,
+    RecvForm, SendForm, assert_all_dropped, assert_recv, assert_try_recv, fork, joined,
+    spawn_consumers,
 };
+use crate::fifo::assert_delivered;
 use crate::support::{
-    DropCounter, EPSILON, Tracked, new_buffer, scaled, spawn_probe, stop_sending,
+    DropCounter, EPSILON, Tracked, new_buffer, scaled, seeded_reps, spawn_probe, stop_sending,
 };
+use crate::timeouts::{assert_recv_times_out, assert_send_times_out};
 use buffer_api::{
     Backend, CapacityError, Consumer, Handle, Producer, RecvTimeoutError, SendTimeoutError,
     TryRecvError, TrySendError,
@@ -77,10 +79,7 @@ pub fn zero_capacity_try_ops<B: Backend>() {
             }
             other => panic!("{}: try_send after close gave {other:?}", B::NAME),
         }
-        assert_eq!(
-            q.try_recv().map(|v| v.id()),
-            Err(TryRecvError::Disconnected)
-        );
+        assert_try_recv::<B>(&q, Err(TryRecvError::Disconnected), "try_recv after close");
     }
     drop((p, q));
     assert_all_dropped::<B>(&counter, "zero-capacity try forms");
@@ -118,39 +117,9 @@ fn try_ops_without_partner<B: Backend>(
         Err(TrySendError::Full(v)) => assert_eq!(v.id(), (0, 0), "{}: Full's item", B::NAME),
         other => panic!("{}: try_send without a receiver gave {other:?}", B::NAME),
     }
-    assert_eq!(
-        q.try_recv().map(|v| v.id()),
-        Err(TryRecvError::Empty),
-        "{}: try_recv without a sender",
-        B::NAME
-    );
-    let started = Instant::now();
-    match p.send_timeout(counter.item(0, 1), EPSILON) {
-        Err(SendTimeoutError::Timeout(v)) => {
-            assert_eq!(v.id(), (0, 1), "{}: Timeout's item", B::NAME)
-        }
-        other => panic!(
-            "{}: send_timeout without a receiver gave {other:?}",
-            B::NAME
-        ),
-    }
-    assert!(
-        started.elapsed() >= EPSILON,
-        "{}: send_timeout returned early",
-        B::NAME
-    );
-    let started = Instant::now();
-    assert_eq!(
-        q.recv_timeout(EPSILON).map(|v| v.id()),
-        Err(RecvTimeoutError::Timeout),
-        "{}: recv_timeout without a sender",
-        B::NAME
-    );
-    assert!(
-        started.elapsed() >= EPSILON,
-        "{}: recv_timeout returned early",
-        B::NAME
-    );
+    assert_try_recv::<B>(q, Err(TryRecvError::Empty), "try_recv without a sender");
+    assert_send_times_out::<B>(p, counter.item(0, 1), EPSILON, "without a receiver");
+    assert_recv_times_out::<B>(q, EPSILON, "without a sender");
 }
 
 /// A `try_send` retried while `Full` (with its own item and `len()` 0 each time) reaches a
@@ -230,28 +199,8 @@ pub fn zero_capacity_pairs<B: Backend>() {
     let seed = fastrand::u64(..);
     let per_producer = scaled(500) as u64;
     let received = four_by_four_pairs::<B>(&counter, seed, per_producer);
-    let mut all = HashSet::new();
-    for got in &received {
-        for &id in got {
-            assert!(
-                all.insert(id),
-                "{}: {id:?} delivered twice (seed {seed})",
-                B::NAME
-            );
-        }
-        if B::CAPABILITIES.preserves_producer_order() {
-            assert_producer_order::<B>(got, &format!("4x4 at capacity 0, seed {seed}"));
-        }
-    }
-    let expected: HashSet<_> = (0..4)
-        .flat_map(|me| id_range(me, 0, per_producer))
-        .collect();
-    assert_eq!(
-        all,
-        expected,
-        "{}: 4x4 at capacity 0 must deliver each item once (seed {seed})",
-        B::NAME
-    );
+    let context = format!("4x4 at capacity 0, seed {seed}");
+    assert_delivered::<B>(&received, &[per_producer; 4], &context);
     assert_all_dropped::<B>(&counter, "zero-capacity pairs");
 }
 
@@ -286,11 +235,10 @@ fn one_pair_at_a_time<B: Backend>(counter: &DropCounter) {
                     B::NAME
                 );
             }
-            assert_eq!(
-                q.recv().map(|v| v.id()),
+            assert_recv::<B>(
+                &q,
                 Err(buffer_api::RecvError),
-                "{}: disconnect",
-                B::NAME
+                "recv after the producer went",
             );
         });
     });
@@ -321,16 +269,8 @@ fn four_by_four_pairs<B: Backend>(
                 }
             });
         }
-        let consumers: Vec<_> = (0..4)
-            .map(|_| {
-                let (q, mut rng) = (q.clone(), fork(&mut rng));
-                s.spawn(move || {
-                    let mut items = Vec::new();
-                    while RecvForm::pick_parking(&mut rng, 3).recv::<B>(&q, &mut items) {}
-                    ids(&items)
-                })
-            })
-            .collect();
+        let pick = |rng: &mut fastrand::Rng| RecvForm::pick_parking(rng, 3);
+        let consumers = spawn_consumers::<B>(s, &q, 4, &mut rng, pick);
         drop(p);
         let sampler = s.spawn(|| {
             while !done.load(SeqCst) {
@@ -361,12 +301,9 @@ pub fn zero_capacity_hand_off<B: Backend>() {
     }
     let counter = DropCounter::new();
     send_waits_for_its_receiver::<B>(&counter);
-    let seed = fastrand::u64(..);
-    let mut rng = fastrand::Rng::with_seed(seed);
-    for rep in 0..scaled(100) {
-        let context = format!("seed {seed}, rep {rep}");
-        hand_offs_against_impatient_receivers::<B>(&counter, &mut rng, &context);
-    }
+    seeded_reps(scaled(100), |rng, context| {
+        hand_offs_against_impatient_receivers::<B>(&counter, rng, context);
+    });
     assert_all_dropped::<B>(&counter, "zero-capacity hand-off");
 }
 
@@ -386,32 +323,18 @@ fn send_waits_for_its_receiver<B: Backend>(counter: &DropCounter) {
         "{}: len() with a sender parked at capacity 0",
         B::NAME
     );
-    assert_eq!(
-        q.recv().map(|v| v.id()),
-        Ok((0, 0)),
-        "{}: recv from a parked sender",
-        B::NAME
-    );
+    assert_recv::<B>(&q, Ok((0, 0)), "recv from a parked sender");
     assert_eq!(
         parked.join(),
         Ok(()),
         "{}: the parked sender after the recv",
         B::NAME
     );
-    match p.send_timeout(counter.item(0, 1), EPSILON) {
-        Err(SendTimeoutError::Timeout(v)) => {
-            assert_eq!(v.id(), (0, 1), "{}: Timeout's item", B::NAME)
-        }
-        other => panic!(
-            "{}: send_timeout without a receiver gave {other:?}",
-            B::NAME
-        ),
-    }
-    assert_eq!(
-        q.try_recv().map(|v| v.id()),
+    assert_send_times_out::<B>(&p, counter.item(0, 1), EPSILON, "without a receiver");
+    assert_try_recv::<B>(
+        &q,
         Err(TryRecvError::Empty),
-        "{}: a timed-out send left its item behind",
-        B::NAME
+        "a timed-out send left its item behind",
     );
 }
 

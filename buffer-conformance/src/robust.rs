@@ -2,7 +2,6 @@
 //! load, the batch operations keep the single-item guarantees, and fairness is measured and
 //! reported.
 
-use std::collections::HashSet;
 use std::panic;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Barrier, Mutex};
@@ -10,11 +9,12 @@ use std::thread;
 use std::time::Instant;
 
 use crate::close::{
-    MAX_SPIN, RecvForm, SendForm, assert_all_dropped, assert_producer_order, drain_ids, fill, fork,
-    id_range, ids, in_checked_order, joined, recv_claimed, spin,
+    MAX_SPIN, RecvForm, SendForm, assert_all_dropped, assert_woken_in_time, drain_ids, fill, fork,
+    id_range, ids, in_checked_order, joined, recv_claimed, spawn_consumers, spin,
 };
+use crate::fifo::{assert_delivered, assert_exactly_once};
 use crate::support::{
-    DropCounter, SLACK, Tracked, new_buffer, quietly, scaled, spawn_probe, stop_sending,
+    DropCounter, Tracked, new_buffer, quietly, scaled, seeded_rng, spawn_probe, stop_sending,
 };
 use buffer_api::{Backend, Consumer, Handle, Producer, SendBatchError};
 
@@ -40,38 +40,11 @@ fn joined_deliberate<R>(name: &str, handle: thread::ScopedJoinHandle<'_, R>) {
     }
 }
 
-/// Checks that `logs` together hold every `(producer, 0..sent[producer])` exactly once.
-fn assert_exactly_once<B: Backend>(logs: &[Vec<(usize, u64)>], sent: &[u64], context: &str) {
-    let mut seen = HashSet::new();
-    for log in logs {
-        for &id in log {
-            assert!(
-                seen.insert(id),
-                "{}: {id:?} delivered twice ({context})",
-                B::NAME
-            );
-        }
-    }
-    let expected: HashSet<_> = sent
-        .iter()
-        .enumerate()
-        .flat_map(|(me, &n)| id_range(me, 0, n))
-        .collect();
-    assert_eq!(
-        seen.len(),
-        expected.len(),
-        "{}: delivered count against accepted count ({context})",
-        B::NAME
-    );
-    assert_eq!(seen, expected, "{}: delivered set ({context})", B::NAME);
-}
-
 /// A consumer that panics between two receives hangs nobody: its handle drops during the
 /// unwinding, the other consumers keep going, and every item is delivered exactly once,
 /// counting those the panicking one received. The drop counter balances at the end.
 pub fn panicking_consumer_hangs_nobody<B: Backend>() {
-    let seed = fastrand::u64(..);
-    let mut rng = fastrand::Rng::with_seed(seed);
+    let (seed, mut rng) = seeded_rng();
     let per_producer = scaled(500) as u64;
     let counter = DropCounter::new();
     let (p, q) = new_buffer::<B, Tracked>(4);
@@ -137,8 +110,7 @@ pub fn panicking_consumer_hangs_nobody<B: Backend>() {
 /// sent is delivered exactly once (in per-producer order for FIFO backends), and its unwound
 /// handle no longer keeps the consumers from seeing `Disconnected`. The drop counter balances.
 pub fn panicking_producer_hangs_nobody<B: Backend>() {
-    let seed = fastrand::u64(..);
-    let mut rng = fastrand::Rng::with_seed(seed);
+    let (seed, mut rng) = seeded_rng();
     let per_producer = scaled(500) as u64;
     let counter = DropCounter::new();
     let (p, q) = new_buffer::<B, Tracked>(4);
@@ -163,16 +135,7 @@ pub fn panicking_producer_hangs_nobody<B: Backend>() {
             })
             .collect();
         drop(p);
-        let consumers: Vec<_> = (0..2)
-            .map(|_| {
-                let (q, mut rng) = (q.clone(), fork(&mut rng));
-                s.spawn(move || {
-                    let mut items = Vec::new();
-                    while RecvForm::pick(&mut rng, 4).recv::<B>(&q, &mut items) {}
-                    ids(&items)
-                })
-            })
-            .collect();
+        let consumers = spawn_consumers::<B>(s, &q, 2, &mut rng, |rng| RecvForm::pick(rng, 4));
         for (me, producer) in producers.into_iter().enumerate() {
             if me == 0 {
                 joined_deliberate(B::NAME, producer);
@@ -184,18 +147,13 @@ pub fn panicking_producer_hangs_nobody<B: Backend>() {
     });
     let context = format!("a producer panicked before item {panic_after}, seed {seed}");
     let sent = [panic_after, per_producer, per_producer];
-    assert_exactly_once::<B>(&received, &sent, &context);
-    if B::CAPABILITIES.preserves_producer_order() {
-        for log in &received {
-            assert_producer_order::<B>(log, &context);
-        }
-    }
+    assert_delivered::<B>(&received, &sent, &context);
     drop(q);
     assert_all_dropped::<B>(&counter, &context);
 }
 
 /// The only consumer panicking while producers are parked on a full buffer releases them: each
-/// gets `Disconnected` with its own item within [`SLACK`] of the panic, and the buffer reports
+/// gets `Disconnected` with its own item within [`SLACK`](crate::SLACK) of the panic, and the buffer reports
 /// closed. The drop counter balances.
 pub fn panicking_last_consumer_releases_producers<B: Backend>() {
     let mut rng = fastrand::Rng::new();
@@ -231,20 +189,11 @@ pub fn panicking_last_consumer_releases_producers<B: Backend>() {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .expect("the consumer recorded its panic");
+        let cause = "the last consumer's panic";
         for (me, producer) in (1..=3).zip(producers) {
             let (form, result, at) = joined(producer);
-            assert_eq!(
-                result,
-                Err((me, 0)),
-                "{}: {form:?} must get Disconnected with its item when the last consumer panics",
-                B::NAME
-            );
-            let took = at.saturating_duration_since(panicked_at);
-            assert!(
-                took <= SLACK,
-                "{}: {form:?} took {took:?} to see the last consumer's panic",
-                B::NAME
-            );
+            let when = (panicked_at, cause);
+            assert_woken_in_time::<B, _>(form, (result, at), Err((me, 0)), when);
         }
     });
     assert!(
@@ -336,8 +285,7 @@ pub fn panicking_batch_iterator_keeps_buffer_usable<B: Backend>() {
 /// quiescence `len()` equals accepted sends minus receives exactly, `is_empty` and `is_full`
 /// match it, and draining yields the rest so that every item is delivered once.
 pub fn concurrent_len<B: Backend>() {
-    let seed = fastrand::u64(..);
-    let mut rng = fastrand::Rng::with_seed(seed);
+    let (seed, mut rng) = seeded_rng();
     for (producers, consumers, capacity) in [(1, 1, 1), (2, 2, 4), (4, 2, 64), (2, 4, 3)] {
         let counter = DropCounter::new();
         let per_producer = (scaled(1_000) / producers) as u64;
@@ -463,18 +411,17 @@ fn assert_quiescent_len<B: Backend>(
 /// every item once, in per-producer order for FIFO backends.
 pub fn batches_bounded_ordered_and_complete<B: Backend>() {
     let counter = DropCounter::new();
-    let fifo = B::CAPABILITIES.preserves_producer_order();
-    recv_batch_on_one_thread::<B>(&counter, fifo);
+    recv_batch_on_one_thread::<B>(&counter);
     if B::CAPABILITIES.closes() {
-        batch_meets_close::<B>(&counter, fifo);
+        batch_meets_close::<B>(&counter);
     }
-    batch_under_load::<B>(&counter, fifo);
+    batch_under_load::<B>(&counter);
 }
 
 /// `recv_batch` on one thread: it waits for the first item and returns it, returns `Ok(0)` for
 /// `max == 0`, appends to what `buf` held, takes 1..=`max` items per call, and successive calls
 /// yield the buffered items in order.
-fn recv_batch_on_one_thread<B: Backend>(counter: &DropCounter, fifo: bool) {
+fn recv_batch_on_one_thread<B: Backend>(counter: &DropCounter) {
     let (p, q) = new_buffer::<B, Tracked>(8);
     let waiting = {
         let q = q.clone();
@@ -535,11 +482,8 @@ fn recv_batch_on_one_thread<B: Backend>(counter: &DropCounter, fifo: bool) {
         "{}: recv_batch must append, not overwrite",
         B::NAME
     );
-    if !fifo {
-        got.sort_unstable();
-    }
     assert_eq!(
-        got,
+        in_checked_order::<B>(got),
         id_range(0, 1, 8),
         "{}: successive recv_batch calls",
         B::NAME
@@ -549,7 +493,7 @@ fn recv_batch_on_one_thread<B: Backend>(counter: &DropCounter, fifo: bool) {
 
 /// A `send_batch` blocked on a full buffer is refused by `close()` with the
 /// accepted count and the rest handed back, and every batch operation after it is refused.
-fn batch_meets_close<B: Backend>(counter: &DropCounter, fifo: bool) {
+fn batch_meets_close<B: Backend>(counter: &DropCounter) {
     let (p, q) = new_buffer::<B, Tracked>(4);
     let batch: Vec<_> = (0..10).map(|seq| counter.item(1, seq)).collect();
     let sending = {
@@ -584,11 +528,8 @@ fn batch_meets_close<B: Backend>(counter: &DropCounter, fifo: bool) {
     }
     assert!(buf.is_empty(), "{}: a failed recv_batch appended", B::NAME);
     drop(buf);
-    if !fifo {
-        drained.sort_unstable();
-    }
     assert_eq!(
-        drained,
+        in_checked_order::<B>(drained),
         id_range(1, 0, 4),
         "{}: the accepted part of the batch",
         B::NAME
@@ -609,9 +550,8 @@ fn batch_meets_close<B: Backend>(counter: &DropCounter, fifo: bool) {
 
 /// Two producers sending random batches, two consumers receiving random
 /// batches; every item received exactly once, in producer order where FIFO is declared.
-fn batch_under_load<B: Backend>(counter: &DropCounter, fifo: bool) {
-    let seed = fastrand::u64(..);
-    let mut rng = fastrand::Rng::with_seed(seed);
+fn batch_under_load<B: Backend>(counter: &DropCounter) {
+    let (seed, mut rng) = seeded_rng();
     let per_producer = scaled(2_000) as u64;
     let (p, q) = new_buffer::<B, Tracked>(4);
     let received = thread::scope(|s| {
@@ -630,25 +570,12 @@ fn batch_under_load<B: Backend>(counter: &DropCounter, fifo: bool) {
             });
         }
         drop(p);
-        let consumers: Vec<_> = (0..2)
-            .map(|_| {
-                let (q, mut rng) = (q.clone(), fork(&mut rng));
-                s.spawn(move || {
-                    let mut items = Vec::new();
-                    while RecvForm::Batch(rng.usize(1..=9)).recv::<B>(&q, &mut items) {}
-                    ids(&items)
-                })
-            })
-            .collect();
+        let pick = |rng: &mut fastrand::Rng| RecvForm::Batch(rng.usize(1..=9));
+        let consumers = spawn_consumers::<B>(s, &q, 2, &mut rng, pick);
         consumers.into_iter().map(joined).collect::<Vec<_>>()
     });
     let context = format!("seed {seed}");
-    assert_exactly_once::<B>(&received, &[per_producer; 2], &context);
-    if fifo {
-        for log in &received {
-            assert_producer_order::<B>(log, &context);
-        }
-    }
+    assert_delivered::<B>(&received, &[per_producer; 2], &context);
     drop(q);
     assert_all_dropped::<B>(counter, &context);
 }

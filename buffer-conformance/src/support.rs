@@ -52,6 +52,22 @@ pub fn stop_sending<B: Backend, T: Send + 'static>(p: B::Producer<T>, what: &str
     drop(p);
 }
 
+/// A fresh random seed and a generator started from it, for a randomised item: the item puts
+/// the seed into its failure messages, so that a failing schedule can be told from another.
+pub(crate) fn seeded_rng() -> (u64, fastrand::Rng) {
+    let seed = fastrand::u64(..);
+    (seed, fastrand::Rng::with_seed(seed))
+}
+
+/// Runs `run` `reps` times on one generator from [`seeded_rng`], giving each run the context
+/// `seed S, rep R` for its failure messages.
+pub(crate) fn seeded_reps(reps: usize, mut run: impl FnMut(&mut fastrand::Rng, &str)) {
+    let (seed, mut rng) = seeded_rng();
+    for rep in 0..reps {
+        run(&mut rng, &format!("seed {seed}, rep {rep}"));
+    }
+}
+
 /// Builds a buffer of `B` with a capacity the test knows is valid.
 ///
 /// # Panics

@@ -10,6 +10,52 @@ use buffer_api::{
     Backend, Consumer, Handle, Producer, RecvTimeoutError, SendTimeoutError, TryRecvError,
 };
 
+/// Checks that `recv_timeout(d)` on `q`, which has nothing to receive (`what` says why), gives
+/// `Timeout` no sooner than `d` and less than [`SLACK`] after it.
+pub(super) fn assert_recv_times_out<B: Backend>(q: &B::Consumer<Tracked>, d: Duration, what: &str) {
+    let started = Instant::now();
+    assert_eq!(
+        q.recv_timeout(d).map(|t| t.id()),
+        Err(RecvTimeoutError::Timeout),
+        "{}: recv_timeout({d:?}) {what}",
+        B::NAME
+    );
+    assert_timed_out_on_time::<B>(started, d, &format!("recv_timeout({d:?}) {what}"));
+}
+
+/// Checks that a wait `op` begun at `started` with timeout `d` lasted at least `d` (a hard
+/// bound) and less than [`SLACK`] more (a soft one).
+fn assert_timed_out_on_time<B: Backend>(started: Instant, d: Duration, op: &str) {
+    let took = started.elapsed();
+    assert!(
+        took >= d,
+        "{}: {op} returned early, after {took:?}",
+        B::NAME
+    );
+    assert!(took < d + SLACK, "{}: {op} took {took:?}", B::NAME);
+}
+
+/// Checks that `send_timeout(item, d)` on `p`, which has no room for it (`what` says why), gives
+/// `Timeout` with that same item, no sooner than `d` and less than [`SLACK`] after it.
+pub(super) fn assert_send_times_out<B: Backend>(
+    p: &B::Producer<Tracked>,
+    item: Tracked,
+    d: Duration,
+    what: &str,
+) {
+    let (id, started) = (item.id(), Instant::now());
+    match p.send_timeout(item, d) {
+        Err(SendTimeoutError::Timeout(back)) => assert_eq!(
+            back.id(),
+            id,
+            "{}: send_timeout({d:?}) {what}: Timeout carried another item",
+            B::NAME
+        ),
+        other => panic!("{}: send_timeout({d:?}) {what} gave {other:?}", B::NAME),
+    }
+    assert_timed_out_on_time::<B>(started, d, &format!("send_timeout({d:?}) {what}"));
+}
+
 /// `recv_timeout(d)` on an idle empty buffer returns `Timeout` after at least `d`, for
 /// 1, 10 and 100 ms; `send_timeout(v, d)` on a full buffer returns `Timeout(v)` with the same
 /// item, never early, and leaves the buffer unchanged. The `_deadline` forms alike.
@@ -18,24 +64,7 @@ pub fn timeouts_never_early<B: Backend>() {
     let (tx, rx) = new_buffer::<B, Tracked>(2);
     for ms in [1, 10, 100] {
         let d = Duration::from_millis(ms);
-        let started = Instant::now();
-        assert_eq!(
-            rx.recv_timeout(d).map(|t| t.id()),
-            Err(RecvTimeoutError::Timeout),
-            "{}",
-            B::NAME
-        );
-        let took = started.elapsed();
-        assert!(
-            took >= d,
-            "{}: recv_timeout({d:?}) returned early, after {took:?}",
-            B::NAME
-        );
-        assert!(
-            took < d + SLACK,
-            "{}: recv_timeout({d:?}) took {took:?}",
-            B::NAME
-        );
+        assert_recv_times_out::<B>(&rx, d, "on an idle empty buffer");
 
         let started = Instant::now();
         assert_eq!(
@@ -52,22 +81,7 @@ pub fn timeouts_never_early<B: Backend>() {
     tx.send(counter.item(0, 1)).expect("open");
     for ms in [1u64, 10, 100] {
         let d = Duration::from_millis(ms);
-        let started = Instant::now();
-        match tx.send_timeout(counter.item(1, ms), d) {
-            Err(SendTimeoutError::Timeout(item)) => assert_eq!(
-                item.id(),
-                (1, ms),
-                "{}: Timeout carried another item",
-                B::NAME
-            ),
-            other => panic!("{}: send_timeout on a full buffer gave {other:?}", B::NAME),
-        }
-        let took = started.elapsed();
-        assert!(
-            took >= d,
-            "{}: send_timeout({d:?}) returned early, after {took:?}",
-            B::NAME
-        );
+        assert_send_times_out::<B>(&tx, counter.item(1, ms), d, "on a full buffer");
         let started = Instant::now();
         match tx.send_deadline(counter.item(2, ms), started + d) {
             Err(SendTimeoutError::Timeout(item)) => assert_eq!(item.id(), (2, ms)),

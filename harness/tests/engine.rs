@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use buffer_api::{Backend, Discipline};
+use harness::Measurement;
 use harness::engine::{RunError, run};
 use harness::registry::{BackendVisitor, for_each_backend};
 use harness::spec::{Fault, Payload, Policy, Stall, Topology, Workload};
@@ -25,14 +26,22 @@ fn small() -> Workload {
         .watchdog(Duration::from_secs(20))
 }
 
+/// A [`small`] workload with `producers` producers, `consumers` consumers and room for
+/// `capacity` items.
+fn small_shape(producers: usize, consumers: usize, capacity: usize) -> Workload {
+    small()
+        .producers(producers)
+        .consumers(consumers)
+        .capacity(capacity)
+}
+
+/// One backend's run of a workload, as [`each_backend`] hands it to a check.
+type RunOn<'a> = &'a dyn Fn(&Workload) -> Result<Measurement, RunError>;
+
 /// Runs `check` for every backend in the registry.
-fn each_backend(
-    check: impl Fn(&str, &dyn Fn(&Workload) -> Result<harness::Measurement, RunError>, bool),
-) {
+fn each_backend(check: impl Fn(&str, RunOn<'_>, bool)) {
     struct Visit<F>(F);
-    impl<F: Fn(&str, &dyn Fn(&Workload) -> Result<harness::Measurement, RunError>, bool)>
-        BackendVisitor for Visit<F>
-    {
+    impl<F: Fn(&str, RunOn<'_>, bool)> BackendVisitor for Visit<F> {
         fn visit<B: Backend>(&mut self) {
             (self.0)(B::NAME, &|w| run::<B>(w), B::CAPABILITIES.rendezvous);
         }
@@ -40,7 +49,7 @@ fn each_backend(
     for_each_backend(&mut Visit(check));
 }
 
-fn assert_whole(name: &str, what: &str, m: &harness::Measurement) {
+fn assert_whole(name: &str, what: &str, m: &Measurement) {
     let v = &m.verification;
     assert!(v.ok, "{name} {what}: {}", v.summary());
     assert_eq!(
@@ -56,6 +65,13 @@ fn assert_whole(name: &str, what: &str, m: &harness::Measurement) {
     );
     assert_eq!(v.payloads_dropped, v.offered, "{name} {what}");
     assert_eq!(v.planned, v.offered + v.not_offered, "{name} {what}");
+}
+
+/// Runs `w` on `name`'s backend, which must succeed with the ledger whole.
+fn run_whole(name: &str, run: RunOn<'_>, w: &Workload, what: &str) -> Measurement {
+    let m = run(w).unwrap_or_else(|e| panic!("{name} {what}: {e}"));
+    assert_whole(name, what, &m);
+    m
 }
 
 #[test]
@@ -110,9 +126,8 @@ fn payloads_batches_and_repetitions() {
                         .batch(batch)
                         .repeats(2)
                         .warmup(1);
-                    let m = run(&w).unwrap();
                     let what = format!("{payload} batch {batch} {topology}");
-                    assert_whole(name, &what, &m);
+                    let m = run_whole(name, run, &w, &what);
                     assert_eq!(m.verification.runs, 3, "{name} {what}");
                     assert_eq!(m.repetitions.len(), 2);
                     assert!(m.throughput.median > 0.0);
@@ -126,20 +141,21 @@ fn payloads_batches_and_repetitions() {
 #[test]
 fn policies_account_for_every_refusal() {
     each_backend(|name, run, _| {
-        let w = small()
-            .producers(4)
-            .consumers(1)
-            .capacity(2)
+        let w = small_shape(4, 1, 2)
             .consumer_delay(Duration::from_micros(20))
             .messages(2_000);
-        let m = run(&w.clone().policy(Policy::DropNewest)).unwrap();
-        assert_whole(name, "drop-newest", &m);
+        let m = run_whole(
+            name,
+            run,
+            &w.clone().policy(Policy::DropNewest),
+            "drop-newest",
+        );
         assert!(
             m.verification.dropped_by_policy > 0,
             "{name}: nothing dropped"
         );
-        let m = run(&w.policy(Policy::Timeout(Duration::from_micros(1)))).unwrap();
-        assert_whole(name, "timeout", &m);
+        let w = w.policy(Policy::Timeout(Duration::from_micros(1)));
+        let m = run_whole(name, run, &w, "timeout");
         assert!(m.verification.timed_out > 0, "{name}: nothing timed out");
     });
 }
@@ -151,10 +167,7 @@ fn drop_oldest_runs_where_declared_and_is_refused_elsewhere() {
         fn visit<B: Backend>(&mut self) {
             let name = B::NAME;
             // Consumers slower than producers, so the buffer is full and sends evict.
-            let w = small()
-                .producers(3)
-                .consumers(1)
-                .capacity(2)
+            let w = small_shape(3, 1, 2)
                 .consumer_delay(Duration::from_micros(20))
                 .messages(2_000)
                 .policy(Policy::DropOldest);
@@ -199,13 +212,8 @@ fn drop_oldest_runs_where_declared_and_is_refused_elsewhere() {
 #[test]
 fn open_loop_rate_paces_the_producers() {
     each_backend(|name, run, _| {
-        let w = small()
-            .producers(2)
-            .consumers(2)
-            .messages(400)
-            .rate(Some(20_000.0));
-        let m = run(&w).unwrap();
-        assert_whole(name, "rate", &m);
+        let w = small().producers(2).consumers(2).messages(400);
+        let m = run_whole(name, run, &w.rate(Some(20_000.0)), "rate");
         // 400 messages at 20k/s take at least 20 ms.
         assert!(m.wall_s.median >= 0.019, "{name}: {}", m.wall_s.median);
     });
@@ -247,8 +255,7 @@ fn every_fault_keeps_the_ledger_whole() {
                     }
                     continue;
                 }
-                let m = run(&w).unwrap_or_else(|e| panic!("{name} {what}: {e}"));
-                assert_whole(name, &what, &m);
+                let m = run_whole(name, run, &w, &what);
                 let f = m.fault.as_ref().unwrap();
                 assert_eq!(f.runs, 3);
                 assert_eq!(f.triggered_runs, 3, "{name} {what}: fired in too few runs");
@@ -260,13 +267,8 @@ fn every_fault_keeps_the_ledger_whole() {
 #[test]
 fn the_last_consumer_panicking_hands_items_back() {
     each_backend(|name, run, _| {
-        let w = small()
-            .producers(2)
-            .consumers(1)
-            .capacity(4)
-            .fault(Some(Fault::ConsumerPanic { after: Some(100) }));
-        let m = run(&w).unwrap();
-        assert_whole(name, "last consumer", &m);
+        let w = small_shape(2, 1, 4).fault(Some(Fault::ConsumerPanic { after: Some(100) }));
+        let m = run_whole(name, run, &w, "last consumer");
         let v = &m.verification;
         assert_eq!(v.delivered, 100, "{name}");
         assert_eq!(v.in_hand_at_panic, 1, "{name}");
@@ -279,11 +281,7 @@ fn the_last_consumer_panicking_hands_items_back() {
 fn the_verifier_catches_a_lost_item() {
     each_backend(|name, run, _| {
         // Capacity 1: whatever the discipline, the first item received is the first sent.
-        let w = small()
-            .producers(1)
-            .consumers(1)
-            .capacity(1)
-            .fault(Some(Fault::LoseItem));
+        let w = small_shape(1, 1, 1).fault(Some(Fault::LoseItem));
         let m = run(&w).unwrap();
         let v = &m.verification;
         assert!(!v.ok, "{name}: the self-test passed");
@@ -298,10 +296,7 @@ fn the_verifier_catches_a_lost_item() {
 #[test]
 fn a_stall_that_never_ends_trips_the_watchdog() {
     each_backend(|name, run, _| {
-        let w = small()
-            .producers(1)
-            .consumers(1)
-            .capacity(4)
+        let w = small_shape(1, 1, 4)
             .watchdog(Duration::from_millis(300))
             .fault(Some(Fault::ConsumerStall {
                 stall: Stall::Forever,
@@ -309,14 +304,12 @@ fn a_stall_that_never_ends_trips_the_watchdog() {
         match run(&w) {
             Err(RunError::Watchdog(report)) => {
                 let text = report.to_string();
-                assert!(
-                    text.contains("consumer-1: stalled by the consumer-stall fault"),
-                    "{name}: {text}"
-                );
-                assert!(
-                    text.contains("producer-1: blocked on a full buffer"),
-                    "{name}: {text}"
-                );
+                for state in [
+                    "consumer-1: stalled by the consumer-stall fault",
+                    "producer-1: blocked on a full buffer",
+                ] {
+                    assert!(text.contains(state), "{name}: {text}");
+                }
             }
             other => panic!("{name}: expected the watchdog, got {other:?}"),
         }
