@@ -1,11 +1,11 @@
-//! The run engine against every registered backend, at small sizes: every shape, payload,
+//! The run engine against every registered backend, at small sizes: every topology, payload,
 //! policy and fault keeps the ledger whole.
 //!
 //! Sizes scale with `HARNESS_TEST_SCALE` (default 1) for soak runs.
 
 use std::time::Duration;
 
-use buffer_api::{Backend, Discipline};
+use buffer_api::{Backend, Capabilities, Discipline};
 use harness::Measurement;
 use harness::engine::{RunError, run};
 use harness::registry::{BackendVisitor, for_each_backend};
@@ -28,7 +28,7 @@ fn small() -> Workload {
 
 /// A [`small`] workload with `producers` producers, `consumers` consumers and room for
 /// `capacity` items.
-fn small_shape(producers: usize, consumers: usize, capacity: usize) -> Workload {
+fn small_threads(producers: usize, consumers: usize, capacity: usize) -> Workload {
     small()
         .producers(producers)
         .consumers(consumers)
@@ -39,11 +39,11 @@ fn small_shape(producers: usize, consumers: usize, capacity: usize) -> Workload 
 type RunOn<'a> = &'a dyn Fn(&Workload) -> Result<Measurement, RunError>;
 
 /// Runs `check` for every backend in the registry.
-fn each_backend(check: impl Fn(&str, RunOn<'_>, bool)) {
+fn each_backend(check: impl Fn(&str, RunOn<'_>, &Capabilities)) {
     struct Visit<F>(F);
-    impl<F: Fn(&str, RunOn<'_>, bool)> BackendVisitor for Visit<F> {
+    impl<F: Fn(&str, RunOn<'_>, &Capabilities)> BackendVisitor for Visit<F> {
         fn visit<B: Backend>(&mut self) {
-            (self.0)(B::NAME, &|w| run::<B>(w), B::CAPABILITIES.rendezvous);
+            (self.0)(B::NAME, &|w| run::<B>(w), &B::CAPABILITIES);
         }
     }
     for_each_backend(&mut Visit(check));
@@ -75,14 +75,14 @@ fn run_whole(name: &str, run: RunOn<'_>, w: &Workload, what: &str) -> Measuremen
 }
 
 #[test]
-fn every_shape_and_capacity_delivers_everything_once() {
-    let shapes = ["seq", "1:1", "4:1", "1:4", "3:5"];
+fn every_topology_and_capacity_delivers_everything_once() {
+    let topologies = ["seq", "1:1", "4:1", "1:4", "3:5"];
     let failures = std::sync::Mutex::new(Vec::new());
-    each_backend(|name, run, rendezvous| {
-        for shape in shapes {
-            let topology: Topology = shape.parse().unwrap();
+    each_backend(|name, run, capabilities| {
+        for text in topologies {
+            let topology: Topology = text.parse().unwrap();
             for capacity in [0, 1, 7, 1024] {
-                if capacity == 0 && (!rendezvous || topology == Topology::Seq) {
+                if topology.accepts(capacity, capabilities).is_err() {
                     continue;
                 }
                 let messages = if capacity == 0 { 2_000 } else { 20_001 };
@@ -90,18 +90,18 @@ fn every_shape_and_capacity_delivers_everything_once() {
                     .topology(topology)
                     .capacity(capacity)
                     .messages(messages);
-                let m = run(&w).unwrap_or_else(|e| panic!("{name} {shape} cap {capacity}: {e}"));
+                let m = run(&w).unwrap_or_else(|e| panic!("{name} {topology} cap {capacity}: {e}"));
                 if !m.verification.ok {
                     failures.lock().unwrap().push(format!(
-                        "{name} {shape} cap {capacity}: {}",
+                        "{name} {topology} cap {capacity}: {}",
                         m.verification.summary()
                     ));
                     continue;
                 }
-                assert_whole(name, &format!("{shape} cap {capacity}"), &m);
+                assert_whole(name, &format!("{topology} cap {capacity}"), &m);
                 assert_eq!(
                     m.verification.delivered, messages,
-                    "{name} {shape} cap {capacity}"
+                    "{name} {topology} cap {capacity}"
                 );
                 let produced: u64 = m.producers.iter().map(|p| p.produced).sum();
                 let consumed: u64 = m.consumers.iter().map(|c| c.consumed).sum();
@@ -141,7 +141,7 @@ fn payloads_batches_and_repetitions() {
 #[test]
 fn policies_account_for_every_refusal() {
     each_backend(|name, run, _| {
-        let w = small_shape(4, 1, 2)
+        let w = small_threads(4, 1, 2)
             .consumer_delay(Duration::from_micros(20))
             .messages(2_000);
         let m = run_whole(
@@ -167,7 +167,7 @@ fn drop_oldest_runs_where_declared_and_is_refused_elsewhere() {
         fn visit<B: Backend>(&mut self) {
             let name = B::NAME;
             // Consumers slower than producers, so the buffer is full and sends evict.
-            let w = small_shape(3, 1, 2)
+            let w = small_threads(3, 1, 2)
                 .consumer_delay(Duration::from_micros(20))
                 .messages(2_000)
                 .policy(Policy::DropOldest);
@@ -267,7 +267,7 @@ fn every_fault_keeps_the_ledger_whole() {
 #[test]
 fn the_last_consumer_panicking_hands_items_back() {
     each_backend(|name, run, _| {
-        let w = small_shape(2, 1, 4).fault(Some(Fault::ConsumerPanic { after: Some(100) }));
+        let w = small_threads(2, 1, 4).fault(Some(Fault::ConsumerPanic { after: Some(100) }));
         let m = run_whole(name, run, &w, "last consumer");
         let v = &m.verification;
         assert_eq!(v.delivered, 100, "{name}");
@@ -281,7 +281,7 @@ fn the_last_consumer_panicking_hands_items_back() {
 fn the_verifier_catches_a_lost_item() {
     each_backend(|name, run, _| {
         // Capacity 1: whatever the discipline, the first item received is the first sent.
-        let w = small_shape(1, 1, 1).fault(Some(Fault::LoseItem));
+        let w = small_threads(1, 1, 1).fault(Some(Fault::LoseItem));
         let m = run(&w).unwrap();
         let v = &m.verification;
         assert!(!v.ok, "{name}: the self-test passed");
@@ -296,7 +296,7 @@ fn the_verifier_catches_a_lost_item() {
 #[test]
 fn a_stall_that_never_ends_trips_the_watchdog() {
     each_backend(|name, run, _| {
-        let w = small_shape(1, 1, 4)
+        let w = small_threads(1, 1, 4)
             .watchdog(Duration::from_millis(300))
             .fault(Some(Fault::ConsumerStall {
                 stall: Stall::Forever,
@@ -318,9 +318,9 @@ fn a_stall_that_never_ends_trips_the_watchdog() {
 
 #[test]
 fn capacity_errors_come_before_any_thread() {
-    each_backend(|name, run, rendezvous| {
+    each_backend(|name, run, capabilities| {
         let zero = run(&small().capacity(0).messages(10));
-        if rendezvous {
+        if capabilities.rendezvous {
             assert!(zero.is_ok(), "{name}");
         } else {
             assert!(matches!(zero, Err(RunError::Capacity(_))), "{name}");
