@@ -1122,15 +1122,13 @@ fn compare_puts_policies_side_by_side() {
     );
 }
 
-/// Paired rounds: in a cell, every backend runs once per round, in an order rotated from round
-/// to round, so each round's repetitions all start before any of the next round's; the ratio
-/// of five rounds is the min-max of the paired ratios at 93.75%.
-#[test]
-fn compare_interleaves_rounds_and_reports_an_interval() {
-    let out = harness(&[
+/// A JSON `compare` of `backends` at 1:1, capacity 16, in five paired rounds of 2000 messages
+/// with no time target, plus extra flags.
+fn five_paired_rounds(backends: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
         "compare",
         "--backends",
-        "crossbeam,condvar,flume",
+        backends,
         "--topologies",
         "1:1",
         "--capacities",
@@ -1143,7 +1141,17 @@ fn compare_interleaves_rounds_and_reports_an_interval() {
         "0",
         "--format",
         "json",
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    harness(&args)
+}
+
+/// Paired rounds: in a cell, every backend runs once per round, in an order rotated from round
+/// to round, so each round's repetitions all start before any of the next round's; the ratio
+/// of five rounds is the min-max of the paired ratios at 93.75%.
+#[test]
+fn compare_interleaves_rounds_and_reports_an_interval() {
+    let out = five_paired_rounds("crossbeam,condvar,flume", &[]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     let json: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["schema_version"], 3);
@@ -1211,25 +1219,7 @@ fn diff_reports() -> &'static (String, String) {
     static REPORTS: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
     REPORTS.get_or_init(|| {
         let old = temp_path("diff-old.json");
-        let out = harness(&[
-            "compare",
-            "--backends",
-            "crossbeam,condvar",
-            "--topologies",
-            "1:1",
-            "--capacities",
-            "16",
-            "--messages",
-            "2000",
-            "--repeats",
-            "5",
-            "--target-time",
-            "0",
-            "--format",
-            "json",
-            "--output",
-            old.to_str().unwrap(),
-        ]);
+        let out = five_paired_rounds("crossbeam,condvar", &["--output", old.to_str().unwrap()]);
         assert_eq!(code(&out), 0, "{}", stderr(&out));
         let mut report: Value =
             serde_json::from_str(&std::fs::read_to_string(&old).unwrap()).unwrap();
