@@ -225,11 +225,13 @@ impl Report {
     pub fn render(&self, format: Format) -> String {
         match (format, self.command) {
             (Format::Table, Command::Run) => self.run_table(),
-            (Format::Table, Command::Compare) => self.compare_table(),
+            (Format::Table, Command::Compare) => self.compare_text("# ", text::aligned, ""),
             (Format::Json, _) => self.json(),
             (Format::Csv, _) => self.csv(),
             (Format::Markdown, Command::Run) => self.run_markdown(),
-            (Format::Markdown, Command::Compare) => self.compare_markdown(),
+            (Format::Markdown, Command::Compare) => {
+                self.compare_text("- ", text::markdown_table, "  ")
+            }
         }
     }
 
