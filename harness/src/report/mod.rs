@@ -226,7 +226,7 @@ impl Report {
         match (format, self.command) {
             (Format::Table, Command::Run) => self.run_table(),
             (Format::Table, Command::Compare) => self.compare_text("# ", text::aligned, ""),
-            (Format::Json, _) => self.json(),
+            (Format::Json, _) => json::json_text(self),
             (Format::Csv, _) => self.csv(),
             (Format::Markdown, Command::Run) => self.run_markdown(),
             (Format::Markdown, Command::Compare) => {
