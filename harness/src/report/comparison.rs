@@ -144,7 +144,7 @@ impl Report {
         layout: fn(&[String], &[Vec<String>], usize) -> String,
         line_end: &str,
     ) -> String {
-        let mut out = self.header_lines(prefix);
+        let mut out = self.environment.header(prefix);
         let (head, body, text_columns) = self.compare_cells();
         out.push('\n');
         out.push_str(&layout(&head, &body, text_columns));

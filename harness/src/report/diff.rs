@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::text::interval_text;
 use super::{Format, table_or_json};
 use crate::measure::{Interval, median_interval, shift_interval};
 
@@ -141,10 +142,9 @@ impl Diff {
             "topology", "cap", "policy", "backend", "old msg/s", "new msg/s", "new/old [interval]"
         );
         for m in &self.cells {
-            let change = m.change.map_or_else(
-                || "-".to_owned(),
-                |i| format!("{:.3}x [{:.3}-{:.3}]", i.median, i.low, i.high),
-            );
+            let change = m
+                .change
+                .map_or_else(|| "-".to_owned(), |i| interval_text(i, 3));
             let _ = writeln!(
                 out,
                 "{:<8} {:>5} {:<12} {:<17} {:>10.0} {:>10.0}  {:<24} {}",

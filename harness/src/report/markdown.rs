@@ -7,7 +7,7 @@ use super::text::{describe_verification, markdown_table, nanos, percent, rate, y
 
 impl Report {
     pub(super) fn run_markdown(&self) -> String {
-        let mut out = self.header_lines("- ");
+        let mut out = self.environment.header("- ");
         let head: Vec<String> = [
             "backend",
             "topology",

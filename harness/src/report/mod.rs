@@ -234,13 +234,4 @@ impl Report {
             }
         }
     }
-
-    /// The environment header, one line each after `prefix`.
-    fn header_lines(&self, prefix: &str) -> String {
-        self.environment
-            .lines()
-            .iter()
-            .map(|line| format!("{prefix}{line}\n"))
-            .collect()
-    }
 }

@@ -12,7 +12,7 @@ use crate::measure::Measurement;
 
 impl Report {
     pub(super) fn run_table(&self) -> String {
-        let mut out = self.header_lines("# ");
+        let mut out = self.environment.header("# ");
         for entry in &self.results {
             let _ = writeln!(out, "\n{}", entry.measurement.backend);
             for (key, value) in run_rows(&entry.measurement) {

@@ -199,13 +199,19 @@ pub(super) fn ratio_text(ratio: Option<Interval>, baseline: bool) -> String {
         None => "-".to_owned(),
         Some(i) if i.level == 0.0 => format!("{:.2}x", i.median),
         Some(i) => format!(
-            "{}{:.2}x [{:.2}-{:.2}]",
+            "{}{}",
             if i.contains(1.0) { "≈" } else { "" },
-            i.median,
-            i.low,
-            i.high
+            interval_text(i, 2)
         ),
     }
+}
+
+/// An interval as `1.02x [0.98-1.05]`, each figure with `decimals` places.
+pub(super) fn interval_text(i: Interval, decimals: usize) -> String {
+    format!(
+        "{:.decimals$}x [{:.decimals$}-{:.decimals$}]",
+        i.median, i.low, i.high
+    )
 }
 
 pub(super) fn seconds(s: f64) -> String {
