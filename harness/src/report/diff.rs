@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::text::interval_text;
 use super::{Format, table_or_json};
-use crate::measure::{Interval, median_interval, shift_interval};
+use crate::measure::{Interval, median_or_zero, shift_interval};
 
 /// The identity of a cell across two reports.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -185,10 +185,6 @@ impl Diff {
     }
 }
 
-fn median(values: &[f64]) -> f64 {
-    median_interval(values).map_or(0.0, |i| i.median)
-}
-
 fn moved(key: &Key, old: &[f64], new: &[f64], fail_above: Option<f64>) -> Moved {
     let change = shift_interval(old, new);
     let verdict = match change {
@@ -200,8 +196,8 @@ fn moved(key: &Key, old: &[f64], new: &[f64], fail_above: Option<f64>) -> Moved 
     };
     Moved {
         key: key.clone(),
-        old_msgs_per_s: median(old),
-        new_msgs_per_s: median(new),
+        old_msgs_per_s: median_or_zero(old),
+        new_msgs_per_s: median_or_zero(new),
         change,
         verdict,
     }
