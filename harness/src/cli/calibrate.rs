@@ -9,7 +9,7 @@ use buffer_api::Backend as _;
 use super::exit::{CommandError, Exit, run_error};
 use super::output::Output;
 use crate::engine::{Session, bare_crossbeam_rate};
-use crate::measure::{median_interval, paired_ratio_interval};
+use crate::measure::{median_or_zero, paired_ratio_interval};
 use crate::report::{CalibratedCell, Calibration, Environment};
 use crate::spec::{Topology, Workload};
 
@@ -88,13 +88,12 @@ fn calibrate_cell(
         });
     }
     let harness: Vec<f64> = measured.repetitions.iter().map(|r| r.msgs_per_s).collect();
-    let median = |v: &[f64]| median_interval(v).map_or(0.0, |i| i.median);
     Ok(CalibratedCell {
         topology,
         capacity,
         fraction: paired_ratio_interval(&harness, &bare),
-        bare_msgs_per_s: median(&bare),
-        harness_msgs_per_s: median(&harness),
+        bare_msgs_per_s: median_or_zero(&bare),
+        harness_msgs_per_s: median_or_zero(&harness),
         bare_rounds: bare,
         harness_rounds: harness,
     })

@@ -7,7 +7,7 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar};
 
 use super::exit::{CommandError, Exit, invalid_workload, over_budget, unsupported_flag};
-use super::output::{Output, check_writable, draw_target, progress_bar};
+use super::output::{Output, check_writable, draw_target, progress_bar, write_file};
 use crate::compare::{Cell, CellOutcome, Matrix, run_matrix};
 use crate::engine::{
     MemoryBound, Unsupported, check_budget, check_capacity, interrupted, logs_order,
@@ -78,14 +78,10 @@ pub(super) fn compare(request: &CompareRequest) -> Result<Exit, CommandError> {
         .output
         .write(&report.render(request.output.format))?;
     if let Some(plot) = &request.plot {
-        std::fs::write(plot, report.svg(&command_line())).map_err(|e| {
-            CommandError::internal(format!("--plot: cannot write {}: {e}", plot.display()))
-        })?;
+        write_file("--plot", plot, &report.svg(&command_line()))?;
     }
     if let Some(json) = &request.json {
-        std::fs::write(json, report.render(Format::Json)).map_err(|e| {
-            CommandError::internal(format!("--json: cannot write {}: {e}", json.display()))
-        })?;
+        write_file("--json", json, &report.render(Format::Json))?;
     }
     if interrupted() {
         let measured = cells.iter().filter(|c| c.measurement().is_some()).count();

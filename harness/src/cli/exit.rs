@@ -5,37 +5,30 @@ use crate::demo::{DemoError, Side};
 use crate::engine::{BudgetError, Needs, Pace, RunError, Unsupported};
 use crate::spec::WorkloadError;
 
-/// The exit statuses of the `harness` binary.
+/// The exit statuses of the `harness` binary; each discriminant is its process exit code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
 pub(super) enum Exit {
     /// 0: everything ran and verified.
-    Success,
+    Success = 0,
     /// 1: an I/O or internal error.
-    Internal,
+    Internal = 1,
     /// 2: a usage error (bad flag value, unknown backend, impossible capacity).
-    Usage,
+    Usage = 2,
     /// 3: a run failed verification (an item lost, duplicated or reordered...).
-    Violation,
+    Violation = 3,
     /// 4: the watchdog found a run making no progress.
-    Watchdog,
+    Watchdog = 4,
     /// 5: `diff --fail-above` found a cell slower beyond the threshold.
-    Regression,
+    Regression = 5,
     /// 130: interrupted (Ctrl-C, SIGINT), as shells report it (128 + 2).
-    Interrupted,
+    Interrupted = 130,
 }
 
 impl Exit {
     /// The process exit code.
     pub(super) fn code(self) -> u8 {
-        match self {
-            Self::Success => 0,
-            Self::Internal => 1,
-            Self::Usage => 2,
-            Self::Violation => 3,
-            Self::Watchdog => 4,
-            Self::Regression => 5,
-            Self::Interrupted => 130,
-        }
+        self as u8
     }
 }
 

@@ -2,7 +2,7 @@
 //! anything runs, logging, and progress bars on stderr when it is a terminal.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -22,12 +22,17 @@ pub(super) struct Output {
 impl Output {
     pub(super) fn write(&self, text: &str) -> Result<(), CommandError> {
         match &self.path {
-            Some(path) => std::fs::write(path, text).map_err(|e| {
-                CommandError::internal(format!("--output: cannot write {}: {e}", path.display()))
-            }),
+            Some(path) => write_file("--output", path, text),
             None => write_stdout(text),
         }
     }
+}
+
+/// Writes `text` to the file that `flag` named; a failure names the flag and the file.
+pub(super) fn write_file(flag: &str, path: &Path, text: &str) -> Result<(), CommandError> {
+    std::fs::write(path, text).map_err(|e| {
+        CommandError::internal(format!("{flag}: cannot write {}: {e}", path.display()))
+    })
 }
 
 /// Refuses, before anything runs, a file the command could not write at the end: a path

@@ -76,6 +76,12 @@ pub fn median_interval(values: &[f64]) -> Option<Interval> {
     })
 }
 
+/// The median of `values` as [`median_interval`] finds it, 0 with none: the figure a table
+/// shows beside an interval.
+pub(crate) fn median_or_zero(values: &[f64]) -> f64 {
+    median_interval(values).map_or(0.0, |i| i.median)
+}
+
 /// The median of `sorted`, which is sorted and not empty: the middle value, or the mean of
 /// the two middle values.
 pub(super) fn median_of_sorted(sorted: &[f64]) -> f64 {

@@ -15,6 +15,7 @@ mod summary;
 pub(crate) use cpu::CpuTime;
 pub(crate) use depth::DEPTH_SAMPLE_EVERY;
 pub use depth::{DepthBucket, DepthHistogram};
+pub(crate) use interval::median_or_zero;
 pub use interval::{
     Interval, TARGET_LEVEL, median_interval, paired_ratio_interval, shift_interval,
 };

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use super::text::interval_text;
 use super::{Environment, Format, table_or_json};
 use crate::measure::Interval;
 use crate::spec::Topology;
@@ -49,20 +50,16 @@ impl Calibration {
     }
 
     fn table(&self) -> String {
-        let mut out = String::new();
-        for line in self.environment.lines() {
-            let _ = writeln!(out, "# {line}");
-        }
+        let mut out = self.environment.header("# ");
         let _ = writeln!(
             out,
             "\n{:<8} {:>5} {:>12} {:>14}  harness/bare [interval]",
             "topology", "cap", "bare msg/s", "harness msg/s"
         );
         for cell in &self.cells {
-            let fraction = cell.fraction.map_or_else(
-                || "-".to_owned(),
-                |i| format!("{:.2}x [{:.2}-{:.2}]", i.median, i.low, i.high),
-            );
+            let fraction = cell
+                .fraction
+                .map_or_else(|| "-".to_owned(), |i| interval_text(i, 2));
             let _ = writeln!(
                 out,
                 "{:<8} {:>5} {:>12.0} {:>14.0}  {fraction}",

@@ -135,6 +135,28 @@ impl Report {
         (head, body, 4)
     }
 
+    /// A comparison as text: the environment, each line after `prefix`; the grid as `layout`
+    /// lays it out; the footer, each line ending in `line_end` (Markdown's line break is two
+    /// spaces).
+    pub(super) fn compare_text(
+        &self,
+        prefix: &str,
+        layout: fn(&[String], &[Vec<String>], usize) -> String,
+        line_end: &str,
+    ) -> String {
+        let mut out = self.environment.header(prefix);
+        let (head, body, text_columns) = self.compare_cells();
+        out.push('\n');
+        out.push_str(&layout(&head, &body, text_columns));
+        out.push('\n');
+        for line in self.compare_footer() {
+            out.push_str(&line);
+            out.push_str(line_end);
+            out.push('\n');
+        }
+        out
+    }
+
     /// The lines under a comparison's table: how the figures were formed, the verdict, why
     /// cells did not run.
     pub(super) fn compare_footer(&self) -> Vec<String> {

@@ -12,8 +12,9 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::text::interval_text;
 use super::{Format, table_or_json};
-use crate::measure::{Interval, median_interval, shift_interval};
+use crate::measure::{Interval, median_or_zero, shift_interval};
 
 /// The identity of a cell across two reports.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -141,10 +142,9 @@ impl Diff {
             "topology", "cap", "policy", "backend", "old msg/s", "new msg/s", "new/old [interval]"
         );
         for m in &self.cells {
-            let change = m.change.map_or_else(
-                || "-".to_owned(),
-                |i| format!("{:.3}x [{:.3}-{:.3}]", i.median, i.low, i.high),
-            );
+            let change = m
+                .change
+                .map_or_else(|| "-".to_owned(), |i| interval_text(i, 3));
             let _ = writeln!(
                 out,
                 "{:<8} {:>5} {:<12} {:<17} {:>10.0} {:>10.0}  {:<24} {}",
@@ -185,10 +185,6 @@ impl Diff {
     }
 }
 
-fn median(values: &[f64]) -> f64 {
-    median_interval(values).map_or(0.0, |i| i.median)
-}
-
 fn moved(key: &Key, old: &[f64], new: &[f64], fail_above: Option<f64>) -> Moved {
     let change = shift_interval(old, new);
     let verdict = match change {
@@ -200,8 +196,8 @@ fn moved(key: &Key, old: &[f64], new: &[f64], fail_above: Option<f64>) -> Moved 
     };
     Moved {
         key: key.clone(),
-        old_msgs_per_s: median(old),
-        new_msgs_per_s: median(new),
+        old_msgs_per_s: median_or_zero(old),
+        new_msgs_per_s: median_or_zero(new),
         change,
         verdict,
     }

@@ -82,6 +82,14 @@ impl Environment {
         }
     }
 
+    /// The header as text, one line each after `prefix`.
+    pub(super) fn header(&self, prefix: &str) -> String {
+        self.lines()
+            .iter()
+            .map(|line| format!("{prefix}{line}\n"))
+            .collect()
+    }
+
     /// The header as `key: value` lines.
     pub fn lines(&self) -> Vec<String> {
         vec![

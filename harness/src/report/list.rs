@@ -52,8 +52,7 @@ fn row(b: &BackendInfo) -> [String; 10] {
     ]
 }
 
-/// Pretty-printed; serialising a `serde_json::Value` into memory cannot fail, and the fallback
-/// is the one [`super::Report::json`] uses.
+/// Pretty-printed, as every JSON the harness writes.
 fn json(backends: &[BackendInfo]) -> String {
     let rows: Vec<serde_json::Value> = backends
         .iter()
@@ -74,10 +73,7 @@ fn json(backends: &[BackendInfo]) -> String {
             })
         })
         .collect();
-    let mut text =
-        serde_json::to_string_pretty(&rows).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    text.push('\n');
-    text
+    super::json::json_text(&rows)
 }
 
 /// Left-aligned columns one space apart, narrower than the comparison grid's so that all ten

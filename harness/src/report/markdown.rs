@@ -6,20 +6,8 @@ use super::Report;
 use super::text::{describe_verification, markdown_table, nanos, percent, rate, yes_no};
 
 impl Report {
-    pub(super) fn compare_markdown(&self) -> String {
-        let mut out = self.header_lines("- ");
-        let (head, body, text_columns) = self.compare_cells();
-        out.push('\n');
-        out.push_str(&markdown_table(&head, &body, text_columns));
-        out.push('\n');
-        for line in self.compare_footer() {
-            let _ = writeln!(out, "{line}  ");
-        }
-        out
-    }
-
     pub(super) fn run_markdown(&self) -> String {
-        let mut out = self.header_lines("- ");
+        let mut out = self.environment.header("- ");
         let head: Vec<String> = [
             "backend",
             "topology",

@@ -225,20 +225,13 @@ impl Report {
     pub fn render(&self, format: Format) -> String {
         match (format, self.command) {
             (Format::Table, Command::Run) => self.run_table(),
-            (Format::Table, Command::Compare) => self.compare_table(),
-            (Format::Json, _) => self.json(),
+            (Format::Table, Command::Compare) => self.compare_text("# ", text::aligned, ""),
+            (Format::Json, _) => json::json_text(self),
             (Format::Csv, _) => self.csv(),
             (Format::Markdown, Command::Run) => self.run_markdown(),
-            (Format::Markdown, Command::Compare) => self.compare_markdown(),
+            (Format::Markdown, Command::Compare) => {
+                self.compare_text("- ", text::markdown_table, "  ")
+            }
         }
-    }
-
-    /// The environment header, one line each after `prefix`.
-    fn header_lines(&self, prefix: &str) -> String {
-        self.environment
-            .lines()
-            .iter()
-            .map(|line| format!("{prefix}{line}\n"))
-            .collect()
     }
 }

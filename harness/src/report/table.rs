@@ -5,14 +5,14 @@ use std::fmt::Write as _;
 
 use super::Report;
 use super::text::{
-    aligned, counted, describe_cpu, describe_depth, describe_load, describe_rate,
-    describe_verification, describe_workload, nanos, rate, seconds,
+    counted, describe_cpu, describe_depth, describe_load, describe_rate, describe_verification,
+    describe_workload, nanos, rate, seconds,
 };
 use crate::measure::Measurement;
 
 impl Report {
     pub(super) fn run_table(&self) -> String {
-        let mut out = self.header_lines("# ");
+        let mut out = self.environment.header("# ");
         for entry in &self.results {
             let _ = writeln!(out, "\n{}", entry.measurement.backend);
             for (key, value) in run_rows(&entry.measurement) {
@@ -21,18 +21,6 @@ impl Report {
         }
         for failure in &self.failures {
             let _ = writeln!(out, "\n{}: {}", failure.backend, failure.error);
-        }
-        out
-    }
-
-    pub(super) fn compare_table(&self) -> String {
-        let mut out = self.header_lines("# ");
-        let (head, body, text_columns) = self.compare_cells();
-        out.push('\n');
-        out.push_str(&aligned(&head, &body, text_columns));
-        out.push('\n');
-        for line in self.compare_footer() {
-            let _ = writeln!(out, "{line}");
         }
         out
     }

@@ -177,15 +177,17 @@ fn cpu_time(s: f64) -> String {
 
 /// A rate with a metric suffix: `43.2 M`, `640 k`, `12`.
 pub(super) fn rate(v: f64) -> String {
-    if v >= 1e9 {
-        format!("{:.2} G", v / 1e9)
-    } else if v >= 1e6 {
-        format!("{:.2} M", v / 1e6)
-    } else if v >= 1e3 {
-        format!("{:.1} k", v / 1e3)
-    } else {
-        format!("{v:.0}")
-    }
+    scaled(v, ["G", "M", "k"]).unwrap_or_else(|| format!("{v:.0}"))
+}
+
+/// `v` in the largest of the units for 1e9, 1e6 and 1e3 that it reaches, with two decimals
+/// from 1e6 up and one below; `None` below 1e3, which each caller words its own way.
+fn scaled(v: f64, units: [&str; 3]) -> Option<String> {
+    [(1e9, 2), (1e6, 2), (1e3, 1)]
+        .into_iter()
+        .zip(units)
+        .find(|((scale, _), _)| v >= *scale)
+        .map(|((scale, decimals), unit)| format!("{:.*} {unit}", decimals, v / scale))
 }
 
 /// A ratio to the baseline as the tables show it: the median of the paired ratios and its
@@ -197,13 +199,19 @@ pub(super) fn ratio_text(ratio: Option<Interval>, baseline: bool) -> String {
         None => "-".to_owned(),
         Some(i) if i.level == 0.0 => format!("{:.2}x", i.median),
         Some(i) => format!(
-            "{}{:.2}x [{:.2}-{:.2}]",
+            "{}{}",
             if i.contains(1.0) { "≈" } else { "" },
-            i.median,
-            i.low,
-            i.high
+            interval_text(i, 2)
         ),
     }
+}
+
+/// An interval as `1.02x [0.98-1.05]`, each figure with `decimals` places.
+pub(super) fn interval_text(i: Interval, decimals: usize) -> String {
+    format!(
+        "{:.decimals$}x [{:.decimals$}-{:.decimals$}]",
+        i.median, i.low, i.high
+    )
 }
 
 pub(super) fn seconds(s: f64) -> String {
@@ -211,16 +219,7 @@ pub(super) fn seconds(s: f64) -> String {
 }
 
 pub(super) fn nanos(ns: u64) -> String {
-    let v = ns as f64;
-    if ns >= 1_000_000_000 {
-        format!("{:.2} s", v / 1e9)
-    } else if ns >= 1_000_000 {
-        format!("{:.2} ms", v / 1e6)
-    } else if ns >= 1_000 {
-        format!("{:.1} us", v / 1e3)
-    } else {
-        format!("{ns} ns")
-    }
+    scaled(ns as f64, ["s", "ms", "us"]).unwrap_or_else(|| format!("{ns} ns"))
 }
 
 /// An aligned text table; the first `text_columns` columns are left-aligned, the rest right.

@@ -18,3 +18,17 @@ pub use payload::Payload;
 pub use policy::Policy;
 pub use topology::{Topology, Unrunnable};
 pub use workload::{MAX_BATCH, MAX_PRIORITIES, MAX_THREADS, MIN_WATCHDOG, Workload, WorkloadError};
+
+/// A value serialises as its `Display` text, so that a report shows it as the command line
+/// writes it (`4:4`, `drop-oldest`, `boxed4k`).
+macro_rules! serialize_as_text {
+    ($($value:ty),*) => {$(
+        impl serde::Serialize for $value {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+    )*};
+}
+
+serialize_as_text!(Topology, Policy, Payload);

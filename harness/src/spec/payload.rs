@@ -2,8 +2,6 @@
 
 use std::fmt;
 
-use serde::{Serialize, Serializer};
-
 /// What a message carries besides its header.
 /// On the command line: `u64`, `bytes64` (or `64b`) and `boxed4k` (or `4k`), any case.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -23,11 +21,5 @@ impl fmt::Display for Payload {
             Self::Bytes64 => "bytes64",
             Self::Boxed4K => "boxed4k",
         })
-    }
-}
-
-impl Serialize for Payload {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
     }
 }

@@ -4,8 +4,6 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use serde::{Serialize, Serializer};
-
 use super::parse::{DisplayDuration, ParseError, parse_duration};
 
 /// What a producer does when the buffer is full.
@@ -52,12 +50,6 @@ impl FromStr for Policy {
                 ))),
             },
         }
-    }
-}
-
-impl Serialize for Policy {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
     }
 }
 

@@ -7,7 +7,6 @@ use std::fmt;
 use std::str::FromStr;
 
 use buffer_api::Capabilities;
-use serde::{Serialize, Serializer};
 
 use super::ParseError;
 
@@ -191,12 +190,6 @@ impl FromStr for Topology {
             producers,
             consumers,
         })
-    }
-}
-
-impl Serialize for Topology {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
     }
 }
 
