@@ -1693,3 +1693,25 @@ fn numbers_at_their_extremes_are_refused_in_one_line() {
         "error: --backend: unknown backend ``",
     );
 }
+
+/// A reader that has gone (`harness list | head -0`) is an I/O error, one line and exit 1,
+/// never the panic of `print!`: for a command that writes a report and for `diff`.
+#[test]
+fn a_closed_stdout_is_one_error_line_not_a_panic() {
+    let (old, _) = diff_reports();
+    for args in [vec!["list"], vec!["diff", old.as_str(), old.as_str()]] {
+        let (reader, writer) = std::io::pipe().expect("a pipe");
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_harness"))
+            .args(&args)
+            .stdout(writer)
+            .output()
+            .expect("the harness binary runs");
+        assert_eq!(code(&out), 1, "{args:?}: {}", stderr(&out));
+        assert_eq!(
+            stderr(&out),
+            "error: cannot write to stdout: Broken pipe (os error 32)\n",
+            "{args:?}"
+        );
+    }
+}

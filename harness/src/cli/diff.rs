@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use super::exit::{CommandError, Exit};
+use super::output::write_stdout;
 use crate::report::{Diff, Format, Verdict, diff_cells};
 
 /// What `harness diff` was asked.
@@ -22,7 +23,7 @@ pub(super) struct DiffRequest {
 /// Runs `harness diff`.
 pub(super) fn diff(request: &DiffRequest) -> Result<Exit, CommandError> {
     let diff = matched(request)?;
-    print!("{}", diff.render(request.format));
+    write_stdout(&diff.render(request.format))?;
     let regressed = diff.cells.iter().any(|m| m.verdict == Verdict::Regression);
     Ok(if regressed {
         Exit::Regression
