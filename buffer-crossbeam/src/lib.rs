@@ -270,12 +270,12 @@ impl CloseWait for Crossbeam {
         let backoff = Backoff::new();
         while !backoff.is_completed() {
             backoff.snooze();
-            item = match tx.try_send(item) {
+            item = match Self::try_send(tx, item) {
                 Ok(()) => return Ok(()),
-                Err(cb::TrySendError::Disconnected(item)) => {
+                Err(TrySendError::Disconnected(item)) => {
                     return Err(SendTimeoutError::Disconnected(item));
                 }
-                Err(cb::TrySendError::Full(item)) => item,
+                Err(TrySendError::Full(item)) => item,
             };
         }
         let mut select = cb::Select::new();
@@ -298,10 +298,10 @@ impl CloseWait for Crossbeam {
         let backoff = Backoff::new();
         while !backoff.is_completed() {
             backoff.snooze();
-            match rx.try_recv() {
+            match Self::try_recv(rx) {
                 Ok(item) => return Ok(Some(item)),
-                Err(cb::TryRecvError::Disconnected) => return Err(RecvTimeoutError::Disconnected),
-                Err(cb::TryRecvError::Empty) => {}
+                Err(TryRecvError::Disconnected) => return Err(RecvTimeoutError::Disconnected),
+                Err(TryRecvError::Empty) => {}
             }
         }
         let mut select = cb::Select::new();

@@ -105,13 +105,13 @@ impl Threads {
         Self {
             producers: (0..workload.producer_count())
                 .map(|i| ProducerStats {
-                    thread: workload.producer_name(i),
+                    thread: workload.topology.producer_name(i),
                     ..ProducerStats::default()
                 })
                 .collect(),
             consumers: (0..workload.consumer_count())
                 .map(|i| ConsumerStats {
-                    thread: workload.consumer_name(i),
+                    thread: workload.topology.consumer_name(i),
                     ..ConsumerStats::default()
                 })
                 .collect(),

@@ -208,16 +208,6 @@ impl Workload {
         self.topology.consumers()
     }
 
-    /// The thread name of producer `index` (0-based): `producer-N`, or `seq-1`.
-    pub(crate) fn producer_name(&self, index: usize) -> String {
-        self.topology.producer_name(index)
-    }
-
-    /// The thread name of consumer `index` (0-based): `consumer-N`, or `seq-1`.
-    pub(crate) fn consumer_name(&self, index: usize) -> String {
-        self.topology.consumer_name(index)
-    }
-
     /// How many messages producer `index` (0-based) sends: an even split, with the remainder
     /// going one each to the first producers.
     pub fn share(&self, index: usize) -> u64 {
