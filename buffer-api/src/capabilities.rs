@@ -27,6 +27,10 @@ pub enum Discipline {
     /// Highest priority first; equal priorities leave in FIFO order. The backend reads each
     /// item's priority through a [`PriorityKey`](crate::PriorityKey).
     Priority,
+    /// No order promised: every accepted item is received exactly once, and nothing more is
+    /// said about which one leaves next. A sharded buffer whose consumers steal from each
+    /// other declares it.
+    Unordered,
 }
 
 /// When the items still buffered are dropped once every consumer handle is gone.
@@ -180,6 +184,7 @@ impl fmt::Display for Discipline {
             Self::Fifo => "fifo",
             Self::Lifo => "lifo",
             Self::Priority => "priority",
+            Self::Unordered => "unordered",
         })
     }
 }

@@ -276,7 +276,8 @@ pub trait Producer<T>: Handle {
     ///
     /// Which item is evicted follows the discipline: the oldest for FIFO and LIFO; for a
     /// priority buffer, the oldest among the lowest priority buffered, so that shedding never
-    /// throws away an item to admit a less urgent one. An evicted item is handed back exactly
+    /// throws away an item to admit a less urgent one; for an unordered buffer, any one
+    /// buffered item. An evicted item is handed back exactly
     /// once and is never received. The buffer never holds more than `capacity()` items.
     ///
     /// At capacity 0 nothing is buffered to evict: the item goes to a receiver already

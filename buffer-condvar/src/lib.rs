@@ -94,7 +94,7 @@
 //!   `src/tests.rs`: this crate's own tests (rendezvous, batches, drops outside the lock).
 //! - `tests/loom.rs` (every interleaving of small cases; each model says what it checks) and
 //!   `tests/shuttle.rs` (random and PCT schedules of larger ones), each with its command; both
-//!   see every lock, wait and atomic of the real code through the private `sync` facade.
+//!   see every lock, wait and atomic of the real code through the `buffer-sync` facade.
 //! - `scripts/mutants.sh`: the hand-written mutants, which that facade builds; `docs/mutants.md`:
 //!   what they and the cargo-mutants runs found. `scripts/soak.sh`: the soak.
 //! - `docs/condvar-tuning.md`: the measurements behind the spin budget and the wake-up rules.
@@ -102,7 +102,8 @@
 pub mod container;
 mod rendezvous;
 mod shared;
-mod sync;
+/// The facade's primitives, under the name the modules use.
+use buffer_sync as sync;
 
 #[cfg(all(test, not(any(loom, shuttle))))]
 mod tests;

@@ -37,6 +37,7 @@ pub fn for_each_backend(visitor: &mut impl BackendVisitor) {
     visitor.visit::<buffer_flume::Flume>();
     visitor.visit::<buffer_flume::FlumeClose>();
     visitor.visit::<buffer_std::Std>();
+    visitor.visit::<buffer_steal::Steal>();
 }
 
 /// A backend's name and declared capabilities.

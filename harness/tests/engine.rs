@@ -188,7 +188,10 @@ fn drop_oldest_runs_where_declared_and_is_refused_elsewhere() {
                     // Among the delivered items: FIFO, and priority with one level.
                     assert_eq!(
                         v.order_checked,
-                        B::CAPABILITIES.discipline != Discipline::Lifo,
+                        matches!(
+                            B::CAPABILITIES.discipline,
+                            Discipline::Fifo | Discipline::Priority
+                        ),
                         "{name}"
                     );
                 }

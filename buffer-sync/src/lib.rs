@@ -1,17 +1,18 @@
-//! The synchronisation primitives the buffer is built on, chosen at compile time, so that a model
-//! checker sees every lock, wait, notification and atomic access the buffer makes.
+//! The synchronisation primitives the hand-written buffers (`buffer-condvar`, `buffer-steal`)
+//! are built on, chosen at compile time, so that a model checker sees every lock, wait,
+//! notification and atomic access a buffer makes.
 //!
 //! - Normal builds: `parking_lot`'s `Mutex`, `MutexGuard` and `Condvar`, `std`'s `Arc`, atomics
 //!   and `yield_now`, re-exported as they are. No wrapper exists in these builds.
 //! - `cfg(loom)`: thin adapters over `loom::sync` and `loom::thread`.
 //! - `cfg(shuttle)`: the same adapters over `shuttle::sync` and `shuttle::thread`.
 //!
-//! The buffer is written against parking_lot's API, so the adapters mimic it: `lock` returns
+//! The buffers are written against parking_lot's API, so the adapters mimic it: `lock` returns
 //! the guard itself (there is no poisoning), and `Condvar::wait` borrows the guard mutably
 //! where loom's and shuttle's take it by value and hand it back. The adapter's guard holds the
 //! checker's guard in an `Option` so that `wait` can move it out and put it back. The adapter's
 //! `wait_while` is parking_lot's loop: it asks its condition before the first wait and after
-//! every wake-up; the buffer's single-item operations park through it and trust its answer.
+//! every wake-up; the buffers park through it and trust its answer.
 //!
 //! Under the checkers a timed wait (`wait_until`, `wait_while_until`) is a plain wait: neither
 //! loom nor shuttle models time, so it never times out. Timed operations are therefore kept out
@@ -20,22 +21,23 @@
 //! The hand-written mutants of `scripts/mutants.sh` (`cfg(mutant_if_wait)`,
 //! `cfg(mutant_one_condvar)`, `cfg(mutant_close_notify_one)`) live in the adapter too, in its
 //! `mutants` module: each replaces one adapter method, so they exist only under a checker, and
-//! the buffer's code is the same in every build.
+//! the buffers' code is the same in every build. Every buffer built on the facade is checked
+//! against them.
 
 #[cfg(all(loom, shuttle))]
 compile_error!("`cfg(loom)` and `cfg(shuttle)` exclude each other: build one model at a time");
 
 #[cfg(not(any(loom, shuttle)))]
-pub(crate) use parking_lot::{Condvar, Mutex, MutexGuard};
+pub use parking_lot::{Condvar, Mutex, MutexGuard};
 #[cfg(not(any(loom, shuttle)))]
-pub(crate) use std::sync::Arc;
+pub use std::sync::Arc;
 #[cfg(not(any(loom, shuttle)))]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+pub use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 #[cfg(not(any(loom, shuttle)))]
-pub(crate) use std::thread::yield_now;
+pub use std::thread::yield_now;
 
 #[cfg(any(loom, shuttle))]
-pub(crate) use self::model::{
+pub use self::model::{
     Arc, AtomicBool, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering, yield_now,
 };
 
@@ -51,30 +53,30 @@ mod model {
     #[cfg(shuttle)]
     use shuttle as checker;
 
-    pub(crate) use checker::sync::Arc;
-    pub(crate) use checker::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    pub(crate) use checker::thread::yield_now;
+    pub use checker::sync::Arc;
+    pub use checker::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    pub use checker::thread::yield_now;
 
     /// A mutex whose `lock` returns the guard, as parking_lot's does.
-    pub(crate) struct Mutex<T>(checker::sync::Mutex<T>);
+    pub struct Mutex<T>(checker::sync::Mutex<T>);
 
     /// The guard of a [`Mutex`]; always `Some` outside [`Condvar::wait`].
-    pub(crate) struct MutexGuard<'a, T>(Option<checker::sync::MutexGuard<'a, T>>);
+    pub struct MutexGuard<'a, T>(Option<checker::sync::MutexGuard<'a, T>>);
 
     /// A condvar whose `wait` borrows the guard, as parking_lot's does.
-    pub(crate) struct Condvar(
+    pub struct Condvar(
         // Unread in the mutant that routes every condvar to one (see `mutants`).
         #[cfg_attr(mutant_one_condvar, allow(dead_code))] checker::sync::Condvar,
     );
 
     impl<T> Mutex<T> {
-        pub(crate) fn new(value: T) -> Self {
+        pub fn new(value: T) -> Self {
             Self(checker::sync::Mutex::new(value))
         }
 
         /// Locks; a poisoned lock is taken anyway, like parking_lot, which has no poisoning.
         #[track_caller]
-        pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
+        pub fn lock(&self) -> MutexGuard<'_, T> {
             MutexGuard(Some(self.0.lock().unwrap_or_else(PoisonError::into_inner)))
         }
     }
@@ -94,7 +96,7 @@ mod model {
     }
 
     impl Condvar {
-        pub(crate) fn new() -> Self {
+        pub fn new() -> Self {
             Self(checker::sync::Condvar::new())
         }
 
@@ -106,7 +108,7 @@ mod model {
 
         /// Unlocks, parks until notified, relocks.
         #[track_caller]
-        pub(crate) fn wait<T>(&self, guard: &mut MutexGuard<'_, T>) {
+        pub fn wait<T>(&self, guard: &mut MutexGuard<'_, T>) {
             let inner = guard.0.take().expect("the guard is held outside `wait`");
             guard.0 = Some(
                 self.inner()
@@ -117,14 +119,14 @@ mod model {
 
         /// A plain [`wait`](Self::wait): the checkers do not model time, so this never times out.
         #[track_caller]
-        pub(crate) fn wait_until<T>(&self, guard: &mut MutexGuard<'_, T>, _deadline: Instant) {
+        pub fn wait_until<T>(&self, guard: &mut MutexGuard<'_, T>, _deadline: Instant) {
             self.wait(guard);
         }
 
         /// Waits while `condition` holds, asking it before the first wait and after each one.
         #[cfg(not(mutant_if_wait))]
         #[track_caller]
-        pub(crate) fn wait_while<T>(
+        pub fn wait_while<T>(
             &self,
             guard: &mut MutexGuard<'_, T>,
             mut condition: impl FnMut(&mut T) -> bool,
@@ -137,7 +139,7 @@ mod model {
         /// A plain [`wait_while`](Self::wait_while): never times out, as
         /// [`wait_until`](Self::wait_until).
         #[track_caller]
-        pub(crate) fn wait_while_until<T>(
+        pub fn wait_while_until<T>(
             &self,
             guard: &mut MutexGuard<'_, T>,
             condition: impl FnMut(&mut T) -> bool,
@@ -147,24 +149,24 @@ mod model {
         }
 
         /// Wakes one waiter. The checkers do not say whether one was waiting, so this answers
-        /// `true`, which callers may only take as "perhaps": the buffer uses the answer to stop
+        /// `true`, which callers may only take as "perhaps": a buffer may use the answer to stop
         /// notifying early, and notifying an empty condvar is harmless.
         #[track_caller]
-        pub(crate) fn notify_one(&self) -> bool {
+        pub fn notify_one(&self) -> bool {
             self.inner().notify_one();
             true
         }
 
         #[cfg(not(mutant_close_notify_one))]
         #[track_caller]
-        pub(crate) fn notify_all(&self) {
+        pub fn notify_all(&self) {
             self.inner().notify_all();
         }
     }
 
     /// The deliberately broken variants that `scripts/mutants.sh` builds, one cfg each, and
     /// that the loom and shuttle suites must catch. Each replaces one method of the adapter
-    /// above, so the buffer's own code is the same in every build; none exists outside the
+    /// above, so a buffer's own code is the same in every build; none exists outside the
     /// checkers.
     #[cfg(any(mutant_if_wait, mutant_one_condvar, mutant_close_notify_one))]
     mod mutants {
@@ -176,7 +178,7 @@ mod model {
         #[cfg(mutant_if_wait)]
         impl Condvar {
             #[track_caller]
-            pub(crate) fn wait_while<T>(
+            pub fn wait_while<T>(
                 &self,
                 guard: &mut MutexGuard<'_, T>,
                 mut condition: impl FnMut(&mut T) -> bool,
@@ -208,7 +210,7 @@ mod model {
         #[cfg(mutant_close_notify_one)]
         impl Condvar {
             #[track_caller]
-            pub(crate) fn notify_all(&self) {
+            pub fn notify_all(&self) {
                 self.inner().notify_one();
             }
         }

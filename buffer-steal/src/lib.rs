@@ -1,0 +1,169 @@
+//! A sharded bounded buffer on `crossbeam-deque`: every consumer handle has a local deque of
+//! its own, and a consumer whose deque is empty steals, in batches, from the shared injector
+//! and then from the other consumers' deques. It trades global order for less contention
+//! between consumers: most receives pop the consumer's own deque, and a slow consumer's
+//! backlog is taken over by idle ones. No compared crate offers the design; the harness and
+//! benches put it beside the single-queue buffers.
+//!
+//! # Design
+//!
+//! | question | answer |
+//! | --- | --- |
+//! | where producers place items | all in one `Injector` (crossbeam-deque's lock-free MPMC queue). A `Worker` deque can only be pushed by its owner, so producers cannot place items in a consumer's deque, and one injector keeps sends as cheap as one push. |
+//! | how consumers take them | own deque first (`Worker::pop`, FIFO); when empty, `steal_batch_with_limit_and_pop` from the injector, then from each other consumer's `Stealer`, up to [`STEAL_BATCH`] items at a time, one of them returned and the rest kept locally. A `Steal::Retry` (a lost race) searches again. |
+//! | the exact bound | one count of taken slots, `len`, covers the injector *and* every local deque: a send takes a slot (a compare-and-swap that fails at `capacity`) before it pushes, and a receive frees it only when it returns the item. Moving items between deques moves no slot, so at no moment are more than `capacity` items buffered anywhere. |
+//! | blocking | one `Mutex<()>` and two `Condvar`s (`not_empty`, `not_full`), from the `buffer-sync` facade (parking_lot in normal builds). A waiter says it waits (a counter), then re-reads its condition under the lock; a waker changes the state, then reads the counter and, only if someone waits, takes the lock and notifies. The two sides' SeqCst operations (and a SeqCst fence between a push and the read of the consumers' counter, since crossbeam's own orderings are weaker) mean either the waker sees the waiter or the waiter sees the change: no lost wake-up, and no lock on the fast path. Every wait loops: a wake-up only means "look again". |
+//! | `close()` | native: a flag, then every waiter woken. A send takes its slot before it reads the flag a second time, and a consumer reports `Disconnected` only when the flag is set *and* no slot is taken, so every send that returned `Ok` is received first, and every refused send hands its item back. |
+//! | a consumer dropped, or its thread panicking | the handle's `Drop` (which runs during unwinding) moves every item of its local deque back to the injector and wakes the waiting consumers; the last consumer's `Drop` instead drops everything buffered, once ([`BufferedDrop::OnLastConsumer`](buffer_api::BufferedDrop)). A send that pushes while the last consumer leaves drops what it finds itself. |
+//! | capacity 0 | refused with `RendezvousUnsupported`: a rendezvous would need a hand-off no deque offers. |
+//! | `len()` | the slot count: exact on one thread, a snapshot under concurrency, never above `capacity` (it counts sends that have taken a slot and not yet pushed). |
+//! | order | none promised ([`Discipline::Unordered`]): a consumer may steal older items from a peer after taking newer ones from the injector. Every accepted item is received exactly once. |
+//!
+//! Stealing is what a many-consumer or uneven workload needs; its price is the slot count,
+//! one contended atomic that every send and receive touches (as a channel's head and tail
+//! are), and a lock per receive that only several threads sharing one handle ever contend.
+//!
+//! # Proof
+//!
+//! - `tests/conformance.rs`: every behaviour of the catalogue that does not assume an order.
+//! - `tests/consumer_loss.rs`: a consumer dropped, or panicking, with items in its deque.
+//! - `tests/shuttle.rs`: the park and wake-up paths and the steal path under shuttle's
+//!   schedules; the hand-written mutants of the `buffer-sync` facade are run against it by
+//!   `scripts/mutants.sh`.
+//!
+//! ```
+//! use buffer_api::{Backend, Consumer, Producer, RecvError};
+//! use buffer_steal::Steal;
+//!
+//! let (tx, rx) = Steal::bounded::<u32>(4)?;
+//! let other = rx.clone();
+//! for i in 0..4 {
+//!     tx.send(i).expect("open");
+//! }
+//! drop(tx);
+//! let mut got: Vec<u32> = std::iter::from_fn(|| rx.try_recv().ok()).collect();
+//! got.extend(std::iter::from_fn(|| other.try_recv().ok()));
+//! got.sort_unstable();
+//! assert_eq!(got, [0, 1, 2, 3]);
+//! assert_eq!(other.recv(), Err(RecvError));
+//! # Ok::<(), buffer_api::CapacityError>(())
+//! ```
+
+mod consumer;
+mod shared;
+
+use std::time::Instant;
+
+use buffer_api::{
+    Backend, Capabilities, CapacityError, Discipline, Handle, Producer, SendError,
+    SendTimeoutError, TrySendError,
+};
+use buffer_sync::Arc;
+
+pub use consumer::StealConsumer;
+use shared::{Refusal, Shared};
+
+/// The most items one steal moves into a consumer's deque. Larger batches mean fewer trips
+/// to the shared injector; smaller ones leave less for a slow consumer to sit on.
+pub const STEAL_BATCH: usize = 16;
+
+/// The work-stealing backend: see the crate docs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Steal;
+
+impl Backend for Steal {
+    const NAME: &'static str = "steal";
+    const CAPABILITIES: Capabilities = Capabilities::new(Discipline::Unordered);
+
+    type Producer<T: Send + 'static> = StealProducer<T>;
+    type Consumer<T: Send + 'static> = StealConsumer<T>;
+
+    fn bounded<T: Send + 'static>(
+        capacity: usize,
+    ) -> Result<(Self::Producer<T>, Self::Consumer<T>), CapacityError> {
+        // The deques grow as items arrive; nothing is allocated per slot up front.
+        buffer_api::check_capacity::<T>(Self::NAME, &Self::CAPABILITIES, capacity)?;
+        let shared = Arc::new(Shared::new(capacity));
+        let consumer = StealConsumer::join(Arc::clone(&shared));
+        Ok((StealProducer { shared }, consumer))
+    }
+}
+
+/// The sending handle of a [`Steal`] buffer.
+pub struct StealProducer<T> {
+    shared: Arc<Shared<T>>,
+}
+
+impl<T> StealProducer<T> {
+    /// Sends until `deadline` (`None`: forever): takes a slot, or parks while the buffer is
+    /// full; one last try after the deadline.
+    fn send_until(&self, item: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
+        let mut timed_out = false;
+        loop {
+            match self.shared.reserve() {
+                Ok(()) => {
+                    self.shared.push(item);
+                    return Ok(());
+                }
+                Err(Refusal::Disconnected) => return Err(SendTimeoutError::Disconnected(item)),
+                Err(Refusal::Full) if timed_out => return Err(SendTimeoutError::Timeout(item)),
+                Err(Refusal::Full) => timed_out = !self.shared.wait_for_room(deadline),
+            }
+        }
+    }
+}
+
+impl<T> Clone for StealProducer<T> {
+    fn clone(&self) -> Self {
+        self.shared.join_producer();
+        Self {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<T> Drop for StealProducer<T> {
+    fn drop(&mut self) {
+        self.shared.leave_producer();
+    }
+}
+
+impl<T: Send + 'static> Handle for StealProducer<T> {
+    fn close(&self) -> bool {
+        self.shared.close()
+    }
+
+    fn is_closed(&self) -> bool {
+        self.shared.is_closed()
+    }
+
+    fn len(&self) -> usize {
+        self.shared.len()
+    }
+
+    fn capacity(&self) -> usize {
+        self.shared.capacity()
+    }
+}
+
+impl<T: Send + 'static> Producer<T> for StealProducer<T> {
+    fn send(&self, item: T) -> Result<(), SendError<T>> {
+        self.send_until(item, None)
+            .map_err(|e| SendError(e.into_inner()))
+    }
+
+    fn try_send(&self, item: T) -> Result<(), TrySendError<T>> {
+        match self.shared.reserve() {
+            Ok(()) => {
+                self.shared.push(item);
+                Ok(())
+            }
+            Err(Refusal::Full) => Err(TrySendError::Full(item)),
+            Err(Refusal::Disconnected) => Err(TrySendError::Disconnected(item)),
+        }
+    }
+
+    fn send_deadline(&self, item: T, deadline: Instant) -> Result<(), SendTimeoutError<T>> {
+        self.send_until(item, Some(deadline))
+    }
+}
