@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Mutation tests for buffer-condvar: builds each deliberately broken variant of its ring (a
-# `mutant_*` cfg, in the `mutants` module of buffer-condvar/src/sync.rs; docs/mutants.md)
-# under loom and under shuttle, runs every model and shuttle test against it one by one, and
-# prints which tests catch it. The script fails if a mutant survives both suites, or if a
-# mutant does not even build.
+# Mutation tests for the buffers on the buffer-sync facade: builds each deliberately broken
+# variant of the facade (a `mutant_*` cfg, in the `mutants` module of buffer-sync/src/lib.rs;
+# docs/mutants.md) under each model suite (buffer-condvar's loom and shuttle tests,
+# buffer-steal's shuttle tests), runs every test of it one by one, and prints which tests
+# catch it. The script fails if a mutant survives every suite, or if a mutant does not even
+# build.
 #
 #   scripts/mutants.sh                         # every mutant
 #   scripts/mutants.sh mutant_if_wait          # one or more, by name
@@ -32,15 +33,17 @@ survivors=()
 
 for mutant in "${mutants[@]}"; do
     caught=()
-    for checker in loom shuttle; do
+    for suite in buffer-condvar:loom buffer-condvar:shuttle buffer-steal:shuttle; do
+        package=${suite%%:*}
+        checker=${suite##*:}
         target="$target_root/$mutant-$checker"
         flags="--cfg $checker --cfg $mutant"
-        printf '\n== %s under %s\n' "$mutant" "$checker"
-        if ! binary=$(RUSTFLAGS="$flags" cargo test -q -p buffer-condvar --release --locked \
+        printf '\n== %s: %s under %s\n' "$mutant" "$package" "$checker"
+        if ! binary=$(RUSTFLAGS="$flags" cargo test -q -p "$package" --release --locked \
             --test "$checker" --target-dir "$target" --no-run --message-format=json 2>/dev/null |
             sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -n 1) || [ -z "$binary" ]; then
             echo "the mutant does not build:" >&2
-            RUSTFLAGS="$flags" cargo test -p buffer-condvar --release --locked \
+            RUSTFLAGS="$flags" cargo test -p "$package" --release --locked \
                 --test "$checker" --target-dir "$target" --no-run >&2
             exit 1
         fi
@@ -52,7 +55,7 @@ for mutant in "${mutants[@]}"; do
             elif grep -q 'panicked at' <<<"$output"; then
                 message=$(grep -A1 -m1 'panicked at' <<<"$output" | tail -n 1)
                 printf '  %-72s CATCHES it: %s\n' "$test" "$message"
-                caught+=("$checker::$test")
+                caught+=("$package::$checker::$test")
             else
                 echo "  $test failed without a panic (status $status):" >&2
                 tail -n 20 <<<"$output" >&2

@@ -11,7 +11,7 @@
 //!
 //! The schedulers' seeds are fixed, so a run is reproducible; set `BUFFER_SHUTTLE_SEED` to
 //! explore other schedules, and `BUFFER_SHUTTLE_ITERATIONS` to change how many each test
-//! runs. Only blocking and `try_` operations are used: shuttle does not model time, so a timed
+//! runs (`buffer_sync::schedules`). Only blocking and `try_` operations are used: shuttle does not model time, so a timed
 //! wait would never time out.
 #![cfg(shuttle)]
 
@@ -22,51 +22,11 @@ use buffer_api::{
     TryRecvError,
 };
 use buffer_condvar::{CondvarConsumer, CondvarFifo, CondvarProducer};
+use buffer_sync::schedules::{check_pct, check_random};
 use shuttle::rand::{Rng, thread_rng};
-use shuttle::scheduler::{PctScheduler, RandomScheduler};
 use shuttle::sync::Arc;
 use shuttle::sync::atomic::{AtomicUsize, Ordering};
-use shuttle::{Config, Runner, thread};
-
-/// Schedules per test unless `BUFFER_SHUTTLE_ITERATIONS` says otherwise.
-const ITERATIONS: usize = 2000;
-/// PCT's bug depth: how many priority changes a schedule may contain.
-const PCT_DEPTH: usize = 3;
-
-fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(default)
-}
-
-fn iterations() -> usize {
-    usize::try_from(env_or("BUFFER_SHUTTLE_ITERATIONS", ITERATIONS as u64)).unwrap_or(ITERATIONS)
-}
-
-fn seed() -> u64 {
-    env_or("BUFFER_SHUTTLE_SEED", 0x5eed_b0ff)
-}
-
-/// Shuttle's configuration, without its warning that it treats every atomic as `SeqCst`: the
-/// buffer's `Relaxed` atomics are hints that decide nothing, and weak orderings are loom's job.
-fn config() -> Config {
-    let mut config = Config::new();
-    config.silence_warnings = true;
-    config
-}
-
-/// Runs `f` under `iterations()` random schedules.
-fn check_random(f: impl Fn() + Send + Sync + 'static) {
-    let scheduler = RandomScheduler::new_from_seed(seed(), iterations());
-    Runner::new(scheduler, config()).run(f);
-}
-
-/// Runs `f` under `iterations()` PCT schedules of depth [`PCT_DEPTH`].
-fn check_pct(f: impl Fn() + Send + Sync + 'static) {
-    let scheduler = PctScheduler::new_from_seed(seed(), PCT_DEPTH, iterations());
-    Runner::new(scheduler, config()).run(f);
-}
+use shuttle::thread;
 
 fn buffer<T: Send + 'static>(capacity: usize) -> (CondvarProducer<T>, CondvarConsumer<T>) {
     CondvarFifo::bounded(capacity).expect("a valid capacity")

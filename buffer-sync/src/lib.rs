@@ -70,6 +70,7 @@ mod model {
     );
 
     impl<T> Mutex<T> {
+        /// An unlocked mutex holding `value`.
         pub fn new(value: T) -> Self {
             Self(checker::sync::Mutex::new(value))
         }
@@ -96,6 +97,7 @@ mod model {
     }
 
     impl Condvar {
+        /// A condvar nobody waits on.
         pub fn new() -> Self {
             Self(checker::sync::Condvar::new())
         }
@@ -157,6 +159,7 @@ mod model {
             true
         }
 
+        /// Wakes every waiter.
         #[cfg(not(mutant_close_notify_one))]
         #[track_caller]
         pub fn notify_all(&self) {
@@ -214,5 +217,58 @@ mod model {
                 self.inner().notify_one();
             }
         }
+    }
+}
+
+/// The schedules every shuttle test of the workspace runs under, so that the buffers built
+/// on this facade are explored the same way and one pair of variables steers them all.
+///
+/// The schedulers' seeds are fixed, so a run is reproducible; `BUFFER_SHUTTLE_SEED` explores
+/// other schedules and `BUFFER_SHUTTLE_ITERATIONS` sets how many each test runs.
+#[cfg(shuttle)]
+pub mod schedules {
+    use shuttle::scheduler::{PctScheduler, RandomScheduler};
+    use shuttle::{Config, Runner};
+
+    /// Schedules per test unless `BUFFER_SHUTTLE_ITERATIONS` says otherwise.
+    pub const ITERATIONS: usize = 2000;
+    /// PCT's bug depth: how many priority changes a schedule may contain.
+    pub const PCT_DEPTH: usize = 3;
+
+    fn env_or(name: &str, default: u64) -> u64 {
+        std::env::var(name)
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(default)
+    }
+
+    fn iterations() -> usize {
+        usize::try_from(env_or("BUFFER_SHUTTLE_ITERATIONS", ITERATIONS as u64))
+            .unwrap_or(ITERATIONS)
+    }
+
+    fn seed() -> u64 {
+        env_or("BUFFER_SHUTTLE_SEED", 0x5eed_b0ff)
+    }
+
+    /// Shuttle's configuration, without its warning that it treats every atomic as `SeqCst`:
+    /// the buffers' `Relaxed` atomics are hints that decide nothing, and weak orderings are
+    /// loom's job.
+    fn config() -> Config {
+        let mut config = Config::new();
+        config.silence_warnings = true;
+        config
+    }
+
+    /// Runs `f` under the random scheduler.
+    pub fn check_random(f: impl Fn() + Send + Sync + 'static) {
+        let scheduler = RandomScheduler::new_from_seed(seed(), iterations());
+        Runner::new(scheduler, config()).run(f);
+    }
+
+    /// Runs `f` under the PCT scheduler of depth [`PCT_DEPTH`].
+    pub fn check_pct(f: impl Fn() + Send + Sync + 'static) {
+        let scheduler = PctScheduler::new_from_seed(seed(), PCT_DEPTH, iterations());
+        Runner::new(scheduler, config()).run(f);
     }
 }
