@@ -1,7 +1,8 @@
-//! The workload groups `seq`, `spsc`, `mpsc`, `spmc`, `mpmc` and `oversubscribed`: every
-//! backend of the registry through the harness's run function. See the `benches` crate docs.
+//! The workload groups `seq`, `spsc`, `mpsc`, `spmc`, `mpmc`, `oversubscribed` and `uneven`:
+//! every backend of the registry through the harness's run function. See the `benches` crate
+//! docs.
 
-use benches::{Profile, TOPOLOGIES, bench_topology};
+use benches::{Profile, TOPOLOGIES, bench_topology, bench_uneven};
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn workloads(c: &mut Criterion) {
@@ -9,6 +10,7 @@ fn workloads(c: &mut Criterion) {
     for named in TOPOLOGIES {
         bench_topology(c, named, &profile);
     }
+    bench_uneven(c, &profile);
 }
 
 criterion_group! {

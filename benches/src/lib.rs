@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! cargo bench -p benches                      # everything, default profile
-//! cargo bench -p benches --bench workloads    # the six workload groups
+//! cargo bench -p benches --bench workloads    # the seven workload groups
 //! cargo bench -p benches -- spsc/crossbeam    # a filter (a regex over the IDs)
 //! cargo bench -p benches -- --quick           # a quick pass over every benchmark
 //! BENCH_FULL=1 cargo bench -p benches         # the full matrix
@@ -23,9 +23,10 @@
 //! | `seq` | one thread sends `min(capacity, remaining)`, then receives them | `<backend>`, `<backend>-batch64` |
 //! | `spsc`, `mpsc`, `spmc`, `mpmc` | 1:1, 4:1, 1:4, 4:4 producer and consumer threads | `<backend>`, `<backend>-batch64` |
 //! | `oversubscribed` | 16:16 threads, more than cores | `<backend>`, `<backend>-batch64` |
+//! | `uneven` | 4:4, every fourth consumer taking 20 µs per item (`harness::compare::UNEVEN_CONSUMER_DELAYS`), at capacities 1 and 1024 | `<backend>`, `<backend>-batch64` |
 //! | `adapter-seq`, `adapter-spsc` | each raw backend next to its exact-close twin | `<backend>` (for example `crossbeam`, then `crossbeam-close`) |
 //!
-//! The six workload groups run every backend of [`harness::registry::for_each_backend`] at
+//! The six topology groups run every backend of [`harness::registry::for_each_backend`] at
 //! capacities 0 (only where `Backend::CAPABILITIES.rendezvous`, and never in `seq`), 1, 64 and
 //! 1024, so a backend added to the registry is benchmarked with no change here. The
 //! `-batch64` variants use `send_batch`/`recv_batch` with 64 items per call: the backend's
@@ -90,5 +91,6 @@ pub mod workloads;
 pub use overhead::{Adapter, Channel, OVERHEAD_TOPOLOGIES, bench_overhead};
 pub use profile::{BATCH, CAPACITIES, FULL_ENV, Profile};
 pub use workloads::{
-    NamedTopology, TOPOLOGIES, base_workload, bench_topology, bench_workload, measure,
+    NamedTopology, TOPOLOGIES, UNEVEN_CAPACITIES, base_workload, bench_topology, bench_uneven,
+    bench_workload, measure,
 };

@@ -6,7 +6,7 @@ use std::time::Duration;
 use buffer_api::Backend;
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput};
-use harness::compare::Matrix;
+use harness::compare::{Matrix, UNEVEN_CONSUMER_DELAYS};
 use harness::registry::{BackendVisitor, for_each_backend};
 use harness::spec::Topology;
 use harness::{Workload, run};
@@ -60,20 +60,46 @@ pub const TOPOLOGIES: [NamedTopology; 6] = [SEQ, SPSC, MPSC, SPMC, MPMC, OVERSUB
 /// A cell runs where the topology accepts it ([`Topology::accepts`]): capacity 0 only for
 /// backends that declare rendezvous, and not in `seq`.
 pub fn bench_topology(c: &mut Criterion, named: NamedTopology, profile: &Profile) {
-    let mut group = c.benchmark_group(named.name);
+    let base = base_workload().topology(named.topology);
+    bench_group(c, named.name, &base, &CAPACITIES, profile);
+}
+
+/// The capacities of the [`bench_uneven`] group.
+pub const UNEVEN_CAPACITIES: [usize; 2] = [1, 1024];
+
+/// Registers the `uneven` group: 4:4 with consumers of uneven speed
+/// ([`harness::compare::UNEVEN_CONSUMER_DELAYS`]: every fourth consumer takes 20 µs per item,
+/// the others nothing), at [`UNEVEN_CAPACITIES`], as [`bench_topology`] registers a topology.
+pub fn bench_uneven(c: &mut Criterion, profile: &Profile) {
+    let delays = UNEVEN_CONSUMER_DELAYS
+        .parse()
+        .expect("the uneven delays parse");
+    let base = base_workload()
+        .topology(MPMC.topology)
+        .consumer_delay(delays);
+    bench_group(c, "uneven", &base, &UNEVEN_CAPACITIES, profile);
+}
+
+/// One group named `name`: `base` at each of `capacities`, every backend of the registry that
+/// accepts the cell, single items and, at the profile's batch capacities, batches.
+fn bench_group(
+    c: &mut Criterion,
+    name: &str,
+    base: &Workload,
+    capacities: &[usize],
+    profile: &Profile,
+) {
+    let mut group = c.benchmark_group(name);
     // Iterations take milliseconds to seconds: flat sampling keeps a slow cell at
     // `sample_size` iterations instead of the 55 that linear sampling needs at least.
     group.sampling_mode(SamplingMode::Flat);
-    for capacity in CAPACITIES {
-        let workload = base_workload()
-            .topology(named.topology)
-            .capacity(capacity)
-            .messages(profile.messages);
-        if named.topology.fits(capacity).is_err() {
+    for &capacity in capacities {
+        let workload = base.clone().capacity(capacity).messages(profile.messages);
+        if workload.topology.fits(capacity).is_err() {
             continue;
         }
         if let Err(e) = workload.validate() {
-            panic!("{}, capacity {capacity}: {e}", named.name);
+            panic!("{name}, capacity {capacity}: {e}");
         }
         for_each_backend(&mut Register {
             group: &mut group,

@@ -6,6 +6,7 @@ use std::time::Instant;
 use buffer_api::{Consumer, Handle, RecvError, RecvTimeoutError, TryRecvError};
 use buffer_sync::{Arc, Mutex};
 use crossbeam_deque::{Steal, Stealer, Worker};
+use crossbeam_utils::Backoff;
 
 use crate::STEAL_BATCH;
 use crate::shared::Shared;
@@ -94,10 +95,12 @@ impl<T> StealConsumer<T> {
         }
     }
 
-    /// Receives until `deadline` (`None`: forever): looks, and parks while nothing is to be
-    /// found and more may come; one last look after the deadline.
+    /// Receives until `deadline` (`None`: forever): looks, backs off a few rounds (spins,
+    /// then yields), and then parks while nothing is to be found and more may come; one last
+    /// look after the deadline.
     fn recv_until(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         let mut timed_out = false;
+        let backoff = Backoff::new();
         loop {
             if let Some(item) = self.take() {
                 return Ok(item);
@@ -107,6 +110,10 @@ impl<T> StealConsumer<T> {
             }
             if timed_out {
                 return Err(RecvTimeoutError::Timeout);
+            }
+            if !backoff.is_completed() {
+                backoff.snooze();
+                continue;
             }
             timed_out = !self
                 .shared

@@ -59,6 +59,7 @@ use buffer_api::{
     SendTimeoutError, TrySendError,
 };
 use buffer_sync::Arc;
+use crossbeam_utils::Backoff;
 
 pub use consumer::StealConsumer;
 use shared::{Refusal, Shared};
@@ -95,10 +96,12 @@ pub struct StealProducer<T> {
 }
 
 impl<T> StealProducer<T> {
-    /// Sends until `deadline` (`None`: forever): takes a slot, or parks while the buffer is
-    /// full; one last try after the deadline.
+    /// Sends until `deadline` (`None`: forever): takes a slot, or backs off a few rounds
+    /// (spins, then yields) and then parks while the buffer is full; one last try after the
+    /// deadline.
     fn send_until(&self, item: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
         let mut timed_out = false;
+        let backoff = Backoff::new();
         loop {
             match self.shared.reserve() {
                 Ok(()) => {
@@ -107,6 +110,7 @@ impl<T> StealProducer<T> {
                 }
                 Err(Refusal::Disconnected) => return Err(SendTimeoutError::Disconnected(item)),
                 Err(Refusal::Full) if timed_out => return Err(SendTimeoutError::Timeout(item)),
+                Err(Refusal::Full) if !backoff.is_completed() => backoff.snooze(),
                 Err(Refusal::Full) => timed_out = !self.shared.wait_for_room(deadline),
             }
         }

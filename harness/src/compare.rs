@@ -68,6 +68,11 @@ pub mod quick {
     pub const WARMUP: usize = 0;
 }
 
+/// The uneven-consumer workload's delays (`--consumer-delay` of `compare --preset uneven`, and
+/// the benches' `uneven` group): every fourth consumer takes 20 µs per item, the others
+/// nothing, so a buffer is judged on how it keeps the fast consumers busy beside a slow one.
+pub const UNEVEN_CONSUMER_DELAYS: &str = "0,0,0,20us";
+
 /// The fewest messages a calibrated cell runs.
 pub const MIN_CALIBRATED_MESSAGES: u64 = 5_000;
 

@@ -9,7 +9,7 @@ use buffer_api::{Backend, Capabilities, Discipline};
 use harness::Measurement;
 use harness::engine::{RunError, run};
 use harness::registry::{BackendVisitor, for_each_backend};
-use harness::spec::{Fault, Payload, Policy, Stall, Topology, Workload};
+use harness::spec::{ConsumerDelays, Fault, Payload, Policy, Stall, Topology, Workload};
 
 fn scale() -> u64 {
     std::env::var("HARNESS_TEST_SCALE")
@@ -142,7 +142,7 @@ fn payloads_batches_and_repetitions() {
 fn policies_account_for_every_refusal() {
     each_backend(|name, run, _| {
         let w = small_threads(4, 1, 2)
-            .consumer_delay(Duration::from_micros(20))
+            .consumer_delay(ConsumerDelays::uniform(Duration::from_micros(20)))
             .messages(2_000);
         let m = run_whole(
             name,
@@ -168,7 +168,7 @@ fn drop_oldest_runs_where_declared_and_is_refused_elsewhere() {
             let name = B::NAME;
             // Consumers slower than producers, so the buffer is full and sends evict.
             let w = small_threads(3, 1, 2)
-                .consumer_delay(Duration::from_micros(20))
+                .consumer_delay(ConsumerDelays::uniform(Duration::from_micros(20)))
                 .messages(2_000)
                 .policy(Policy::DropOldest);
             match run::<B>(&w) {

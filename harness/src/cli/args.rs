@@ -18,8 +18,8 @@ use crate::compare::quick;
 use crate::demo::Demo;
 use crate::report::Format;
 use crate::spec::{
-    Fault, ParseError, Payload, Policy, Topology, Workload, parse_capacities, parse_duration,
-    parse_list, parse_rate, parse_topologies,
+    ConsumerDelays, Fault, ParseError, Payload, Policy, Topology, Workload, parse_capacities,
+    parse_duration, parse_list, parse_rate, parse_topologies,
 };
 
 /// Identical N:M producer-consumer workloads against every bounded-buffer backend: verified
@@ -231,9 +231,11 @@ struct CommonArgs {
     /// Simulated work before each send, as in 10us, 5ms.
     #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, default_value = "0")]
     producer_delay: Duration,
-    /// Simulated work after each receive (consumers slower than producers: an overload).
-    #[arg(long, value_name = "DUR", value_parser = parse_duration, allow_hyphen_values = true, default_value = "0")]
-    consumer_delay: Duration,
+    /// Simulated work after each receive (consumers slower than producers: an overload). A
+    /// comma-separated list makes consumers of uneven speed, consumer i doing the (i mod
+    /// n)-th: 0,0,0,50us slows every fourth consumer.
+    #[arg(long, value_name = "DUR[,DUR...]", value_parser = str::parse::<ConsumerDelays>, allow_hyphen_values = true, default_value = "0")]
+    consumer_delay: ConsumerDelays,
     /// Open-loop rate over all producers, in messages per second (as in 50k or 50k/s): each
     /// producer sends on a fixed schedule, latency counts from each item's scheduled send
     /// time, and the report says whether the backend kept up.
@@ -265,7 +267,9 @@ pub(super) struct CompareArgs {
     /// A named matrix; flags given beside it win. quick: the default matrix; full: the
     /// README's Results (1,000,000 messages, no sizing, a warm-up and 5 repetitions); overload:
     /// the README's backpressure comparison (1:1 and 4:1 at capacity 64, three policies,
-    /// 100k/s offered to consumers that take 20us per item).
+    /// 100k/s offered to consumers that take 20us per item); uneven: consumers of uneven
+    /// speed (4:4 and 16:16 at capacities 1 and 1024, every fourth consumer taking 20us per
+    /// item, the others nothing).
     #[arg(long, value_enum)]
     pub(super) preset: Option<Preset>,
     /// Backends to compare, comma-separated, or `all`.
@@ -358,7 +362,7 @@ impl CommonArgs {
             .policy(self.policy)
             .priorities(self.priorities)
             .producer_delay(self.producer_delay)
-            .consumer_delay(self.consumer_delay)
+            .consumer_delay(self.consumer_delay.clone())
             .rate(self.rate)
             .seed(self.seed)
             .watchdog(self.watchdog)

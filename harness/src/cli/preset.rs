@@ -6,7 +6,7 @@ use std::ffi::OsString;
 use clap::{CommandFactory, Parser};
 
 use super::args::{Cli, ParsedCommand};
-use crate::compare::quick;
+use crate::compare::{UNEVEN_CONSUMER_DELAYS, quick};
 
 /// A named comparison.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -16,6 +16,7 @@ pub(super) enum Preset {
     Quick,
     Full,
     Overload,
+    Uneven,
 }
 
 impl Preset {
@@ -48,6 +49,16 @@ impl Preset {
                 ("--messages", "20000"),
                 ("--target-time", "0"),
                 ("--repeats", "3"),
+            ],
+            // The README's uneven consumers (`compare::UNEVEN_CONSUMER_DELAYS`).
+            Self::Uneven => &[
+                ("--topologies", "4:4,16:16"),
+                ("--capacities", "1,1024"),
+                ("--consumer-delay", UNEVEN_CONSUMER_DELAYS),
+                ("--messages", "200000"),
+                ("--target-time", "0"),
+                ("--repeats", "5"),
+                ("--warmup", "1"),
             ],
         };
         let mut flags: Vec<String> = pairs
@@ -116,7 +127,7 @@ mod tests {
 
     use super::*;
     use crate::cli::compare::CompareRequest;
-    use crate::spec::{Policy, parse_topologies};
+    use crate::spec::{ConsumerDelays, Policy, parse_topologies};
 
     fn request(args: &[&str]) -> CompareRequest {
         let argv = std::iter::once("harness").chain(args.iter().copied());
@@ -181,9 +192,25 @@ mod tests {
             vec![Policy::Block, Policy::DropNewest, Policy::DropOldest]
         );
         assert_eq!(asked.base.rate, Some(100_000.0));
-        assert_eq!(asked.base.consumer_delay, Duration::from_micros(20));
+        assert_eq!(
+            asked.base.consumer_delay,
+            ConsumerDelays::uniform(Duration::from_micros(20))
+        );
         assert_eq!(asked.base.messages, 500);
         assert_eq!(asked.base.repeats, 1);
+        assert_eq!(asked.target_time, None);
+    }
+
+    #[test]
+    fn uneven_slows_every_fourth_consumer() {
+        let asked = request(&["compare", "--preset", "uneven", "--topologies", "8:8"]);
+        assert_eq!(asked.topologies, parse_topologies("8:8").unwrap());
+        assert_eq!(asked.capacities, vec![1, 1024]);
+        let delays = &asked.base.consumer_delay;
+        assert_eq!(delays.to_string(), "0,0,0,20us");
+        assert_eq!(delays.of(3), Duration::from_micros(20));
+        assert_eq!(delays.of(4), Duration::ZERO);
+        assert_eq!(asked.base.messages, 200_000);
         assert_eq!(asked.target_time, None);
     }
 }

@@ -215,7 +215,6 @@ fn planned(workload: &Workload) -> (Pace, f64) {
     let runs = workload.warmup as f64 + workload.repeats as f64;
     let messages = workload.messages as f64;
     let per_producer = workload.share(0) as f64;
-    let per_consumer = (messages / workload.consumer_count() as f64).ceil();
     [
         (
             Pace::ProducerDelay,
@@ -223,7 +222,9 @@ fn planned(workload: &Workload) -> (Pace, f64) {
         ),
         (
             Pace::ConsumerDelay,
-            per_consumer * workload.consumer_delay.as_secs_f64(),
+            workload
+                .consumer_delay
+                .planned_seconds(messages, workload.consumer_count()),
         ),
         (
             Pace::Rate,

@@ -28,6 +28,8 @@ pub(super) struct ConsumerLog {
     pub(super) blocked_ns: Option<u64>,
     pub(super) received: u64,
     pub(super) fault_fired: bool,
+    /// This consumer's simulated work after each receive.
+    delay: Duration,
 }
 
 /// The sampled items an even consumer share holds, with room for an uneven one: reserved up
@@ -46,7 +48,8 @@ pub(super) enum Step {
 }
 
 impl ConsumerLog {
-    pub(super) fn new(shared: &Shared) -> Self {
+    /// The log of consumer `index` (0-based; the sequential worker is consumer 0).
+    pub(super) fn new(shared: &Shared, index: usize) -> Self {
         Self {
             record: shared.ledger.consumer_record(),
             receipts: Vec::new(),
@@ -56,6 +59,7 @@ impl ConsumerLog {
             blocked_ns: None,
             received: 0,
             fault_fired: false,
+            delay: shared.workload.consumer_delay.of(index),
         }
     }
 
@@ -113,7 +117,7 @@ impl ConsumerLog {
             });
         }
         drop(item);
-        if !shared.delay(slot, shared.workload.consumer_delay, WorkerState::Receiving) {
+        if !shared.delay(slot, self.delay, WorkerState::Receiving) {
             return Step::Stop;
         }
         if let Some((at, stall)) = plan.consumer_stall_at

@@ -115,7 +115,7 @@ fn spawn_all<P: Body, T: Producer<Item<P>>, R: Consumer<Item<P>>>(
                 shared,
                 names[0].clone(),
                 0,
-                (ProducerLog::new(shared), ConsumerLog::new(shared)),
+                (ProducerLog::new(shared), ConsumerLog::new(shared, 0)),
                 reports.clone(),
                 |logs| Role::Sequential(Box::new(logs)),
                 move |shared, (p, c)| sequential(shared, tx, rx, p, c),
@@ -139,7 +139,7 @@ fn spawn_all<P: Body, T: Producer<Item<P>>, R: Consumer<Item<P>>>(
                 shared,
                 names[slot].clone(),
                 slot,
-                ConsumerLog::new(shared),
+                ConsumerLog::new(shared, i),
                 reports.clone(),
                 move |out| Role::Consumer(i, out),
                 move |shared, out| consume(shared, slot, rx, out),
@@ -235,7 +235,7 @@ fn watchdog_timeout(workload: &Workload) -> Duration {
     workload
         .watchdog
         .saturating_add(workload.producer_delay)
-        .saturating_add(workload.consumer_delay)
+        .saturating_add(workload.consumer_delay.longest())
         .saturating_add(pacing)
         .saturating_add(stall)
 }

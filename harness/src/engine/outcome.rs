@@ -84,7 +84,8 @@ impl Gathered {
             .collect();
         gathered.consumers = consumers
             .into_iter()
-            .map(|c| c.unwrap_or_else(|| ConsumerLog::new(shared)))
+            .enumerate()
+            .map(|(i, c)| c.unwrap_or_else(|| ConsumerLog::new(shared, i)))
             .collect();
         gathered
     }

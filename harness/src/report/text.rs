@@ -25,11 +25,7 @@ pub(super) fn describe_workload(m: &Measurement) -> String {
         );
     }
     if !w.consumer_delay.is_zero() {
-        let _ = write!(
-            text,
-            ", consumer delay {}",
-            DisplayDuration(w.consumer_delay)
-        );
+        let _ = write!(text, ", consumer delay {}", w.consumer_delay);
     }
     if let Some(r) = w.rate {
         let _ = write!(text, ", rate {}/s", rate(r));

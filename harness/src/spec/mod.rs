@@ -4,6 +4,7 @@
 //! Nothing here runs anything or knows a command-line flag; errors carry the offending value
 //! and the command line names the flag.
 
+mod delays;
 mod fault;
 mod parse;
 mod payload;
@@ -11,6 +12,7 @@ mod policy;
 mod topology;
 mod workload;
 
+pub use delays::{ConsumerDelays, MAX_DELAY_CYCLE};
 pub use fault::{Fault, Stall};
 pub use parse::{DisplayDuration, ParseError, parse_duration, parse_rate};
 pub(crate) use parse::{counted, parse_capacities, parse_list, parse_topologies};

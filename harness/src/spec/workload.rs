@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::parse::{DisplayDuration, display_option, nanos};
-use super::{Fault, Payload, Policy, Topology};
+use super::{ConsumerDelays, Fault, Payload, Policy, Topology};
 
 /// One producer-consumer workload, identical for every backend it is run against.
 ///
@@ -23,7 +23,7 @@ use super::{Fault, Payload, Policy, Topology};
 /// | `batch` | 1 (no batch calls) |
 /// | `policy` | [`Policy::Block`] |
 /// | `priorities` | 1 (every item has priority 0) |
-/// | `producer_delay`, `consumer_delay` | none |
+/// | `producer_delay`, `consumer_delay` | none (`consumer_delay` may differ per consumer) |
 /// | `rate` | none (closed loop) |
 /// | `repeats`, `warmup` | 5, 1 |
 /// | `seed` | 1 |
@@ -65,9 +65,10 @@ pub struct Workload {
     /// Simulated work before each send. In JSON: `producer_delay_ns`.
     #[serde(serialize_with = "nanos", rename = "producer_delay_ns")]
     pub producer_delay: Duration,
-    /// Simulated work after each receive. In JSON: `consumer_delay_ns`.
-    #[serde(serialize_with = "nanos", rename = "consumer_delay_ns")]
-    pub consumer_delay: Duration,
+    /// Simulated work after each receive, per consumer (the same for all, or uneven). In
+    /// JSON: `consumer_delay_ns`.
+    #[serde(rename = "consumer_delay_ns")]
+    pub consumer_delay: ConsumerDelays,
     /// Open-loop rate in messages per second over all producers; `None` sends as fast as the
     /// buffer accepts. In JSON: `rate_per_s`.
     #[serde(rename = "rate_per_s")]
@@ -109,7 +110,7 @@ impl Default for Workload {
             policy: Policy::Block,
             priorities: 1,
             producer_delay: Duration::ZERO,
-            consumer_delay: Duration::ZERO,
+            consumer_delay: ConsumerDelays::default(),
             rate: None,
             repeats: 5,
             warmup: 1,
@@ -159,7 +160,7 @@ impl Workload {
         /// Sets [`Workload::producer_delay`].
         producer_delay: Duration;
         /// Sets [`Workload::consumer_delay`].
-        consumer_delay: Duration;
+        consumer_delay: ConsumerDelays;
         /// Sets [`Workload::rate`].
         rate: Option<f64>;
         /// Sets [`Workload::repeats`].
