@@ -79,7 +79,10 @@ impl OrderChecks {
         let logged = match capabilities.discipline {
             Discipline::Priority if consumers == 1 && priorities > 1 => Some(OrderCheck::Priority),
             Discipline::Lifo if producers == 1 && consumers == 1 => Some(OrderCheck::Lifo),
-            _ => None,
+            // An unordered buffer promises exactly once and nothing more.
+            Discipline::Fifo | Discipline::Priority | Discipline::Lifo | Discipline::Unordered => {
+                None
+            }
         };
         Self {
             per_producer,
@@ -370,5 +373,15 @@ mod tests {
             OrderChecks::for_run(&caps(Discipline::Fifo), 1, 1, 10).logged,
             None
         );
+        let unordered = caps(Discipline::Unordered);
+        for (producers, consumers, priorities) in [(1, 1, 1), (1, 1, 10), (4, 4, 1)] {
+            assert_eq!(
+                OrderChecks::for_run(&unordered, producers, consumers, priorities),
+                OrderChecks {
+                    per_producer: false,
+                    logged: None
+                }
+            );
+        }
     }
 }
