@@ -192,4 +192,24 @@ impl<T: Send + 'static> Consumer<T> for StealConsumer<T> {
     fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
         self.recv_until(Some(deadline))
     }
+
+    /// Waits for one item as `recv` does, then takes up to `max - 1` more as `try_recv`
+    /// would (this handle's deque first, where that item's steal left its batch), and frees
+    /// their slots in one step.
+    fn recv_batch(&self, buf: &mut Vec<T>, max: usize) -> Result<usize, RecvError> {
+        if max == 0 {
+            return Ok(0);
+        }
+        buf.push(self.recv()?);
+        let more = {
+            let mut local = self.local.lock();
+            let before = buf.len();
+            buf.extend(std::iter::from_fn(|| self.find(&mut local)).take(max - 1));
+            buf.len() - before
+        };
+        if more > 0 {
+            self.shared.release(more);
+        }
+        Ok(1 + more)
+    }
 }

@@ -15,6 +15,7 @@
 //! | blocking | one `Mutex<()>` and two `Condvar`s (`not_empty`, `not_full`), from the `buffer-sync` facade (parking_lot in normal builds). A waiter says it waits (a counter), then re-reads its condition under the lock; a waker changes the state, then reads the counter and, only if someone waits, takes the lock and notifies. The two sides' SeqCst operations (and a SeqCst fence between a push and the read of the consumers' counter, since crossbeam's own orderings are weaker) mean either the waker sees the waiter or the waiter sees the change: no lost wake-up, and no lock on the fast path. Every wait loops: a wake-up only means "look again". |
 //! | `close()` | native: a flag, then every waiter woken. A send takes its slot before it reads the flag a second time, and a consumer reports `Disconnected` only when the flag is set *and* no slot is taken, so every send that returned `Ok` is received first, and every refused send hands its item back. |
 //! | a consumer dropped, or its thread panicking | the handle's `Drop` (which runs during unwinding) moves every item of its local deque back to the injector and wakes the waiting consumers; the last consumer's `Drop` instead drops everything buffered, once ([`BufferedDrop::OnLastConsumer`](buffer_api::BufferedDrop)). A send that pushes while the last consumer leaves drops what it finds itself. |
+//! | batches | native: `send_batch` takes up to a capacity's worth of items from its iterator, then as many free slots as they need in one compare-and-swap, and pushes that many; `recv_batch` waits for one item as `recv` does, then keeps taking from its own deque and stealing (as `try_recv` would) up to `max`, freeing their slots in one step. |
 //! | capacity 0 | refused with `RendezvousUnsupported`: a rendezvous would need a hand-off no deque offers. |
 //! | `len()` | the slot count: exact on one thread, a snapshot under concurrency, never above `capacity` (it counts sends that have taken a slot and not yet pushed). |
 //! | order | none promised ([`Discipline::Unordered`]): a consumer may steal older items from a peer after taking newer ones from the injector. Every accepted item is received exactly once. |
@@ -55,8 +56,8 @@ mod shared;
 use std::time::Instant;
 
 use buffer_api::{
-    Backend, Capabilities, CapacityError, Discipline, Handle, Producer, SendError,
-    SendTimeoutError, TrySendError,
+    Backend, Capabilities, CapacityError, Discipline, Handle, Producer, SendBatchError, SendError,
+    SendTimeoutError, Support, TrySendError,
 };
 use buffer_sync::Arc;
 use crossbeam_utils::Backoff;
@@ -74,7 +75,8 @@ pub struct Steal;
 
 impl Backend for Steal {
     const NAME: &'static str = "steal";
-    const CAPABILITIES: Capabilities = Capabilities::new(Discipline::Unordered);
+    const CAPABILITIES: Capabilities =
+        Capabilities::new(Discipline::Unordered).with_batch(Support::Native);
 
     type Producer<T: Send + 'static> = StealProducer<T>;
     type Consumer<T: Send + 'static> = StealConsumer<T>;
@@ -103,9 +105,9 @@ impl<T> StealProducer<T> {
         let mut timed_out = false;
         let backoff = Backoff::new();
         loop {
-            match self.shared.reserve() {
-                Ok(()) => {
-                    self.shared.push(item);
+            match self.shared.reserve(1) {
+                Ok(_) => {
+                    self.shared.push([item]);
                     return Ok(());
                 }
                 Err(Refusal::Disconnected) => return Err(SendTimeoutError::Disconnected(item)),
@@ -157,9 +159,9 @@ impl<T: Send + 'static> Producer<T> for StealProducer<T> {
     }
 
     fn try_send(&self, item: T) -> Result<(), TrySendError<T>> {
-        match self.shared.reserve() {
-            Ok(()) => {
-                self.shared.push(item);
+        match self.shared.reserve(1) {
+            Ok(_) => {
+                self.shared.push([item]);
                 Ok(())
             }
             Err(Refusal::Full) => Err(TrySendError::Full(item)),
@@ -169,5 +171,46 @@ impl<T: Send + 'static> Producer<T> for StealProducer<T> {
 
     fn send_deadline(&self, item: T, deadline: Instant) -> Result<(), SendTimeoutError<T>> {
         self.send_until(item, Some(deadline))
+    }
+
+    /// Takes up to a capacity's worth of items from the iterator, then as many slots as are
+    /// free for them in one step, and pushes that many; waits as `send` does when none is
+    /// free. The items are taken before their slots, so an iterator that panics leaves no slot
+    /// taken without an item.
+    fn send_batch<I>(&self, items: I) -> Result<(), SendBatchError<T>>
+    where
+        I: IntoIterator<Item = T>,
+    {
+        let mut items = items.into_iter();
+        // Taken from the iterator, not yet accepted, in order.
+        let mut pending = Vec::new();
+        let mut sent = 0;
+        let backoff = Backoff::new();
+        loop {
+            if pending.is_empty() {
+                pending.extend(items.by_ref().take(self.shared.capacity()));
+                if pending.is_empty() {
+                    return Ok(());
+                }
+            }
+            match self.shared.reserve(pending.len()) {
+                Ok(granted) => {
+                    self.shared.push(pending.drain(..granted));
+                    sent += granted;
+                    backoff.reset();
+                }
+                Err(Refusal::Disconnected) => {
+                    pending.extend(items);
+                    return Err(SendBatchError {
+                        sent,
+                        unsent: pending,
+                    });
+                }
+                Err(Refusal::Full) if !backoff.is_completed() => backoff.snooze(),
+                Err(Refusal::Full) => {
+                    self.shared.wait_for_room(None);
+                }
+            }
+        }
     }
 }

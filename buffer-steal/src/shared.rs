@@ -98,47 +98,55 @@ impl<T> Shared<T> {
         self.sending_ended() || self.consumers.load(Ordering::SeqCst) == 0
     }
 
-    /// Takes one slot for a send. The slot is taken *before* the refusal is read a second
-    /// time: a consumer that sees the buffer closed then sees this slot in `len`, so it waits
-    /// for the item instead of reporting `Disconnected` ahead of it. A send that finds the
-    /// buffer refusing after taking its slot gives the slot back.
-    pub(crate) fn reserve(&self) -> Result<(), Refusal> {
+    /// Takes between 1 and `wanted` slots for a send, as many as are free, and returns how
+    /// many. The slots are taken *before* the refusal is read a second time: a consumer that
+    /// sees the buffer closed then sees these slots in `len`, so it waits for the items
+    /// instead of reporting `Disconnected` ahead of them. A send that finds the buffer
+    /// refusing after taking its slots gives them back.
+    pub(crate) fn reserve(&self, wanted: usize) -> Result<usize, Refusal> {
         if self.refuses_sends() {
             return Err(Refusal::Disconnected);
         }
         let mut taken = self.len.load(Ordering::SeqCst);
-        loop {
-            if taken >= self.capacity {
+        let granted = loop {
+            let granted = wanted.min(self.capacity.saturating_sub(taken));
+            if granted == 0 {
                 return Err(Refusal::Full);
             }
             match self.len.compare_exchange_weak(
                 taken,
-                taken + 1,
+                taken + granted,
                 Ordering::SeqCst,
                 Ordering::SeqCst,
             ) {
-                Ok(_) => break,
+                Ok(_) => break granted,
                 Err(now) => taken = now,
             }
-        }
+        };
         if self.refuses_sends() {
-            self.release(1);
+            self.release(granted);
             return Err(Refusal::Disconnected);
         }
-        Ok(())
+        Ok(granted)
     }
 
-    /// Puts an item whose slot is taken into the injector and wakes one waiting consumer. If
-    /// the last consumer left meanwhile, the item is dropped here, with whatever else it finds
-    /// buffered, as the last consumer's departure drops the rest.
-    pub(crate) fn push(&self, item: T) {
-        self.injector.push(item);
+    /// Puts items whose slots are taken into the injector and wakes a waiting consumer for
+    /// each. If the last consumer left meanwhile, the items are dropped here, with whatever
+    /// else is buffered, as the last consumer's departure drops the rest.
+    pub(crate) fn push(&self, items: impl IntoIterator<Item = T>) {
+        let mut pushed = 0;
+        for item in items {
+            self.injector.push(item);
+            pushed += 1;
+        }
         // Pairs with the fence in `wait_for_item`: either this load sees the waiter, or the
-        // waiter's look at the deques sees this item.
+        // waiter's look at the deques sees these items.
         fence(Ordering::SeqCst);
         if self.waiting_consumers.load(Ordering::SeqCst) > 0 {
             let _lock = self.lock.lock();
-            self.not_empty.notify_one();
+            for _ in 0..pushed {
+                self.not_empty.notify_one();
+            }
         }
         if self.consumers.load(Ordering::SeqCst) == 0 {
             self.drop_injected();

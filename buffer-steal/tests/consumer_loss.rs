@@ -14,16 +14,17 @@ use buffer_steal::{STEAL_BATCH, Steal};
 
 const SENT: u64 = 40;
 
-/// A buffer holding `SENT` tracked items, its producer, and two consumers, the first of which
-/// has taken one item (returned) and holds the rest of its batch in its deque.
-fn one_consumer_holding_a_batch(
-    counter: &DropCounter,
-) -> (
+/// A buffer's producer, the consumer holding a batch, another consumer, and the item taken.
+type Holding = (
     <Steal as Backend>::Producer<Tracked>,
     <Steal as Backend>::Consumer<Tracked>,
     <Steal as Backend>::Consumer<Tracked>,
     Tracked,
-) {
+);
+
+/// A buffer holding `SENT` tracked items, its producer, and two consumers, the first of which
+/// has taken one item (returned) and holds the rest of its batch in its deque.
+fn one_consumer_holding_a_batch(counter: &DropCounter) -> Holding {
     let (tx, holder) = Steal::bounded::<Tracked>(64).expect("capacity 64");
     for seq in 0..SENT {
         tx.send(counter.item(0, seq)).expect("room");
@@ -50,10 +51,12 @@ fn all_but(taken: &Tracked) -> BTreeSet<(usize, u64)> {
 
 #[test]
 fn dropped_consumer_hands_its_deque_back() {
-    assert!(
-        STEAL_BATCH > 1,
-        "a batch of one leaves nothing in the deque"
-    );
+    const {
+        assert!(
+            STEAL_BATCH > 1,
+            "a batch of one leaves nothing in the deque"
+        )
+    };
     let counter = DropCounter::new();
     let (tx, holder, other, taken) = one_consumer_holding_a_batch(&counter);
     drop(holder);

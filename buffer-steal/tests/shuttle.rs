@@ -110,6 +110,52 @@ fn pct_3x3x8_capacity_2_exactly_once() {
     check_pct(many_to_many_exactly_once);
 }
 
+/// 2 producers x 9 items in batches of 3, 2 consumers receiving batches of up to 3, at
+/// capacity 2: a batch send takes the slots that are free and waits for the rest. Every item
+/// is received exactly once.
+fn batches_exactly_once() {
+    let (tx, rx) = buffer(2);
+    let producers: Vec<_> = (0..2)
+        .map(|producer| {
+            let tx = tx.clone();
+            thread::spawn(move || {
+                let items: Vec<Item> = (0..9).map(|seq| (producer, seq)).collect();
+                for chunk in items.chunks(3) {
+                    tx.send_batch(chunk.to_vec())
+                        .expect("the consumers are alive");
+                }
+                Vec::new()
+            })
+        })
+        .collect();
+    drop(tx);
+    let consumers: Vec<_> = (0..2)
+        .map(|_| {
+            let rx = rx.clone();
+            thread::spawn(move || {
+                let mut got = Vec::new();
+                while rx.recv_batch(&mut got, 3).is_ok() {
+                    assert!(rx.len() <= 2, "more than the capacity buffered");
+                }
+                got
+            })
+        })
+        .collect();
+    drop(rx);
+    joined(producers);
+    assert_eq!(joined(consumers), every_item(2, 9), "each item once");
+}
+
+#[test]
+fn random_batches_exactly_once() {
+    check_random(batches_exactly_once);
+}
+
+#[test]
+fn pct_batches_exactly_once() {
+    check_pct(batches_exactly_once);
+}
+
 /// 2 producers x 10 items at capacity 6, three consumers, one of which leaves after 2 items
 /// with whatever its last steal left in its deque: the others take that over. Every item is
 /// received exactly once.
