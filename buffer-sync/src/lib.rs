@@ -96,6 +96,12 @@ mod model {
         }
     }
 
+    impl Default for Condvar {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
     impl Condvar {
         /// A condvar nobody waits on.
         pub fn new() -> Self {
