@@ -27,6 +27,8 @@ mod json;
 mod list;
 mod markdown;
 mod plot;
+#[cfg(test)]
+mod published;
 mod table;
 mod text;
 
