@@ -25,7 +25,8 @@ use crate::spec::{
 /// Identical N:M producer-consumer workloads against every bounded-buffer backend: verified
 /// (every item exactly once, in per-producer order), measured, reported.
 ///
-/// Without a command, runs `compare` on a quick default matrix (about a minute on 2 cores).
+/// Without a command, runs `compare` on a quick default matrix (about three minutes on two
+/// cores).
 #[derive(Debug, Parser)]
 #[command(name = "harness", version, after_help = EXIT_CODES, args_override_self = true)]
 pub(super) struct Cli {
