@@ -8,14 +8,16 @@
 //! | `send`, `try_send`, `recv`, `try_recv` | the channel's own calls; a blocking receive first takes a buffered item, and reads the clock only once the channel is empty | |
 //! | `send_deadline` | std has no timed send on stable: `try_send` is retried, with a sleep between attempts that doubles from 1 us up to [`POLL_MAX`] | `blocking: Emulated` |
 //! | `recv`, `recv_deadline` | the mutex's own (timed) lock, then the channel's own `recv_timeout`, in slices | `blocking: Emulated` |
-//! | `len` | std has none: each producer handle counts its accepted sends on a cache line of its own, the receiver's holder counts receives on another, and `len` sums them (the send counters of dropped handles kept as one retired sum), clamped into `0..=capacity`; exact once operations stop | `len: Emulated` |
+//! | `len` | std has none: each producer handle counts its accepted sends on a cache line of its own ([`OwnedCount`](buffer_api::owned_count::OwnedCount)), the receiver's holder counts receives on another, and `len` sums them (the send counters of dropped handles kept as one retired sum), clamped into `0..=capacity`; exact once operations stop | `len: Emulated` |
 //! | `close` | none: `close()` returns `false` and changes nothing; dropping every handle of one side disconnects | `close: Unsupported` |
 //! | `is_closed` | handle counts ([`buffer_api::handle_count`]): std cannot be asked whether the other side is gone | |
 //! | capacity 0 | std's native rendezvous channel | `rendezvous: true` |
 //!
 //! # What the emulations cost
 //!
-//! A send adds one increment of its own handle's counter, a line no other handle writes. A
+//! A send adds one increment of its own handle's counter, a line no other handle writes, and
+//! for the thread that owns the counter a plain load and store, no locked instruction
+//! ([`buffer_api::owned_count`]). A
 //! receive adds an uncontended lock and unlock of the receiver's mutex and a plain store of the
 //! receive count under it, on lines no producer writes; so no successful operation writes a cache
 //! line the other side reads, and the two sides meet only inside std's channel. Cloning or
@@ -50,6 +52,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use buffer_api::channel_adapter::{ChannelReceiver, ChannelSender, WrappedChannel, raw_bounded};
+use buffer_api::owned_count::OwnedCount;
 use buffer_api::{
     Backend, Capabilities, CapacityError, Discipline, RecvError, RecvTimeoutError, SendError,
     SendTimeoutError, Support, TryRecvError, TrySendError,
@@ -119,9 +122,9 @@ struct SendTally {
     retired: usize,
 }
 
-/// One producer handle's accepted sends, on a cache line of its own: only that handle (and the
-/// threads sharing it) writes it, and `len` reads it.
-type SendCounter = CachePadded<AtomicUsize>;
+/// One producer handle's accepted sends, on a cache line of its own: only that handle writes
+/// it (without a locked instruction from the thread that owns it), and `len` reads it.
+type SendCounter = OwnedCount;
 
 impl Shared {
     /// Records that std reported the channel disconnected.
@@ -147,7 +150,7 @@ impl Shared {
     fn leave_senders(&self, counter: &Arc<SendCounter>) {
         let mut tally = self.sends.lock();
         tally.live.retain(|live| !Arc::ptr_eq(live, counter));
-        tally.retired += counter.load(Ordering::Relaxed);
+        tally.retired += counter.get();
     }
 
     /// Counts one receive; `_held` is the receiver's mutex, the proof that no other thread
@@ -170,7 +173,7 @@ impl Shared {
             + tally
                 .live
                 .iter()
-                .map(|counter| counter.load(Ordering::Relaxed))
+                .map(|counter| counter.get())
                 .sum::<usize>();
         sent.saturating_sub(received).min(self.capacity)
     }
@@ -197,7 +200,7 @@ impl<T> StdSender<T> {
     /// Counts one accepted send on this handle's own line.
     #[inline]
     fn count_one(&self) {
-        self.sent.fetch_add(1, Ordering::Relaxed);
+        self.sent.increment();
     }
 }
 
