@@ -69,7 +69,7 @@
 //! load, the first design of this gate, which needs no barrier at all. The closer waits for both
 //! counts. A thread is told apart by the address of a thread-local, which a later thread may
 //! reuse only once the first has exited and sends through nothing any more; that rule has its
-//! home in [`owned_count`](crate::owned_count).
+//! home in [`owned_count`].
 //!
 //! A lane registered after the closer took its snapshot is registered under the same mutex the
 //! closer took *after* its swap, so that lane's first `enter` sees `closed` too.

@@ -8,7 +8,7 @@
 //! | `send`, `try_send`, `recv`, `try_recv` | the channel's own calls; a blocking receive first takes a buffered item, and reads the clock only once the channel is empty | |
 //! | `send_deadline` | std has no timed send on stable: `try_send` is retried, with a sleep between attempts that doubles from 1 us up to [`POLL_MAX`] | `blocking: Emulated` |
 //! | `recv`, `recv_deadline` | the mutex's own (timed) lock, then the channel's own `recv_timeout`, in slices | `blocking: Emulated` |
-//! | `len` | std has none: each producer handle counts its accepted sends on a cache line of its own ([`OwnedCount`](buffer_api::owned_count::OwnedCount)), the receiver's holder counts receives on another, and `len` sums them (the send counters of dropped handles kept as one retired sum), clamped into `0..=capacity`; exact once operations stop | `len: Emulated` |
+//! | `len` | std has none: each producer handle counts its accepted sends on a cache line of its own ([`OwnedCount`]), the receiver's holder counts receives on another, and `len` sums them (the send counters of dropped handles kept as one retired sum), clamped into `0..=capacity`; exact once operations stop | `len: Emulated` |
 //! | `close` | none: `close()` returns `false` and changes nothing; dropping every handle of one side disconnects | `close: Unsupported` |
 //! | `is_closed` | handle counts ([`buffer_api::handle_count`]): std cannot be asked whether the other side is gone | |
 //! | capacity 0 | std's native rendezvous channel | `rendezvous: true` |
