@@ -68,7 +68,8 @@
 //! by reference) uses the lane's second, shared count with an atomic increment and a `SeqCst`
 //! load, the first design of this gate, which needs no barrier at all. The closer waits for both
 //! counts. A thread is told apart by the address of a thread-local, which a later thread may
-//! reuse only once the first has exited and sends through nothing any more.
+//! reuse only once the first has exited and sends through nothing any more; that rule has its
+//! home in [`owned_count`].
 //!
 //! A lane registered after the closer took its snapshot is registered under the same mutex the
 //! closer took *after* its swap, so that lane's first `enter` sees `closed` too.
@@ -141,13 +142,14 @@ mod barrier;
 
 pub use barrier::expedited;
 
-use std::cell::Cell;
 use std::fmt;
 use std::hint;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::thread;
+
+use crate::owned_count;
 
 /// How many times a waiting closer spins on a counter before it starts yielding.
 const SPINS_BEFORE_YIELD: u32 = 64;
@@ -169,7 +171,7 @@ pub struct CloseGate {
 #[repr(align(128))]
 #[derive(Default)]
 struct Slot {
-    /// The thread that owns the lane, as [`thread_mark`] gives it; 0 until the first send.
+    /// The thread that owns the lane ([`owned_count`]'s rule); 0 until the first send.
     owner: AtomicUsize,
     /// Sends in flight on the owning thread. Written only by that thread (plain load and
     /// store), read by the closer.
@@ -214,17 +216,6 @@ pub enum Phase {
     Sealed,
 }
 
-/// A number that tells the running threads apart: the address of a thread-local; 0 (which no
-/// lane is owned by) where the thread-local cannot be reached any more.
-#[inline]
-fn thread_mark() -> usize {
-    thread_local! {
-        static MARK: Cell<u8> = const { Cell::new(0) };
-    }
-    MARK.try_with(|mark| std::ptr::from_ref(mark).addr())
-        .unwrap_or(0)
-}
-
 impl CloseGate {
     /// A new, open gate with no lanes.
     pub fn new() -> Self {
@@ -250,15 +241,7 @@ impl CloseGate {
     #[inline]
     pub fn enter<'a>(&self, lane: &'a Lane) -> Option<Pass<'a>> {
         let slot = &*lane.slot;
-        let me = thread_mark();
-        let owner = slot.owner.load(Ordering::Relaxed);
-        let owned = me != 0 && owner == me
-            || (me != 0
-                && owner == 0
-                && slot
-                    .owner
-                    .compare_exchange(0, me, Ordering::Relaxed, Ordering::Relaxed)
-                    .is_ok());
+        let owned = owned_count::claim(&slot.owner);
         if owned {
             // Only this thread writes `owned`: a plain increment, then the light half of the
             // asymmetric fence pair (module docs), then the load it orders.

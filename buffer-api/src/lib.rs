@@ -125,6 +125,7 @@ pub mod channel_adapter;
 pub mod close_gate;
 mod error;
 pub mod handle_count;
+pub mod owned_count;
 
 use std::any::Any;
 use std::time::{Duration, Instant};

@@ -4,17 +4,33 @@
 //! | contract | how `std` provides it | declared |
 //! | --- | --- | --- |
 //! | several consumers | std's `Receiver` is single-consumer, so every consumer handle shares one behind a mutex, as `Arc<Mutex<Receiver<T>>>` in a thread pool does. A receive that waits holds the mutex for one slice of at most [`RECV_SLICE`] at a time, so other consumers queue on the mutex, and a `try_recv` never waits behind a blocked `recv` for long | `consumers: Emulated` |
-//! | `send`, `try_send`, `recv`, `try_recv` | the channel's own calls | |
+//! | one consumer | the same mutex, never contended: see below | |
+//! | `send`, `try_send`, `recv`, `try_recv` | the channel's own calls; a blocking receive first takes a buffered item, and reads the clock only once the channel is empty | |
 //! | `send_deadline` | std has no timed send on stable: `try_send` is retried, with a sleep between attempts that doubles from 1 us up to [`POLL_MAX`] | `blocking: Emulated` |
 //! | `recv`, `recv_deadline` | the mutex's own (timed) lock, then the channel's own `recv_timeout`, in slices | `blocking: Emulated` |
-//! | `len` | std has none: a counter beside the channel, raised after each accepted send and lowered after each receive, one more contended atomic per operation | `len: Emulated` |
+//! | `len` | std has none: each producer handle counts its accepted sends on a cache line of its own ([`OwnedCount`]), the receiver's holder counts receives on another, and `len` sums them (the send counters of dropped handles kept as one retired sum), clamped into `0..=capacity`; exact once operations stop | `len: Emulated` |
 //! | `close` | none: `close()` returns `false` and changes nothing; dropping every handle of one side disconnects | `close: Unsupported` |
 //! | `is_closed` | handle counts ([`buffer_api::handle_count`]): std cannot be asked whether the other side is gone | |
 //! | capacity 0 | std's native rendezvous channel | `rendezvous: true` |
 //!
-//! The figures the harness shows for `std` therefore include the mutex that several consumers
-//! need and the `len` counter: that is the price of a `sync_channel` that does what the contract
-//! asks.
+//! # What the emulations cost
+//!
+//! A send adds one increment of its own handle's counter, a line no other handle writes, and
+//! for the thread that owns the counter a plain load and store, no locked instruction
+//! ([`buffer_api::owned_count`]). A
+//! receive adds an uncontended lock and unlock of the receiver's mutex and a plain store of the
+//! receive count under it, on lines no producer writes; so no successful operation writes a cache
+//! line the other side reads, and the two sides meet only inside std's channel. Cloning or
+//! dropping a producer handle, and `len`, take a mutex over the list of send counters, so a
+//! counter is never missed or counted twice while handles come and go.
+//!
+//! The mutex stays even with one consumer handle: std's `Receiver` is not `Sync` while a
+//! handle is, any thread may call a receive through a shared handle, and this workspace has no
+//! `unsafe`, so something must exclude two receives at once. Every consumer handle shares the
+//! same mutex from the start, so cloning or dropping consumer handles changes no state and
+//! cannot race with a receive. With one consumer the lock is never contended and lives on a
+//! line that only the consumer touches: it costs a locked instruction or two, not a cache-line
+//! transfer.
 //!
 //! ```
 //! use buffer_api::{Backend, Consumer, Handle, Producer, RecvError};
@@ -30,17 +46,19 @@
 //! # Ok::<(), buffer_api::CapacityError>(())
 //! ```
 
-use std::sync::atomic::{AtomicBool, AtomicIsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use buffer_api::channel_adapter::{ChannelReceiver, ChannelSender, WrappedChannel, raw_bounded};
+use buffer_api::owned_count::OwnedCount;
 use buffer_api::{
     Backend, Capabilities, CapacityError, Discipline, RecvError, RecvTimeoutError, SendError,
     SendTimeoutError, Support, TryRecvError, TrySendError,
 };
-use parking_lot::Mutex;
+use crossbeam_utils::CachePadded;
+use parking_lot::{Mutex, MutexGuard};
 
 /// The longest sleep between two attempts of a timed send: it bounds how late such a send
 /// notices room.
@@ -81,17 +99,32 @@ impl Backend for Std {
     }
 }
 
-/// What the endpoints share beside the channel: the emulated `len` (accepted sends minus
-/// receives, clamped to the capacity, since a receive can be counted before the send that it
-/// took) and whether the channel has answered `Disconnected` to anyone.
+/// What both sides share beside the channel: the capacity, the counts for `len`, and whether
+/// the channel has answered `Disconnected` to anyone. Of all this, a successful operation
+/// writes only `received`, and only a receive does, on a line of its own, so the hot paths of
+/// the two sides share no written cache line.
 struct Shared {
-    count: AtomicIsize,
     capacity: usize,
+    sends: Mutex<SendTally>,
+    /// Receives so far. Written only by the thread that holds the receiver's mutex, so a load
+    /// and a store do what a locked increment would.
+    received: CachePadded<AtomicUsize>,
     /// Set by any operation that std answered with a disconnect, so that `is_closed()` agrees
     /// with what a send just saw even while the last handle of the other side is still being
     /// dropped (std disconnects first and drops the buffered items after, inside that drop).
     disconnected: AtomicBool,
 }
+
+/// Every producer handle's count of accepted sends: the live handles' own counters, and the
+/// sum of those already dropped.
+struct SendTally {
+    live: Vec<Arc<SendCounter>>,
+    retired: usize,
+}
+
+/// One producer handle's accepted sends, on a cache line of its own: only that handle writes
+/// it (without a locked instruction from the thread that owns it), and `len` reads it.
+type SendCounter = OwnedCount;
 
 impl Shared {
     /// Records that std reported the channel disconnected.
@@ -105,41 +138,87 @@ impl Shared {
         self.disconnected.load(Ordering::Acquire)
     }
 
-    #[inline]
-    fn count(&self, n: isize) {
-        if self.capacity > 0 {
-            self.count.fetch_add(n, Ordering::Relaxed);
-        }
+    /// A new counter for a new producer handle, in the tally from now on.
+    fn join_senders(&self) -> Arc<SendCounter> {
+        let counter = Arc::new(SendCounter::default());
+        self.sends.lock().live.push(Arc::clone(&counter));
+        counter
     }
 
+    /// Moves a dropped producer handle's count from its counter into the retired sum, in one
+    /// step under the tally's lock, so that `len` never misses it or counts it twice.
+    fn leave_senders(&self, counter: &Arc<SendCounter>) {
+        let mut tally = self.sends.lock();
+        tally.live.retain(|live| !Arc::ptr_eq(live, counter));
+        tally.retired += counter.get();
+    }
+
+    /// Counts one receive; `_held` is the receiver's mutex, the proof that no other thread
+    /// writes `received` now.
+    #[inline]
+    fn count_received<T>(&self, _held: &MutexGuard<'_, mpsc::Receiver<T>>) {
+        let received = self.received.load(Ordering::Relaxed);
+        self.received.store(received + 1, Ordering::Relaxed);
+    }
+
+    /// Accepted sends minus receives, clamped into `0..=capacity`: while operations are in
+    /// flight the sums are read a moment apart, and a receive can be counted before the send
+    /// that it took; once they stop it is exact.
     fn len(&self) -> usize {
-        let count = self.count.load(Ordering::Relaxed).max(0);
-        usize::try_from(count).map_or(0, |count| count.min(self.capacity))
+        // Receives before sends, so that the sends read can only be ahead of the receives read,
+        // but for a send still between std's accept and its own count: the clamp covers that.
+        let received = self.received.load(Ordering::Relaxed);
+        let tally = self.sends.lock();
+        let sent: usize = tally.retired
+            + tally
+                .live
+                .iter()
+                .map(|counter| counter.get())
+                .sum::<usize>();
+        sent.saturating_sub(received).min(self.capacity)
     }
 }
 
-/// std's sending endpoint as the adapter sees it: a `SyncSender` and the shared counter.
+/// std's sending endpoint as the adapter sees it: a `SyncSender` and this handle's own count
+/// of accepted sends.
 pub struct StdSender<T> {
     tx: mpsc::SyncSender<T>,
+    sent: Arc<SendCounter>,
     shared: Arc<Shared>,
 }
 
-/// std's receiving endpoint as the adapter sees it: the one `Receiver`, shared behind a mutex
-/// by every consumer handle, and the shared counter.
+/// std's receiving endpoint as the adapter sees it: the one `Receiver`, behind a mutex on a
+/// cache line of its own, shared by every consumer handle.
 pub struct StdReceiver<T> {
     // Field order matters: the last consumer's `rx` drops the `Receiver`, and with it the
     // buffered items, before the handle leaves the count.
-    rx: Arc<Mutex<mpsc::Receiver<T>>>,
+    rx: Arc<CachePadded<Mutex<mpsc::Receiver<T>>>>,
     shared: Arc<Shared>,
 }
 
-// Clone by hand: a derived one would require `T: Clone`.
+impl<T> StdSender<T> {
+    /// Counts one accepted send on this handle's own line.
+    #[inline]
+    fn count_one(&self) {
+        self.sent.increment();
+    }
+}
+
+// Clone by hand: a derived one would require `T: Clone`, and a new producer handle needs a
+// counter of its own.
 impl<T> Clone for StdSender<T> {
     fn clone(&self) -> Self {
         Self {
             tx: self.tx.clone(),
+            sent: self.shared.join_senders(),
             shared: Arc::clone(&self.shared),
         }
+    }
+}
+
+impl<T> Drop for StdSender<T> {
+    fn drop(&mut self) {
+        self.shared.leave_senders(&self.sent);
     }
 }
 
@@ -161,17 +240,22 @@ impl WrappedChannel for Std {
     fn bounded<T: Send + 'static>(capacity: usize) -> (StdSender<T>, StdReceiver<T>) {
         let (tx, rx) = mpsc::sync_channel(capacity);
         let shared = Arc::new(Shared {
-            count: AtomicIsize::new(0),
             capacity,
+            sends: Mutex::new(SendTally {
+                live: Vec::new(),
+                retired: 0,
+            }),
+            received: CachePadded::new(AtomicUsize::new(0)),
             disconnected: AtomicBool::new(false),
         });
         (
             StdSender {
                 tx,
+                sent: shared.join_senders(),
                 shared: Arc::clone(&shared),
             },
             StdReceiver {
-                rx: Arc::new(Mutex::new(rx)),
+                rx: Arc::new(CachePadded::new(Mutex::new(rx))),
                 shared,
             },
         )
@@ -181,7 +265,7 @@ impl WrappedChannel for Std {
     fn send<T: Send + 'static>(tx: &StdSender<T>, item: T) -> Result<(), SendError<T>> {
         match tx.tx.send(item) {
             Ok(()) => {
-                tx.shared.count(1);
+                tx.count_one();
                 Ok(())
             }
             Err(mpsc::SendError(item)) => {
@@ -195,7 +279,7 @@ impl WrappedChannel for Std {
     fn try_send<T: Send + 'static>(tx: &StdSender<T>, item: T) -> Result<(), TrySendError<T>> {
         match tx.tx.try_send(item) {
             Ok(()) => {
-                tx.shared.count(1);
+                tx.count_one();
                 Ok(())
             }
             Err(mpsc::TrySendError::Full(item)) => Err(TrySendError::Full(item)),
@@ -236,16 +320,20 @@ impl WrappedChannel for Std {
 
     /// Waits for the mutex (held by another receive for at most about one [`RECV_SLICE`]),
     /// then takes an item if one is buffered.
+    #[inline]
     fn try_recv<T: Send + 'static>(rx: &StdReceiver<T>) -> Result<T, TryRecvError> {
-        let item = rx.rx.lock().try_recv().map_err(|error| match error {
-            mpsc::TryRecvError::Empty => TryRecvError::Empty,
-            mpsc::TryRecvError::Disconnected => {
-                rx.shared.saw_disconnect();
-                TryRecvError::Disconnected
+        let receiver = rx.rx.lock();
+        match receiver.try_recv() {
+            Ok(item) => {
+                rx.shared.count_received(&receiver);
+                Ok(item)
             }
-        })?;
-        rx.shared.count(-1);
-        Ok(item)
+            Err(mpsc::TryRecvError::Empty) => Err(TryRecvError::Empty),
+            Err(mpsc::TryRecvError::Disconnected) => {
+                rx.shared.saw_disconnect();
+                Err(TryRecvError::Disconnected)
+            }
+        }
     }
 
     fn recv_deadline<T: Send + 'static>(
@@ -280,25 +368,32 @@ impl WrappedChannel for Std {
     }
 }
 
-/// The one blocking receive: the channel's own `recv_timeout`, in slices of at most
-/// [`RECV_SLICE`] under the mutex, until `deadline` if there is one.
+/// The one blocking receive: an item if one is buffered, else the channel's own
+/// `recv_timeout`, in slices of at most [`RECV_SLICE`] under the mutex, until `deadline` if
+/// there is one. The clock is read only once the channel is found empty.
 #[inline]
 fn recv_until<T>(rx: &StdReceiver<T>, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
     loop {
-        let (receiver, slice) = match deadline {
-            None => (rx.rx.lock(), RECV_SLICE),
-            Some(deadline) => {
-                let Some(receiver) = rx.rx.try_lock_until(deadline) else {
-                    return Err(RecvTimeoutError::Timeout);
-                };
-                let left = deadline.saturating_duration_since(Instant::now());
-                (receiver, left.min(RECV_SLICE))
+        let receiver = match deadline {
+            None => rx.rx.lock(),
+            Some(deadline) => rx
+                .rx
+                .try_lock_until(deadline)
+                .ok_or(RecvTimeoutError::Timeout)?,
+        };
+        let got = match receiver.try_recv() {
+            Ok(item) => Ok(item),
+            Err(mpsc::TryRecvError::Disconnected) => Err(mpsc::RecvTimeoutError::Disconnected),
+            Err(mpsc::TryRecvError::Empty) => {
+                let left = deadline.map_or(RECV_SLICE, |deadline| {
+                    deadline.saturating_duration_since(Instant::now())
+                });
+                receiver.recv_timeout(left.min(RECV_SLICE))
             }
         };
-        match receiver.recv_timeout(slice) {
+        match got {
             Ok(item) => {
-                drop(receiver);
-                rx.shared.count(-1);
+                rx.shared.count_received(&receiver);
                 return Ok(item);
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => {
@@ -312,5 +407,31 @@ fn recv_until<T>(rx: &StdReceiver<T>, deadline: Option<Instant>) -> Result<T, Re
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use buffer_api::{Backend, Consumer, Handle, Producer};
+
+    use super::Std;
+
+    #[test]
+    fn len_keeps_the_sends_of_dropped_producer_handles() {
+        let (tx, rx) = Std::bounded::<u32>(4).expect("capacity 4");
+        let other = tx.clone();
+        other.send(1).expect("open");
+        other.send(2).expect("open");
+        tx.send(3).expect("open");
+        drop(other);
+        assert_eq!((tx.len(), rx.len()), (3, 3));
+        assert_eq!(rx.recv(), Ok(1));
+        let second = rx.clone();
+        assert_eq!(second.try_recv(), Ok(2));
+        drop(second);
+        assert_eq!((tx.len(), rx.len()), (1, 1));
+        let late = tx.clone();
+        late.send(4).expect("open");
+        assert_eq!((late.len(), rx.len()), (2, 2));
     }
 }

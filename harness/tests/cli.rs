@@ -1302,9 +1302,9 @@ fn diff_refuses_a_missing_file_a_bad_threshold_and_markdown() {
     );
 }
 
-/// `calibrate` alternates the bare loop with the harness's run of raw crossbeam and reports the
-/// harness's fraction of the bare loop's throughput per cell, with an interval; `seq` skips
-/// capacity 0.
+/// `calibrate` alternates each raw crate's bare loop with the harness's run of its backend
+/// (crossbeam, flume and std by default) and reports the harness's fraction of the bare loop's
+/// throughput per cell and backend, with an interval; `seq` skips capacity 0.
 #[test]
 fn calibrate_reports_the_harness_fraction_of_a_bare_loop() {
     let out = harness(&[
@@ -1325,23 +1325,17 @@ fn calibrate_reports_the_harness_fraction_of_a_bare_loop() {
     assert_eq!(json["command"], "calibrate");
     assert_eq!(json["rounds"], 3);
     let cells = json["cells"].as_array().unwrap();
-    let keys: Vec<(String, u64)> = cells
+    let keys: Vec<String> = cells
         .iter()
-        .map(|c| {
-            (
-                c["topology"].as_str().unwrap().to_owned(),
-                c["capacity"].as_u64().unwrap(),
-            )
+        .map(|c| format!("{} {} {}", c["topology"], c["capacity"], c["backend"]))
+        .collect();
+    let expected: Vec<String> = [("seq", 4), ("1:1", 4), ("1:1", 0)]
+        .iter()
+        .flat_map(|(topology, capacity)| {
+            ["crossbeam", "flume", "std"].map(|b| format!("\"{topology}\" {capacity} \"{b}\""))
         })
         .collect();
-    assert_eq!(
-        keys,
-        [
-            ("seq".to_owned(), 4),
-            ("1:1".to_owned(), 4),
-            ("1:1".to_owned(), 0)
-        ]
-    );
+    assert_eq!(keys, expected);
     for cell in cells {
         let f = &cell["fraction"];
         assert_eq!(f["level"], 0.75, "3 rounds: the min-max at 1 - 2/8");
@@ -1359,7 +1353,19 @@ fn calibrate_reports_the_harness_fraction_of_a_bare_loop() {
             assert!(rates.iter().all(|r| r.as_f64().unwrap() > 0.0), "{cell}");
         }
     }
-    assert_clap_error(&["calibrate", "--rounds", "0"], "--rounds");
+    assert_usage_line(
+        &["calibrate", "--rounds", "0"],
+        "error: --rounds: must be from 1 to 1000",
+    );
+    assert_usage_line(
+        &["calibrate", "--backend", "condvar"],
+        "error: --backend: `condvar` has no bare loop to calibrate against; backends with one: \
+         crossbeam, flume, std",
+    );
+    assert_usage_error(
+        &["calibrate", "--backend", "nope"],
+        "error: --backend: unknown backend `nope`",
+    );
     assert_usage_error(
         &["calibrate", "--format", "csv"],
         "error: --format: calibrate writes a table or json",

@@ -25,7 +25,8 @@ use crate::spec::{
 /// Identical N:M producer-consumer workloads against every bounded-buffer backend: verified
 /// (every item exactly once, in per-producer order), measured, reported.
 ///
-/// Without a command, runs `compare` on a quick default matrix (about a minute on 2 cores).
+/// Without a command, runs `compare` on a quick default matrix (about three minutes on two
+/// cores).
 #[derive(Debug, Parser)]
 #[command(name = "harness", version, after_help = EXIT_CODES, args_override_self = true)]
 pub(super) struct Cli {
@@ -69,14 +70,22 @@ pub(super) enum ParsedCommand {
     /// backend moved, with an interval from both runs' repetitions.
     #[command(after_help = EXIT_CODES)]
     Diff(DiffArgs),
-    /// Measure the harness's own cost: rounds alternating a bare loop over raw
-    /// crossbeam-channel with the harness's run of the raw crossbeam backend, per cell.
+    /// Measure the harness's own cost: per cell and backend, rounds alternating a bare loop over
+    /// the backend's raw crate with the harness's run of that backend.
     #[command(after_help = EXIT_CODES)]
     Calibrate(CalibrateArgs),
 }
 
 #[derive(Debug, Args)]
 pub(super) struct CalibrateArgs {
+    /// Backends with a bare loop, comma-separated: crossbeam, flume, std; `all` for the three.
+    #[arg(
+        long = "backend",
+        short,
+        visible_alias = "backends",
+        default_value = "all"
+    )]
+    backends: String,
     /// Topologies, comma-separated.
     #[arg(long, default_value = "seq,1:1,4:4")]
     topologies: String,
@@ -86,8 +95,8 @@ pub(super) struct CalibrateArgs {
     /// Messages per run.
     #[arg(long, short, default_value_t = 500_000)]
     messages: u64,
-    /// Rounds per cell: one bare run and one harness run each.
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    /// Rounds per cell: one bare run and one harness run each (1 to 1000).
+    #[arg(long, default_value_t = 5)]
     rounds: u64,
     /// Output format: table or json.
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -107,11 +116,16 @@ impl CalibrateArgs {
         if self.messages == 0 {
             return Err(CommandError::usage("--messages: must be at least 1"));
         }
+        let rounds = usize::try_from(self.rounds)
+            .ok()
+            .filter(|rounds| (1..=1000).contains(rounds))
+            .ok_or_else(|| CommandError::usage("--rounds: must be from 1 to 1000"))?;
         Ok(CalibrateRequest {
+            backends: self.backends.clone(),
             topologies,
             capacities,
             messages: self.messages,
-            rounds: usize::try_from(self.rounds).unwrap_or(1),
+            rounds,
             output: Output {
                 format: table_or_json(self.format, "calibrate")?,
                 path: self.output.clone(),

@@ -60,7 +60,7 @@ use std::marker::PhantomData;
 
 use buffer_api::Backend;
 
-pub(crate) use bare::crossbeam_rate as bare_crossbeam_rate;
+pub(crate) use bare::BareLoop;
 pub use budget::{
     BudgetError, FALLBACK_MEMORY, MAX_PLANNED, MemoryBound, Pace, check_budget, logs_order,
 };

@@ -16,6 +16,10 @@ pub(crate) struct CalibratedCell {
     pub(crate) topology: Topology,
     /// The capacity.
     pub(crate) capacity: usize,
+    /// The backend the harness ran.
+    pub(crate) backend: &'static str,
+    /// The raw crate's call the bare loop ran.
+    pub(crate) bare: &'static str,
     /// Harness throughput over bare-loop throughput, round by round.
     pub(crate) fraction: Option<Interval>,
     /// The median of `bare_rounds`.
@@ -39,7 +43,7 @@ pub(crate) struct Calibration {
     pub(crate) rounds: usize,
     /// Messages per round.
     pub(crate) messages: u64,
-    /// Every cell the bare loop and the harness both ran.
+    /// Every cell and backend the bare loop and the harness both ran.
     pub(crate) cells: Vec<CalibratedCell>,
 }
 
@@ -53,8 +57,8 @@ impl Calibration {
         let mut out = self.environment.header("# ");
         let _ = writeln!(
             out,
-            "\n{:<8} {:>5} {:>12} {:>14}  harness/bare [interval]",
-            "topology", "cap", "bare msg/s", "harness msg/s"
+            "\n{:<8} {:>5} {:<10} {:>12} {:>14}  harness/bare [interval]",
+            "topology", "cap", "backend", "bare msg/s", "harness msg/s"
         );
         for cell in &self.cells {
             let fraction = cell
@@ -62,9 +66,10 @@ impl Calibration {
                 .map_or_else(|| "-".to_owned(), |i| interval_text(i, 2));
             let _ = writeln!(
                 out,
-                "{:<8} {:>5} {:>12.0} {:>14.0}  {fraction}",
+                "{:<8} {:>5} {:<10} {:>12.0} {:>14.0}  {fraction}",
                 cell.topology.to_string(),
                 cell.capacity,
+                cell.backend,
                 cell.bare_msgs_per_s,
                 cell.harness_msgs_per_s
             );
@@ -75,9 +80,10 @@ impl Calibration {
             .find_map(|cell| cell.fraction.map(|i| i.level));
         let _ = writeln!(
             out,
-            "\nbare: raw crossbeam-channel, u64, the same threads, gate and timing, nothing \
-             recorded; harness: its verified run of the raw crossbeam backend; {} rounds of {} \
-             messages, alternating which goes first{}",
+            "\nbare: the backend's raw crate ({}), u64, the same threads, gate and timing, \
+             nothing recorded; harness: its verified run of the backend; {} \
+             rounds of {} messages, alternating which goes first{}",
+            bare_calls(&self.cells),
             self.rounds,
             self.messages,
             level.map_or_else(String::new, |l| format!(
@@ -87,4 +93,15 @@ impl Calibration {
         );
         out
     }
+}
+
+/// The raw calls the cells' bare loops ran, each once, in the cells' order.
+fn bare_calls(cells: &[CalibratedCell]) -> String {
+    let mut calls: Vec<&str> = Vec::new();
+    for cell in cells {
+        if !calls.contains(&cell.bare) {
+            calls.push(cell.bare);
+        }
+    }
+    calls.join(", ")
 }
