@@ -1373,6 +1373,41 @@ fn calibrate_reports_the_harness_fraction_of_a_bare_loop() {
     assert_usage_error(&["calibrate", "--capacities", "x"], "--capacities");
 }
 
+/// `calibrate --json FILE` writes the full record beside the table on stdout: the same cells,
+/// and the same commit in both.
+#[test]
+fn calibrate_writes_its_record_beside_the_table() {
+    let path = temp_path("calibrate.json");
+    let out = harness(&[
+        "calibrate",
+        "--backend",
+        "crossbeam",
+        "--topologies",
+        "seq",
+        "--capacities",
+        "4",
+        "--messages",
+        "1000",
+        "--rounds",
+        "1",
+        "--json",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let cells = json["cells"].as_array().unwrap();
+    assert_eq!(cells.len(), 1);
+    assert_eq!(cells[0]["backend"], "crossbeam");
+    let commit = json["environment"]["commit"].as_str().unwrap();
+    let table = stdout(&out);
+    assert!(table.contains(&format!("# commit: {commit},")), "{table}");
+    assert!(table.lines().any(|l| l.starts_with("seq ")), "{table}");
+    assert_usage_error(
+        &["calibrate", "--json", "/nonexistent-dir/x.json"],
+        "error: --json: cannot write /nonexistent-dir/x.json",
+    );
+}
+
 /// A usage error whose one line is exactly `line`.
 fn assert_usage_line(args: &[&str], line: &str) {
     assert_usage_error(args, line);

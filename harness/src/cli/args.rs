@@ -104,6 +104,9 @@ pub(super) struct CalibrateArgs {
     /// Write the report to this file instead of stdout.
     #[arg(long, short)]
     output: Option<PathBuf>,
+    /// Also write the full JSON record (every round) to this file, beside the report.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
 }
 
 impl CalibrateArgs {
@@ -130,6 +133,7 @@ impl CalibrateArgs {
                 format: table_or_json(self.format, "calibrate")?,
                 path: self.output.clone(),
             },
+            json: self.json.clone(),
         })
     }
 }

@@ -11,7 +11,7 @@ use super::output::Output;
 use crate::engine::{BareLoop, Session};
 use crate::measure::{median_or_zero, paired_ratio_interval};
 use crate::registry::{self, BackendVisitor};
-use crate::report::{CalibratedCell, Calibration, Environment};
+use crate::report::{CalibratedCell, Calibration, Environment, Format};
 use crate::spec::{Topology, Workload};
 
 /// What `harness calibrate` was asked.
@@ -24,6 +24,8 @@ pub(super) struct CalibrateRequest {
     pub(super) messages: u64,
     pub(super) rounds: usize,
     pub(super) output: Output,
+    /// A file for the full JSON record, beside the report in `output`'s format.
+    pub(super) json: Option<std::path::PathBuf>,
 }
 
 /// The bare loops for `list`, by the registry's names.
@@ -56,6 +58,7 @@ fn bare_loops(list: &str) -> Result<Vec<BareLoop>, CommandError> {
 pub(super) fn calibrate(request: &CalibrateRequest) -> Result<Exit, CommandError> {
     let bare_loops = bare_loops(&request.backends)?;
     super::output::check_writable("--output", request.output.path.as_ref())?;
+    super::output::check_writable("--json", request.json.as_ref())?;
     let mut cells = Vec::new();
     for &topology in &request.topologies {
         for &capacity in &request.capacities {
@@ -82,6 +85,9 @@ pub(super) fn calibrate(request: &CalibrateRequest) -> Result<Exit, CommandError
         messages: request.messages,
         cells,
     };
+    if let Some(json) = &request.json {
+        super::output::write_file("--json", json, &calibration.render(Format::Json))?;
+    }
     request
         .output
         .write(&calibration.render(request.output.format))?;
