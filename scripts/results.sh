@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-Results: measures every figure the README quotes from a run, writes the records to docs/,
+# Results: measures every figure the README quotes from a run, writes the records to docs/,
 # and rewrites the README's generated blocks in place, between their begin and end markers.
 # Every run verified:
 #   1. topologies seq, 1:1, 4:1, 1:4, 4:4, 16:16 at capacities 0, 1 and 1024, single-item calls,

@@ -1,16 +1,18 @@
-//! The README's generated results against the JSON records beside them in `docs/`: every cell
-//! of every table between the README's results markers must read exactly as the renderers
-//! write that result of the JSON (`rate` and `ratio_text`, the formatting the tables use), and
-//! each table's environment must name the JSON's commit. A table is paired with its record by
-//! the picture that follows it (`docs/results-batch64.svg` with `docs/results-batch64.json`).
-//! Run by `cargo test`, so CI fails when the README and the records drift apart.
+//! The README's generated blocks (`scripts/results.sh` writes them between `<!-- NAME:begin`
+//! and `<!-- NAME:end` markers) against the JSON records beside them in `docs/`: every figure
+//! must read exactly as the renderers write it from the record (`rate`, `ratio_text` and
+//! `interval_text`, the formatting the reports use), and each block must name its record's
+//! commit. In the `results` block a table is paired with its record by the picture that
+//! follows it (`docs/results-batch64.svg` with `docs/results-batch64.json`); the `quick` block
+//! is `docs/results-quick.json`, the `calibrate` block `docs/calibrate.json`. Run by
+//! `cargo test`, so CI fails when the README and the records drift apart.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::text::{rate, ratio_text};
+use super::text::{interval_text, rate, ratio_text};
 use crate::measure::Interval;
 
 /// A table's cells by (row key, column name): the row key is every text column, the topology
@@ -24,13 +26,35 @@ fn repository() -> PathBuf {
         .to_path_buf()
 }
 
-/// The results section's lines, between its markers.
-fn results_section(readme: &str) -> Vec<&str> {
-    readme
+/// The README, and the record `docs/<json>` parsed.
+fn load(json: &str) -> (String, Value) {
+    let root = repository();
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    let path = root.join("docs").join(json);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{json}: {e}"));
+    (readme, serde_json::from_str(&text).expect("a JSON record"))
+}
+
+/// The lines of the README's block `name`, between its markers.
+fn block<'a>(readme: &'a str, name: &str) -> Vec<&'a str> {
+    let lines: Vec<&str> = readme
         .lines()
-        .skip_while(|l| !l.starts_with("<!-- results:begin"))
-        .take_while(|l| !l.starts_with("<!-- results:end"))
-        .collect()
+        .skip_while(|l| !l.starts_with(&format!("<!-- {name}:begin")))
+        .take_while(|l| !l.starts_with(&format!("<!-- {name}:end")))
+        .collect();
+    assert!(!lines.is_empty(), "README.md has no {name} block");
+    lines
+}
+
+/// Asserts that `lines` name the commit of `record`.
+fn names_commit(lines: &[&str], record: &Value, what: &str) {
+    let commit = record["environment"]["commit"].as_str().unwrap_or_default();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(&format!("commit: {commit},"))),
+        "{what}: the README does not name commit {commit}"
+    );
 }
 
 /// Each table of the section with the lines before it (its environment) and the record its
@@ -130,22 +154,12 @@ fn rendered(record: &Value) -> TableCells {
 
 #[test]
 fn the_readme_results_are_what_their_records_render() {
-    let root = repository();
-    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
-    let section = results_section(&readme);
-    let tables = tables(&section);
+    let (readme, _) = load("results.json");
+    let tables = tables(&block(&readme, "results"));
     assert!(!tables.is_empty(), "no results tables between the markers");
     for (environment, table, json) in tables {
-        let path = root.join("docs").join(&json);
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{json}: {e}"));
-        let record: Value = serde_json::from_str(&text).expect("a JSON record");
-        let commit = record["environment"]["commit"].as_str().unwrap_or_default();
-        assert!(
-            environment
-                .iter()
-                .any(|l| l.contains(&format!("commit: {commit},"))),
-            "{json}: the README's table does not name commit {commit}"
-        );
+        let (_, record) = load(&json);
+        names_commit(&environment, &record, &json);
         let published = parse_table(&table);
         let rendered = rendered(&record);
         for (key, expected) in &rendered {
@@ -163,5 +177,65 @@ fn the_readme_results_are_what_their_records_render() {
                 assert!(rendered.contains_key(key), "{json}: no result for {key:?}");
             }
         }
+    }
+}
+
+/// The quick block shows the console table of its first topologies: each row there holds
+/// every cell the record renders for it.
+#[test]
+fn the_readme_quick_run_is_its_record() {
+    let (readme, record) = load("results-quick.json");
+    let lines = block(&readme, "quick");
+    names_commit(&lines, &record, "the quick block");
+    let rendered = rendered(&record);
+    let topologies: Vec<&String> = rendered.keys().map(|(key, _)| &key[0]).collect();
+    let mut rows: BTreeMap<(String, String), &str> = BTreeMap::new();
+    let mut topology = String::new();
+    for line in &lines {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if words.len() > 1 && topologies.iter().any(|t| *t == words[0]) {
+            topology = words[0].to_owned();
+            rows.insert((topology.clone(), words[1].to_owned()), line);
+        } else if line.starts_with(' ') && !topology.is_empty() && !words.is_empty() {
+            rows.insert((topology.clone(), words[0].to_owned()), line);
+        }
+    }
+    assert!(!rows.is_empty(), "no rows in the quick block");
+    for ((key, column), expected) in &rendered {
+        let Some(row) = rows.get(&(key[0].clone(), key[1].clone())) else {
+            continue;
+        };
+        assert!(
+            row.contains(expected.as_str()),
+            "{key:?} {column}: {expected} not in {row}"
+        );
+    }
+}
+
+/// The calibrate block shows the table of its record: each cell's line ends in its fraction.
+#[test]
+fn the_readme_calibration_is_its_record() {
+    let (readme, record) = load("calibrate.json");
+    let lines = block(&readme, "calibrate");
+    names_commit(&lines, &record, "the calibrate block");
+    let cells = record["cells"].as_array().expect("cells");
+    assert!(!cells.is_empty(), "calibrate.json has no cells");
+    for cell in cells {
+        let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+        let head = [
+            cell["topology"].clone(),
+            cell["capacity"].clone(),
+            cell["backend"].clone(),
+        ]
+        .map(|v| text(&v));
+        let fraction =
+            interval(&cell["fraction"]).map_or_else(|| "-".to_owned(), |i| interval_text(i, 2));
+        let found = lines.iter().any(|line| {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            words.len() > 3
+                && words[..3] == head.each_ref().map(String::as_str)
+                && line.ends_with(&fraction)
+        });
+        assert!(found, "no line for {head:?} ending in {fraction}");
     }
 }
