@@ -327,7 +327,14 @@ impl Report {
                 }
                 _ => Vec::new(),
             })
-            .chain(reference);
+            // Twice the reference, so that a line on a whole decade is not drawn on the edge.
+            .chain(reference.map(|r| {
+                if quantity == Quantity::Ratio {
+                    r
+                } else {
+                    2.0 * r
+                }
+            }));
         match quantity {
             Quantity::Ratio => (
                 Scale::ratio_for(values),
