@@ -1,5 +1,6 @@
 //! SVG text written by hand: a canvas of fixed width that grows downwards, with the few shapes
-//! the plots need. Every number is written with one decimal, every text escaped.
+//! the plots need. Every number is written with one decimal, every text escaped, and every
+//! microsecond written `µs` (see [`micro_sign`]).
 
 use std::fmt::Write as _;
 
@@ -107,7 +108,7 @@ impl Canvas {
             } else {
                 ""
             },
-            escape(content)
+            shown(content)
         );
     }
 
@@ -118,7 +119,7 @@ impl Canvas {
             r#"<text x="{x:.1}" y="{y:.1}" font-size="{:.0}" fill="{}" text-anchor="middle" transform="rotate(-90 {x:.1} {y:.1})">{}</text>"#,
             font.size,
             font.fill,
-            escape(content)
+            shown(content)
         );
     }
 
@@ -143,7 +144,7 @@ impl Canvas {
         let colour = style.colour;
         let fill = if hollow { "white" } else { colour };
         let paint = format!(r#"fill="{fill}" stroke="{colour}" stroke-width="2""#);
-        let tip = escape(tip);
+        let tip = shown(tip);
         let _ = if style.marker == Marker::Circle {
             writeln!(
                 self.body,
@@ -172,7 +173,7 @@ impl Canvas {
             r#"<polygon points="{x:.1},{y:.1} {:.1},{base:.1} {:.1},{base:.1}" fill="{colour}"><title>{}</title></polygon>"#,
             x - 5.0,
             x + 5.0,
-            escape(tip)
+            shown(tip)
         );
     }
 
@@ -185,6 +186,42 @@ impl Canvas {
             self.body
         )
     }
+}
+
+/// `text` as the picture writes it: microseconds with their sign, escaped.
+fn shown(text: &str) -> String {
+    escape(&micro_sign(text))
+}
+
+/// `text` with each duration in microseconds written `µs`: `us` right after a digit, or after
+/// a digit and a space, and not followed by a letter, a digit or a character of a file name
+/// (`.`, `/`, `_`, `-`). The tables and the command line's own words keep the ASCII `us`, which
+/// the parser reads as well as `µs`; a picture is read, not parsed, so it writes the sign.
+pub(super) fn micro_sign(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == 'u' && chars.get(i + 1) == Some(&'s') && is_duration_unit(&chars, i) {
+            out.push_str("µs");
+            i += 2;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Whether the `us` at `at` in `chars` ends a number.
+fn is_duration_unit(chars: &[char], at: usize) -> bool {
+    let before = match at.checked_sub(1).map(|i| chars[i]) {
+        Some(' ') => at.checked_sub(2).map(|i| chars[i]),
+        other => other,
+    };
+    let after = chars.get(at + 2);
+    before.is_some_and(|c| c.is_ascii_digit())
+        && after.is_none_or(|c| !c.is_alphanumeric() && !matches!(c, '.' | '/' | '_' | '-'))
 }
 
 pub(super) fn escape(text: &str) -> String {
@@ -201,6 +238,31 @@ mod tests {
     #[test]
     fn escapes() {
         assert_eq!(escape("<a & \"b\">"), "&lt;a &amp; &quot;b&quot;&gt;");
+    }
+
+    #[test]
+    fn microseconds_take_the_micro_sign_and_nothing_else_does() {
+        assert_eq!(micro_sign("p99 1.5 us"), "p99 1.5 µs");
+        assert_eq!(
+            micro_sign("--consumer-delay 0,0,20us,50us --rate 100k"),
+            "--consumer-delay 0,0,20µs,50µs --rate 100k"
+        );
+        assert_eq!(
+            micro_sign("status: 2 users, bus 5 usage"),
+            "status: 2 users, bus 5 usage"
+        );
+        assert_eq!(
+            micro_sign("--plot /tmp/5us.svg us"),
+            "--plot /tmp/5us.svg us"
+        );
+        let mut c = Canvas::new();
+        c.text(0.0, 0.0, Font::plain(9.0), "10 us");
+        c.vertical_text(0.0, 0.0, Font::plain(9.0), "3us");
+        let svg = c.finish(10.0);
+        assert!(
+            svg.contains(">10 µs</text>") && svg.contains(">3µs</text>"),
+            "{svg}"
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! The value axes of the plots: a ratio on a log2 axis centred on 1x, a percentage, and a
-//! quantity on a log10 axis (a rate or a latency). Each maps a value to a height between 0
+//! The value axes of the plots: a ratio on a log2 axis centred on 1x, and a quantity on a
+//! log10 axis (a rate or a latency). Each maps a value to a height between 0
 //! (bottom) and 1 (top) and names its own ticks.
 
 /// How a log10 axis labels its decades.
@@ -7,7 +7,7 @@
 pub(super) enum Unit {
     /// Messages per second: `10.0 k`, `1.00 M`.
     Rate,
-    /// Nanoseconds, written as a duration: `100.0 us`, `1.00 ms`.
+    /// Nanoseconds, written as a duration: `100 µs`, `1 ms`.
     Nanos,
 }
 
@@ -15,8 +15,6 @@ pub(super) enum Unit {
 pub(super) enum Scale {
     /// A ratio from 2^-`span` to 2^`span`; 1x sits in the middle.
     Ratio { span: i32 },
-    /// 0 to 100 %.
-    Percent,
     /// 10^`lo` to 10^`hi`.
     Log10 { lo: i32, hi: i32, unit: Unit },
 }
@@ -65,7 +63,6 @@ impl Scale {
                 }
                 (v.log2() + f64::from(span)) / (2.0 * f64::from(span))
             }
-            Self::Percent => v / 100.0,
             Self::Log10 { lo, hi, .. } => {
                 if v <= 0.0 {
                     return None;
@@ -80,7 +77,6 @@ impl Scale {
     pub(super) fn beyond(self, v: f64) -> Option<bool> {
         let (lo, hi) = match self {
             Self::Ratio { span } => (2f64.powi(-span), 2f64.powi(span)),
-            Self::Percent => (0.0, 100.0),
             Self::Log10 { lo, hi, .. } => (10f64.powi(lo), 10f64.powi(hi)),
         };
         if v > hi * (1.0 + 1e-9) {
@@ -106,12 +102,6 @@ impl Scale {
                     (2f64.powi(e), label)
                 })
                 .collect(),
-            Self::Percent => (0..=4)
-                .map(|i| {
-                    let v = f64::from(i * 25);
-                    (v, format!("{v:.0}%"))
-                })
-                .collect(),
             Self::Log10 { lo, hi, unit } => (lo..=hi)
                 .map(|e| (10f64.powi(e), decade_label(e, unit)))
                 .collect(),
@@ -119,11 +109,11 @@ impl Scale {
     }
 }
 
-/// 10^`e` in `unit` with a metric prefix and no decimals: `100 k`, `1 M`; `10 us`, `1 s`.
+/// 10^`e` in `unit` with a metric prefix and no decimals: `100 k`, `1 M`; `10 µs`, `1 s`.
 fn decade_label(e: i32, unit: Unit) -> String {
     let prefixes: &[&str] = match unit {
         Unit::Rate => &["", " k", " M", " G", " T"],
-        Unit::Nanos => &[" ns", " us", " ms", " s"],
+        Unit::Nanos => &[" ns", " µs", " ms", " s"],
     };
     let e = e.max(0);
     let group = ((e / 3) as usize).min(prefixes.len() - 1);
@@ -195,7 +185,7 @@ mod tests {
             }
         );
         assert_eq!(scale.position(1e5), Some(0.5));
-        assert_eq!(labels(scale), ["1 us", "10 us", "100 us", "1 ms", "10 ms"]);
+        assert_eq!(labels(scale), ["1 µs", "10 µs", "100 µs", "1 ms", "10 ms"]);
         assert_eq!(decade_label(9, Unit::Nanos), "1 s");
         assert_eq!(decade_label(5, Unit::Rate), "100 k");
         assert_eq!(decade_label(0, Unit::Rate), "1");
@@ -210,9 +200,7 @@ mod tests {
     }
 
     #[test]
-    fn percentages_run_from_0_to_100() {
-        assert_eq!(Scale::Percent.position(50.0), Some(0.5));
-        assert_eq!(Scale::Percent.ticks().last().unwrap().1, "100%");
+    fn a_value_beyond_the_axis_is_labelled_by_its_size() {
         assert_eq!(ratio_value(28.94), "29x");
         assert_eq!(ratio_value(0.5), "0.50x");
     }
