@@ -714,7 +714,7 @@ fn quiet_leaves_the_report_and_drops_the_narration() {
 fn compare_presets_are_named_matrices() {
     let err = assert_clap_error(&["compare", "--preset", "huge"], "--preset");
     assert!(
-        err.contains("[possible values: quick, full, overload]"),
+        err.contains("[possible values: quick, full, overload, uneven]"),
         "{err}"
     );
     // A preset's flags come first, so those typed beside it win: a tiny overload matrix.
