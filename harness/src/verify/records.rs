@@ -253,7 +253,7 @@ impl ConsumerRecord {
 
     /// Records one received item. Cheap enough for the hot path: a fingerprint's three
     /// operations or a bit test and set, and with an order check a compare.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn record(&mut self, producer: u32, seq: u64) {
         self.received += 1;
         match &mut self.fingerprint {
