@@ -23,7 +23,9 @@ use tracing::{info, warn};
 
 use crate::engine::MAX_PLANNED;
 use crate::spec::{MAX_THREADS, counted};
-use crate::verify::{ConsumerRecord, Ledger, ProducerRecord, Refusal, RunFacts, Verification};
+use crate::verify::{
+    ConsumerRecord, Exactness, Ledger, ProducerRecord, Refusal, RunFacts, Verification,
+};
 
 /// What to narrate.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -188,7 +190,12 @@ pub(crate) fn demo<B: Backend>(demo: &Demo) -> Result<DemoOutcome, DemoError> {
             demo.items / n + u64::from(i < demo.items % n)
         })
         .collect();
-    let ledger = Ledger::new(shares.clone(), B::CAPABILITIES.preserves_producer_order());
+    // A demo is about watching items move, so its one run names every item.
+    let ledger = Ledger::new(
+        shares.clone(),
+        B::CAPABILITIES.preserves_producer_order(),
+        Exactness::Ledger,
+    );
     let sent = SentLog::new(demo.producers);
     info!(
         backend = B::NAME,

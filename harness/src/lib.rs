@@ -9,7 +9,7 @@
 //! | module | what it holds |
 //! | --- | --- |
 //! | [`spec`] | what to run: [`Workload`], [`spec::Topology`], [`spec::Policy`], [`spec::Payload`], [`spec::Fault`], parsing of durations and rates |
-//! | [`verify`] | whether a run was correct: the ledger, the [`Violation`]s, the order checks and the one rule that picks them |
+//! | [`verify`] | whether a run was correct: the ledger, the [`Violation`]s, the order checks, and the rules that pick which order checks a run makes and how it proves exactly once (item by item, or by count and fingerprint) |
 //! | [`measure`] | what a run measured: [`Measurement`] and its parts, and the statistics over repetitions |
 //! | [`engine`] | how to run it: [`run()`], the shared state, the producer, consumer and `seq` loops, the spawner and watchdog loop, items; one role per file |
 //! | [`registry`] | the one list of backends, walked with a [`BackendVisitor`] |
@@ -27,7 +27,7 @@
 //! | a report format | a variant of [`report::Format`] and its `--help` name in the `clap::ValueEnum` impl in `cli/args.rs`, a renderer file in `report/` (`impl Report { fn ...(&self) -> String }`), one arm in [`report::Report::render`] and one in `report/list.rs` (`harness list`) |
 //! | a topology kind | a variant of [`spec::Topology`] in `spec/topology.rs` with all it means: its text and parse, its thread counts and names, whether it takes faults, and which cells it can run ([`spec::Topology::accepts`], which the comparison, the reports, `calibrate` and the benches ask); how its threads are spawned in `engine/once.rs`; its loop in a file of `engine/` with its `mod` line in `engine/mod.rs`; its bare loop for `calibrate` in `engine/bare.rs`. |
 //! | a policy | a variant of [`spec::Policy`] with its text in `spec/policy.rs`; how a producer offers under it in `engine/producer.rs` (`offer`); a new way of refusing an item is a `Refusal` in `verify/records.rs`, counted by the ledger and in [`Verification`]; a capability it needs is checked in `engine/error.rs` ([`engine::Unsupported`]); the load line in `report/text.rs` |
-//! | a fault | a variant of [`spec::Fault`] with its text in `spec/fault.rs`; its concrete plan and its rule in `engine/fault.rs`; where it fires in `engine/producer.rs`, `engine/consumer.rs` or (extra threads) `engine/once.rs`; what the ledger may then allow in `engine/outcome.rs` (`RunFacts`); any wait it adds in the watchdog timeout in `engine/once.rs` |
+//! | a fault | a variant of [`spec::Fault`] with its text in `spec/fault.rs`; its concrete plan and its rule in `engine/fault.rs`; where it fires in `engine/producer.rs`, `engine/consumer.rs` or (extra threads) `engine/once.rs`; what the ledger may then allow in `engine/outcome.rs` (`RunFacts`), and, if it lets items go unnamed by any producer, its runs checked by the full ledger in `verify/exactness.rs`; any wait it adds in the watchdog timeout in `engine/once.rs` |
 //!
 //! # Public API
 //!
@@ -72,8 +72,10 @@
 //! checks each item, in `docs/conformance.md`. In short: all threads start through one gate
 //! and the wall time is `max(end) - min(start)` of the workers' own timestamps; every run,
 //! warm-ups included, is verified (exactly once, per-producer order where the backend keeps
-//! it, the declared priority or LIFO order from a log of sends and receives, the accounting
-//! item by item, every payload dropped once); a failed check names the first offending items.
+//! it, the declared priority or LIFO order from a log of sends and receives, the accounting,
+//! every payload dropped once). Warm-ups prove exactly once item by item and name the first
+//! offending items; measured repetitions prove it by count and fingerprint, which says which of
+//! the two disagreed.
 //!
 //! # Exit codes of the binary
 //!

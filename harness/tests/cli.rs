@@ -268,7 +268,9 @@ fn run_words_agree_with_their_counts() {
     assert!(
         verified.ends_with(
             "ok: 9003 delivered exactly once, per-producer order kept, 9003 payloads dropped \
-             once each (over all 3 runs: the 1 warm-up included)"
+             once each (over all 3 runs: the 1 warm-up included); checked: warm-ups by the \
+             full ledger (every item by name), measured repetitions by count and fingerprint, \
+             per-producer order on every run"
         ),
         "{verified}"
     );
@@ -276,7 +278,9 @@ fn run_words_agree_with_their_counts() {
     assert!(
         text.ends_with(
             "\ncrossbeam: ok: 9003 delivered exactly once, per-producer order kept, 9003 payloads \
-             dropped once each (over all 3 runs: the 1 warm-up included)\n"
+             dropped once each (over all 3 runs: the 1 warm-up included); checked: warm-ups by \
+             the full ledger (every item by name), measured repetitions by count and \
+             fingerprint, per-producer order on every run\n"
         ),
         "{text}"
     );
@@ -288,7 +292,8 @@ fn run_words_agree_with_their_counts() {
     assert!(
         text.contains(
             "  verified    ok: 3001 delivered exactly once, per-producer order kept, \
-                       3001 payloads dropped once each\n"
+                       3001 payloads dropped once each; checked: every run by count and \
+                       fingerprint, per-producer order on every run\n"
         ),
         "{text}"
     );

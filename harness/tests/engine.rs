@@ -6,10 +6,10 @@
 use std::time::Duration;
 
 use buffer_api::{Backend, Capabilities, Discipline};
-use harness::Measurement;
 use harness::engine::{RunError, run};
 use harness::registry::{BackendVisitor, for_each_backend};
 use harness::spec::{ConsumerDelays, Fault, Payload, Policy, Stall, Topology, Workload};
+use harness::{Measurement, Violation};
 
 fn scale() -> u64 {
     std::env::var("HARNESS_TEST_SCALE")
@@ -65,6 +65,17 @@ fn assert_whole(name: &str, what: &str, m: &Measurement) {
     );
     assert_eq!(v.payloads_dropped, v.offered, "{name} {what}");
     assert_eq!(v.planned, v.offered + v.not_offered, "{name} {what}");
+    // Warm-ups by the full ledger, measured repetitions by fingerprint, except where a consumer
+    // panic needs the ledger on every run.
+    let by_ledger = match m.workload.fault {
+        Some(Fault::ConsumerPanic { .. }) => v.runs,
+        _ => m.workload.warmup as u64,
+    };
+    assert_eq!(
+        (v.ledger_runs, v.fingerprint_runs),
+        (by_ledger, v.runs - by_ledger),
+        "{name} {what}"
+    );
 }
 
 /// Runs `w` on `name`'s backend, which must succeed with the ledger whole.
@@ -141,9 +152,11 @@ fn payloads_batches_and_repetitions() {
 #[test]
 fn policies_account_for_every_refusal() {
     each_backend(|name, run, _| {
+        // A warm-up too, so the refusals meet both checks (see `assert_whole`).
         let w = small_threads(4, 1, 2)
             .consumer_delay(ConsumerDelays::uniform(Duration::from_micros(20)))
-            .messages(2_000);
+            .messages(2_000)
+            .warmup(1);
         let m = run_whole(
             name,
             run,
@@ -170,7 +183,9 @@ fn drop_oldest_runs_where_declared_and_is_refused_elsewhere() {
             let w = small_threads(3, 1, 2)
                 .consumer_delay(ConsumerDelays::uniform(Duration::from_micros(20)))
                 .messages(2_000)
-                .policy(Policy::DropOldest);
+                .policy(Policy::DropOldest)
+                // A warm-up too, so the evictions meet both checks (see `assert_whole`).
+                .warmup(1);
             match run::<B>(&w) {
                 Ok(m) => {
                     assert!(B::CAPABILITIES.drop_oldest, "{name} ran drop-oldest");
@@ -182,9 +197,10 @@ fn drop_oldest_runs_where_declared_and_is_refused_elsewhere() {
                         0,
                         "{name}"
                     );
-                    assert_eq!(v.delivered + v.evicted, 2_000, "{name}");
+                    assert_eq!(v.delivered + v.evicted, 2 * 2_000, "{name}: two runs");
+                    // The per-thread counts cover the measured run only.
                     let evicted: u64 = m.producers.iter().map(|p| p.evicted).sum();
-                    assert_eq!(evicted, v.evicted, "{name}");
+                    assert!(evicted > 0 && evicted <= v.evicted, "{name}");
                     // Among the delivered items: FIFO, and priority with one level.
                     assert_eq!(
                         v.order_checked,
@@ -243,7 +259,9 @@ fn every_fault_keeps_the_ledger_whole() {
                     .capacity(8)
                     .batch(batch)
                     .fault(Some(fault.parse().unwrap()))
-                    .repeats(3);
+                    // A warm-up too, so the fault meets both checks (see `assert_whole`).
+                    .warmup(1)
+                    .repeats(2);
                 let what = format!("{fault} {shape} batch {batch}");
                 let closes = harness::registry::backends()
                     .iter()
@@ -285,14 +303,44 @@ fn the_verifier_catches_a_lost_item() {
     each_backend(|name, run, _| {
         // Capacity 1: whatever the discipline, the first item received is the first sent.
         let w = small_threads(1, 1, 1).fault(Some(Fault::LoseItem));
-        let m = run(&w).unwrap();
-        let v = &m.verification;
+        // A measured repetition is checked by count and fingerprint: the count falls short.
+        let v = run(&w).unwrap().verification;
         assert!(!v.ok, "{name}: the self-test passed");
-        assert_eq!(v.lost, 1, "{name}");
+        assert_eq!(
+            (v.lost, v.ledger_runs, v.fingerprint_runs),
+            (1, 0, 1),
+            "{name}"
+        );
+        let accepted = w.messages;
+        assert_eq!(
+            v.violations,
+            [Violation::Count {
+                accepted,
+                received: accepted - 1
+            }],
+            "{name}"
+        );
+        assert_eq!(
+            v.violations[0].to_string(),
+            format!(
+                "count: the buffer accepted {accepted} items and the consumers received {} (a \
+                 run checked by count and fingerprint, which cannot name the items)",
+                accepted - 1
+            )
+        );
+        // A warm-up is checked by the full ledger, which names the item.
+        let v = run(&w.warmup(1)).unwrap().verification;
+        assert_eq!(
+            (v.lost, v.ledger_runs, v.fingerprint_runs),
+            (2, 1, 1),
+            "{name}"
+        );
+        assert_eq!(v.first_failure.as_deref(), Some("warm-up 1"));
         assert_eq!(
             v.violations[0].to_string(),
             "lost: producer-1 seq 0 was accepted but never received"
         );
+        assert_eq!(v.violation_count, 2, "{name}");
     });
 }
 

@@ -207,12 +207,10 @@ pub(crate) fn priority_of(seed: u64, producer: u32, seq: u64, levels: u32) -> u8
         return 0;
     }
     // splitmix64 of the item's identity: cheap, and well mixed in its low bits.
-    let mut z = seed
-        .wrapping_add(u64::from(producer).wrapping_mul(0xD6E8_FEB8_6659_FD93))
-        .wrapping_add(seq.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
+    let z = crate::verify::mix(
+        seed.wrapping_add(u64::from(producer).wrapping_mul(0xD6E8_FEB8_6659_FD93))
+            .wrapping_add(seq.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+    );
     // Multiply-shift maps the hash onto `0..levels` without the bias of `%`.
     ((u128::from(z) * u128::from(levels)) >> 64) as u8
 }

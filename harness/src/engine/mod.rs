@@ -250,7 +250,9 @@ impl<B: Backend, P: Body> Runs for Typed<B, P> {
     }
 
     fn finish(self: Box<Self>) -> Result<Measurement, RunError> {
-        let this = *self;
+        let mut this = *self;
+        this.verification
+            .note_checks(this.workload.warmup, this.workload.fault);
         let mut workload = this.workload;
         if this.measured.len() < workload.repeats {
             if this.measured.is_empty() {

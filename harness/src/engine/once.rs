@@ -21,7 +21,7 @@ use super::watchdog::Watchdog;
 use super::worker::{Role, WorkerReport, spawn_worker};
 use crate::measure::CpuTime;
 use crate::spec::{Fault, Stall, Workload};
-use crate::verify::{Ledger, OrderChecks};
+use crate::verify::{Exactness, Ledger, OrderChecks};
 
 /// How often the waiting thread looks at the watchdog board.
 const TICK: Duration = Duration::from_millis(50);
@@ -43,7 +43,8 @@ pub(super) fn run_once<B: Backend, P: Body>(
         workload.consumer_count(),
         workload.priorities,
     );
-    let ledger = Ledger::new(workload.shares(), checks.per_producer);
+    let exactness = Exactness::for_run(index < workload.warmup, workload.fault);
+    let ledger = Ledger::new(workload.shares(), checks.per_producer, exactness);
     let shared = Arc::new(Shared::new(
         workload,
         plan,

@@ -134,18 +134,24 @@ pub(super) fn describe_cpu(cpu: &CpuSummary, repetitions: usize) -> String {
 }
 
 /// The ledger's verdict, which covers every run: unlike the per-thread counts, which cover
-/// the measured repetitions, it includes the warm-up, and says so.
+/// the measured repetitions, it includes the warm-up, and says so; then what each run was
+/// checked by.
 pub(super) fn describe_verification(m: &Measurement) -> String {
     let w = &m.workload;
-    let summary = m.verification.summary();
-    if w.warmup == 0 {
-        return summary;
+    let v = &m.verification;
+    let mut text = v.summary();
+    if w.warmup > 0 {
+        text.push_str(&format!(
+            " (over all {}: the {} included)",
+            counted((w.warmup + w.repeats) as u64, "run"),
+            counted(w.warmup as u64, "warm-up")
+        ));
     }
-    format!(
-        "{summary} (over all {}: the {} included)",
-        counted((w.warmup + w.repeats) as u64, "run"),
-        counted(w.warmup as u64, "warm-up")
-    )
+    if !v.checked.is_empty() {
+        text.push_str("; checked: ");
+        text.push_str(&v.checked);
+    }
+    text
 }
 
 pub(super) fn describe_depth(m: &Measurement) -> String {

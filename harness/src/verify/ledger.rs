@@ -16,10 +16,16 @@
 //! - **drops**: every payload created was dropped exactly once (counted by the items
 //!   themselves, see `engine::item`).
 //!
+//! A run checked by fingerprint (see [`Exactness`]) makes every check but the item-by-item
+//! one: exactly once is then the consumers' combined count and fingerprint against those of the
+//! items the producers had accepted (less the evicted ones), and a mismatch is a
+//! [`Violation::Count`] or a [`Violation::Fingerprint`], which cannot name the items.
+//!
 //! Any failed check is a [`Violation`] naming the first offending items.
 
 use std::borrow::Borrow;
 
+use super::exactness::{Exactness, Fingerprint};
 use super::records::{Bitmap, ConsumerRecord, ProducerRecord, bits_of, mask_below};
 use super::violation::Violations;
 use super::{OrderCheck, Verification, Violation};
@@ -44,6 +50,7 @@ pub(crate) struct RunFacts {
 pub(crate) struct Ledger {
     planned: Vec<u64>,
     check_order: bool,
+    exactness: Exactness,
 }
 
 /// The verdict being built: the counts and the violations found so far.
@@ -53,12 +60,14 @@ struct Tally {
 }
 
 impl Ledger {
-    /// A ledger for producers that plan to send `planned[i]` items each, checking per-producer
-    /// order when `check_order` (see [`OrderChecks`](super::OrderChecks)).
-    pub(crate) fn new(planned: Vec<u64>, check_order: bool) -> Self {
+    /// A ledger for producers that plan to send `planned[i]` items each, checking exactly-once
+    /// by `exactness` and per-producer order when `check_order` (see
+    /// [`OrderChecks`](super::OrderChecks)).
+    pub(crate) fn new(planned: Vec<u64>, check_order: bool, exactness: Exactness) -> Self {
         Self {
             planned,
             check_order,
+            exactness,
         }
     }
 
@@ -69,7 +78,7 @@ impl Ledger {
 
     /// An empty record for a consumer, sized for the plan.
     pub(crate) fn consumer_record(&self) -> ConsumerRecord {
-        ConsumerRecord::new(&self.planned, self.check_order)
+        ConsumerRecord::new(&self.planned, self.check_order, self.exactness)
     }
 
     /// Merges the records and checks everything. `producers[i]` is producer `i`'s record.
@@ -89,6 +98,8 @@ impl Ledger {
             v: Verification {
                 runs: 1,
                 order_checked: self.check_order,
+                ledger_runs: u64::from(self.exactness == Exactness::Ledger),
+                fingerprint_runs: u64::from(self.exactness == Exactness::Fingerprint),
                 discipline_checked: facts.order_check,
                 planned: self.planned.iter().sum(),
                 payloads_dropped: facts.payloads_dropped,
@@ -114,13 +125,18 @@ impl Ledger {
         for (p, record) in producers.iter().enumerate() {
             let planned = self.planned.get(p).copied().unwrap_or(0);
             tally.producer(p, record, planned, facts.early_stop_allowed);
-            let items = ProducerItems {
-                producer: p,
-                record,
-                planned,
-                evicted: evicted.get(p),
-            };
-            distinct += tally.items(&items, &consumers, facts.consumers_all_gone);
+            if self.exactness == Exactness::Ledger {
+                let items = ProducerItems {
+                    producer: p,
+                    record,
+                    planned,
+                    evicted: evicted.get(p),
+                };
+                distinct += tally.items(&items, &consumers, facts.consumers_all_gone);
+            }
+        }
+        if self.exactness == Exactness::Fingerprint {
+            distinct = tally.fingerprints(&producers, &consumers);
         }
         tally.finish(distinct, &consumers)
     }
@@ -299,6 +315,40 @@ impl Tally {
         }
     }
 
+    /// Exactly once by fingerprint: the consumers' combined count and fingerprint against those
+    /// of what the producers say the buffer accepted, less what `force_send` evicted. Returns
+    /// how many distinct items were received, as far as the count can tell.
+    fn fingerprints(
+        &mut self,
+        producers: &[&ProducerRecord],
+        consumers: &[&ConsumerRecord],
+    ) -> u64 {
+        let mut expected = Fingerprint::default();
+        for (p, record) in producers.iter().enumerate() {
+            expected = expected.combine(record.accepted_fingerprint(p as u32));
+        }
+        for &(producer, seq) in producers.iter().flat_map(|r| &r.evictions) {
+            expected.remove(producer, seq);
+        }
+        let received = consumers
+            .iter()
+            .filter_map(|c| c.fingerprint)
+            .fold(Fingerprint::default(), Fingerprint::combine);
+        if received.count != expected.count {
+            // At least the shortfall was lost; exactly it when nothing else went wrong.
+            self.v.lost += expected.count.saturating_sub(received.count);
+            self.violations.push(Violation::Count {
+                accepted: expected.count,
+                received: received.count,
+            });
+        } else if received != expected {
+            self.violations.push(Violation::Fingerprint {
+                items: received.count,
+            });
+        }
+        received.count.min(expected.count)
+    }
+
     /// The delivered count, the drop check and the verdict.
     fn finish(mut self, distinct: u64, consumers: &[&ConsumerRecord]) -> Verification {
         let consumer_in_hand: u64 = consumers.iter().map(|c| c.in_hand).sum();
@@ -348,7 +398,7 @@ mod tests {
 
     #[test]
     fn a_whole_run_passes() {
-        let ledger = Ledger::new(vec![3, 2], true);
+        let ledger = Ledger::new(vec![3, 2], true, Exactness::Ledger);
         let producers = all_accepted(&ledger, &[3, 2]);
         let mut a = ledger.consumer_record();
         let mut b = ledger.consumer_record();
@@ -363,9 +413,121 @@ mod tests {
         assert!(v.summary().starts_with("ok: 5 delivered exactly once"));
     }
 
+    /// A ledger checked by fingerprint, its producers' records with every item accepted, and
+    /// one consumer that received `items` in that order.
+    fn by_fingerprint(
+        planned: &[u64],
+        check_order: bool,
+        items: &[(u32, u64)],
+    ) -> (Ledger, Vec<ProducerRecord>, ConsumerRecord) {
+        let ledger = Ledger::new(planned.to_vec(), check_order, Exactness::Fingerprint);
+        let producers = all_accepted(&ledger, planned);
+        let mut c = ledger.consumer_record();
+        for &(producer, seq) in items {
+            c.record(producer, seq);
+        }
+        (ledger, producers, c)
+    }
+
+    #[test]
+    fn a_whole_run_passes_by_fingerprint() {
+        let items = [(1, 0), (0, 0), (0, 1), (1, 1), (0, 2)];
+        let (ledger, producers, c) = by_fingerprint(&[3, 2], true, &items);
+        let v = ledger.verify(&producers, &[c], facts(5));
+        assert!(v.ok, "{v:?}");
+        assert_eq!((v.offered, v.delivered, v.lost), (5, 5, 0));
+        assert_eq!((v.ledger_runs, v.fingerprint_runs), (0, 1));
+        assert!(v.summary().starts_with("ok: 5 delivered exactly once"));
+    }
+
+    #[test]
+    fn a_loss_and_a_duplicate_together_fail_the_fingerprint() {
+        // Seq 2 lost and seq 1 received twice: the count agrees, the fingerprint does not.
+        let items = [(0, 0), (0, 1), (0, 1), (0, 3)];
+        let (ledger, producers, c) = by_fingerprint(&[4], false, &items);
+        let v = ledger.verify(&producers, &[c], facts(4));
+        assert!(!v.ok);
+        assert_eq!(v.violations, vec![Violation::Fingerprint { items: 4 }]);
+        assert_eq!(
+            v.violations[0].to_string(),
+            "fingerprint: the 4 items received are not the 4 items accepted: one was lost and \
+             another received twice or never offered (a run checked by count and fingerprint, \
+             which cannot name the items)"
+        );
+        // An item never offered in place of a lost one fails it too.
+        let (ledger, producers, c) = by_fingerprint(&[2], false, &[(0, 0), (0, 5)]);
+        let v = ledger.verify(&producers, &[c], facts(2));
+        assert_eq!(v.violations, vec![Violation::Fingerprint { items: 2 }]);
+    }
+
+    #[test]
+    fn a_short_count_is_a_violation_and_a_lower_bound_on_the_lost() {
+        let (ledger, producers, c) = by_fingerprint(&[4], true, &[(0, 0), (0, 2)]);
+        let v = ledger.verify(&producers, &[c], facts(4));
+        assert!(!v.ok);
+        assert_eq!((v.lost, v.delivered), (2, 2));
+        assert_eq!(
+            v.violations,
+            vec![Violation::Count {
+                accepted: 4,
+                received: 2
+            }]
+        );
+        // One too many: a duplicate, counted by the count alone.
+        let items = [(0, 0), (0, 1), (0, 1)];
+        let (ledger, producers, c) = by_fingerprint(&[2], false, &items);
+        let v = ledger.verify(&producers, &[c], facts(2));
+        assert_eq!(
+            v.violations,
+            vec![Violation::Count {
+                accepted: 2,
+                received: 3
+            }]
+        );
+        assert_eq!(v.lost, 0);
+    }
+
+    #[test]
+    fn the_fingerprint_run_checks_order_and_accounts_for_refusals_and_evictions() {
+        let (ledger, producers, c) = by_fingerprint(&[3], true, &[(0, 0), (0, 2), (0, 1)]);
+        let v = ledger.verify(&producers, &[c], facts(3));
+        assert_eq!(
+            v.violations,
+            vec![Violation::Reordered {
+                consumer: 0,
+                producer: 0,
+                seq: 1,
+                after: 2
+            }]
+        );
+        // Seq 1 refused, seq 3 in hand at a panic, seq 2 evicted: only 0 and 4 arrive.
+        let ledger = Ledger::new(vec![6], true, Exactness::Fingerprint);
+        let mut p = ledger.producer_record();
+        p.accepted(0, 1);
+        p.refused(1, Refusal::TimedOut);
+        p.accepted(2, 1);
+        p.record_eviction(0, 2);
+        p.in_hand_at_panic(3);
+        p.accepted(4, 1);
+        let mut c = ledger.consumer_record();
+        c.record(0, 0);
+        c.record(0, 4);
+        let stopped = RunFacts {
+            payloads_dropped: 5,
+            early_stop_allowed: true,
+            ..RunFacts::default()
+        };
+        let v = ledger.verify(&[p], &[c], stopped);
+        assert!(v.ok, "{v:?}");
+        assert_eq!(
+            (v.delivered, v.evicted, v.timed_out, v.in_hand_at_panic),
+            (2, 1, 1, 1)
+        );
+    }
+
     #[test]
     fn lost_items_are_named_lowest_first() {
-        let ledger = Ledger::new(vec![100], true);
+        let ledger = Ledger::new(vec![100], true, Exactness::Ledger);
         let producers = all_accepted(&ledger, &[100]);
         let mut c = ledger.consumer_record();
         for seq in (0..100).filter(|s| ![7, 70, 99].contains(s)) {
@@ -399,7 +561,7 @@ mod tests {
 
     #[test]
     fn duplicates_within_and_across_consumers() {
-        let ledger = Ledger::new(vec![4], false);
+        let ledger = Ledger::new(vec![4], false, Exactness::Ledger);
         let producers = all_accepted(&ledger, &[4]);
         let mut a = ledger.consumer_record();
         let mut b = ledger.consumer_record();
@@ -429,7 +591,7 @@ mod tests {
     #[test]
     fn reordering_is_a_violation_only_for_fifo() {
         for fifo in [true, false] {
-            let ledger = Ledger::new(vec![3], fifo);
+            let ledger = Ledger::new(vec![3], fifo, Exactness::Ledger);
             let producers = all_accepted(&ledger, &[3]);
             let mut c = ledger.consumer_record();
             c.record(0, 0);
@@ -458,7 +620,7 @@ mod tests {
 
     #[test]
     fn unknown_items_are_unexpected() {
-        let ledger = Ledger::new(vec![2], true);
+        let ledger = Ledger::new(vec![2], true, Exactness::Ledger);
         let mut producer = ledger.producer_record();
         producer.accepted(0, 1);
         producer.refused(1, Refusal::HandedBack);
@@ -493,7 +655,7 @@ mod tests {
 
     #[test]
     fn refused_items_must_not_arrive() {
-        let ledger = Ledger::new(vec![3], true);
+        let ledger = Ledger::new(vec![3], true, Exactness::Ledger);
         let mut producer = ledger.producer_record();
         producer.accepted(0, 1);
         producer.refused(1, Refusal::DroppedByPolicy);
@@ -514,7 +676,7 @@ mod tests {
 
     #[test]
     fn accounting_with_refusals_and_panics_adds_up() {
-        let ledger = Ledger::new(vec![10, 10], true);
+        let ledger = Ledger::new(vec![10, 10], true, Exactness::Ledger);
         let mut p1 = ledger.producer_record();
         p1.accepted(0, 4);
         p1.refused(4, Refusal::TimedOut);
@@ -553,7 +715,7 @@ mod tests {
 
     #[test]
     fn stopping_early_needs_a_fault() {
-        let ledger = Ledger::new(vec![5], true);
+        let ledger = Ledger::new(vec![5], true, Exactness::Ledger);
         let mut producer = ledger.producer_record();
         producer.accepted(0, 2);
         producer.refused(2, Refusal::HandedBack);
@@ -573,7 +735,7 @@ mod tests {
 
     #[test]
     fn discards_are_allowed_only_when_every_consumer_is_gone() {
-        let ledger = Ledger::new(vec![6], true);
+        let ledger = Ledger::new(vec![6], true, Exactness::Ledger);
         let producers = all_accepted(&ledger, &[6]);
         let mut c = ledger.consumer_record();
         c.record(0, 0);
@@ -596,7 +758,7 @@ mod tests {
 
     #[test]
     fn payload_drops_must_match() {
-        let ledger = Ledger::new(vec![2], true);
+        let ledger = Ledger::new(vec![2], true, Exactness::Ledger);
         let producers = all_accepted(&ledger, &[2]);
         let mut c = ledger.consumer_record();
         c.record(0, 0);
@@ -613,7 +775,7 @@ mod tests {
 
     #[test]
     fn examples_are_capped_but_counts_are_exact() {
-        let ledger = Ledger::new(vec![1000], true);
+        let ledger = Ledger::new(vec![1000], true, Exactness::Ledger);
         let producers = all_accepted(&ledger, &[1000]);
         let c = ledger.consumer_record();
         let v = ledger.verify(&producers, &[c], facts(1000));
@@ -624,7 +786,7 @@ mod tests {
 
     #[test]
     fn absorbing_sums_and_names_the_first_failure() {
-        let ledger = Ledger::new(vec![1], true);
+        let ledger = Ledger::new(vec![1], true, Exactness::Ledger);
         let producers = all_accepted(&ledger, &[1]);
         let mut c = ledger.consumer_record();
         c.record(0, 0);
@@ -643,7 +805,7 @@ mod tests {
     fn evictions_are_accounted_once_under_their_owner() {
         // Producer-2 evicts producer-1's seq 1; producer-1 evicts its own seq 2; producer-1's
         // seq 4 came straight back as evicted (capacity 0, nobody waiting).
-        let ledger = Ledger::new(vec![5, 2], true);
+        let ledger = Ledger::new(vec![5, 2], true, Exactness::Ledger);
         let mut p1 = ledger.producer_record();
         p1.accepted(0, 4);
         p1.refused(4, Refusal::ReturnedAsEvicted);
@@ -664,7 +826,7 @@ mod tests {
 
     #[test]
     fn an_evicted_item_must_not_arrive_or_be_evicted_twice() {
-        let ledger = Ledger::new(vec![4], true);
+        let ledger = Ledger::new(vec![4], true, Exactness::Ledger);
         let mut p = ledger.producer_record();
         p.accepted(0, 3);
         p.refused(3, Refusal::DroppedByPolicy);

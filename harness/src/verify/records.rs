@@ -1,7 +1,9 @@
-//! The records workers keep while they run: cheap enough for the hot path (a few bit
-//! operations per item), merged by the [`Ledger`](super::Ledger) after the threads are joined.
+//! The records workers keep while they run: cheap enough for the hot path (a few bit or
+//! arithmetic operations per item), merged by the [`Ledger`](super::Ledger) after the threads
+//! are joined.
 
 use super::EXAMPLES;
+use super::exactness::{Exactness, Fingerprint};
 
 /// A growable bitmap over sequence numbers.
 #[derive(Clone, Debug, Default)]
@@ -159,6 +161,24 @@ impl ProducerRecord {
         self.offered = self.offered.max(seq + 1);
     }
 
+    /// The fingerprint of the items of this producer (index `producer`) that the buffer
+    /// accepted: every item offered but not refused and not in hand at a panic.
+    pub(super) fn accepted_fingerprint(&self, producer: u32) -> Fingerprint {
+        let mut fingerprint = Fingerprint::default();
+        for w in 0..self.offered.div_ceil(64) as usize {
+            let mut accepted = mask_below(w, self.offered) & !self.refused.word(w);
+            if let Some(seq) = self.in_hand
+                && seq / 64 == w as u64
+            {
+                accepted &= !(1 << (seq % 64));
+            }
+            for seq in bits_of(w, accepted) {
+                fingerprint.add(producer, seq);
+            }
+        }
+        fingerprint
+    }
+
     /// Items accepted by the buffer.
     pub(crate) fn accepted_count(&self) -> u64 {
         self.accepted
@@ -185,10 +205,14 @@ impl ProducerRecord {
     }
 }
 
-/// What one consumer received, recorded by the consumer thread as it goes.
+/// What one consumer received, recorded by the consumer thread as it goes: item by item in
+/// bitmaps, or only as a fingerprint (see [`Exactness`]).
 #[derive(Clone, Debug)]
 pub(crate) struct ConsumerRecord {
+    /// Per producer, the items received; empty when the run is checked by fingerprint.
     pub(super) seen: Vec<Bitmap>,
+    /// What was received, when the run is checked by fingerprint.
+    pub(super) fingerprint: Option<Fingerprint>,
     /// Per producer: the highest sequence number received plus one, 0 for none.
     pub(super) next: Vec<u64>,
     pub(super) check_order: bool,
@@ -203,11 +227,17 @@ pub(crate) struct ConsumerRecord {
 }
 
 impl ConsumerRecord {
-    /// An empty record for producers that plan `planned[i]` items each, checking
-    /// per-producer order when `check_order`.
-    pub(crate) fn new(planned: &[u64], check_order: bool) -> Self {
+    /// An empty record for producers that plan `planned[i]` items each, checked by
+    /// `exactness`, and for per-producer order when `check_order`.
+    pub(crate) fn new(planned: &[u64], check_order: bool, exactness: Exactness) -> Self {
+        let by_ledger = exactness == Exactness::Ledger;
         Self {
-            seen: planned.iter().map(|&n| Bitmap::with_len(n)).collect(),
+            seen: if by_ledger {
+                planned.iter().map(|&n| Bitmap::with_len(n)).collect()
+            } else {
+                Vec::new()
+            },
+            fingerprint: (!by_ledger).then(Fingerprint::default),
             next: vec![0; planned.len()],
             check_order,
             received: 0,
@@ -221,11 +251,38 @@ impl ConsumerRecord {
         }
     }
 
-    /// Records one received item. Cheap enough for the hot path: a bit test and set, and with
-    /// an order check a compare; anything unusual goes to [`Self::record_unusual`].
-    #[inline]
+    /// Records one received item. Cheap enough for the hot path: a fingerprint's three
+    /// operations or a bit test and set, and with an order check a compare.
+    #[inline(always)]
     pub(crate) fn record(&mut self, producer: u32, seq: u64) {
         self.received += 1;
+        match &mut self.fingerprint {
+            Some(fingerprint) => {
+                fingerprint.add(producer, seq);
+                if self.check_order {
+                    self.check_order_of(producer, seq);
+                }
+            }
+            None => self.mark(producer, seq),
+        }
+    }
+
+    /// Per-producer order by fingerprint: nothing but the last sequence number per producer.
+    /// An item of an unknown producer is the fingerprint's to catch.
+    #[inline]
+    fn check_order_of(&mut self, producer: u32, seq: u64) {
+        if let Some(next) = self.next.get_mut(producer as usize) {
+            if seq < *next {
+                self.reordered(producer, seq);
+            } else {
+                *next = seq + 1;
+            }
+        }
+    }
+
+    /// Sets the item's bit; anything unusual goes to [`Self::record_unusual`].
+    #[inline]
+    fn mark(&mut self, producer: u32, seq: u64) {
         let p = producer as usize;
         if let Some(word) = self.seen.get_mut(p).and_then(|bits| bits.word_mut(seq)) {
             let mask = 1 << (seq % 64);

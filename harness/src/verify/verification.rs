@@ -2,7 +2,8 @@
 
 use serde::Serialize;
 
-use super::{EXAMPLES, OrderCheck, Violation};
+use super::{EXAMPLES, Exactness, OrderCheck, Violation};
+use crate::spec::Fault;
 
 /// The result of checking one run (or, summed, several).
 ///
@@ -35,7 +36,8 @@ pub struct Verification {
     pub discarded_by_buffer: u64,
     /// Items never offered because a fault stopped their producer.
     pub not_offered: u64,
-    /// Accepted items never received (a violation).
+    /// Accepted items never received (a violation). On a run checked by count and fingerprint,
+    /// the count's shortfall: at least that many were lost.
     pub lost: u64,
     /// Extra deliveries of items already received (a violation).
     pub duplicated: u64,
@@ -51,6 +53,16 @@ pub struct Verification {
     /// The order check made from the send and receive log (`"priority"` or `"lifo"`), or
     /// `null`; see `verify/order.rs` and `docs/method.md`.
     pub discipline_checked: Option<OrderCheck>,
+    /// Runs checked exactly once item by item, by the full ledger (every lost, duplicated or
+    /// unexpected item named).
+    pub ledger_runs: u64,
+    /// Runs checked exactly once by count and fingerprint (a failure says which disagreed);
+    /// see `verify/exactness.rs`.
+    pub fingerprint_runs: u64,
+    /// What the runs were checked by, in words ("warm-ups by the full ledger (every item by
+    /// name), measured repetitions by count and fingerprint, per-producer order on every run");
+    /// empty for a single run.
+    pub checked: String,
     /// How many violations were found in all.
     pub violation_count: u64,
     /// The first violations of each kind, naming the items.
@@ -89,9 +101,20 @@ impl Verification {
         self.unexpected += other.unexpected;
         self.payloads_dropped += other.payloads_dropped;
         self.violation_count += other.violation_count;
+        self.ledger_runs += other.ledger_runs;
+        self.fingerprint_runs += other.fingerprint_runs;
         let room = (EXAMPLES * 4).saturating_sub(self.violations.len());
         self.violations
             .extend(other.violations.into_iter().take(room));
+    }
+
+    /// Words in [`Self::checked`] what the runs of a workload with `warmups` warm-ups and
+    /// `fault` were checked by, from the rule that chose it ([`Exactness::for_run`]).
+    pub(crate) fn note_checks(&mut self, warmups: usize, fault: Option<Fault>) {
+        self.checked = Exactness::describe_runs(warmups, fault);
+        if self.order_checked {
+            self.checked.push_str(", per-producer order on every run");
+        }
     }
 
     /// A one-line summary: "ok: 1000000 delivered exactly once, ..." or the first violation.

@@ -92,6 +92,20 @@ pub enum Violation {
         /// Sequence number.
         seq: u64,
     },
+    /// On a run checked by count and fingerprint: the consumers received another number of
+    /// items than the buffer accepted (the count cannot say which items).
+    Count {
+        /// Items the producers say the buffer accepted, less those evicted.
+        accepted: u64,
+        /// Items the consumers received.
+        received: u64,
+    },
+    /// On a run checked by count and fingerprint: as many items were received as accepted,
+    /// but not the same ones (an item lost and another received twice, or one never offered).
+    Fingerprint {
+        /// Items received, as many as were accepted.
+        items: u64,
+    },
     /// A producer stopped before offering its whole share, with no fault to explain it.
     StoppedEarly {
         /// Producer index (0-based).
@@ -162,6 +176,8 @@ impl Violation {
             Self::EvictedAndReceived { .. } => "evicted_and_received",
             Self::EvictedTwice { .. } => "evicted_twice",
             Self::EvictedButNotAccepted { .. } => "evicted_but_not_accepted",
+            Self::Count { .. } => "count",
+            Self::Fingerprint { .. } => "fingerprint",
             Self::StoppedEarly { .. } => "stopped_early",
             Self::PayloadDrops { .. } => "payload_drops",
             Self::CloseCount { .. } => "close_count",
@@ -218,6 +234,17 @@ impl fmt::Display for Violation {
                 "reordered: consumer-{} received producer-{} seq {seq} after seq {after}",
                 consumer + 1,
                 producer + 1
+            ),
+            Self::Count { accepted, received } => write!(
+                f,
+                "count: the buffer accepted {accepted} items and the consumers received \
+                 {received} (a run checked by count and fingerprint, which cannot name the items)"
+            ),
+            Self::Fingerprint { items } => write!(
+                f,
+                "fingerprint: the {items} items received are not the {items} items accepted: \
+                 one was lost and another received twice or never offered (a run checked by \
+                 count and fingerprint, which cannot name the items)"
             ),
             Self::StoppedEarly {
                 producer,
