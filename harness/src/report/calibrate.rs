@@ -8,6 +8,7 @@ use super::text::interval_text;
 use super::{Environment, Format, table_or_json};
 use crate::measure::Interval;
 use crate::spec::Topology;
+use crate::verify::Exactness;
 
 /// One calibrated cell.
 #[derive(Debug, Serialize)]
@@ -81,9 +82,11 @@ impl Calibration {
         let _ = writeln!(
             out,
             "\nbare: the backend's raw crate ({}), u64, the same threads, gate and timing, \
-             nothing recorded; harness: its verified run of the backend; {} \
+             nothing recorded; harness: its verified run of the backend, {}; {} \
              rounds of {} messages, alternating which goes first{}",
             bare_calls(&self.cells),
+            // Calibrate runs no warm-ups and no fault.
+            Exactness::describe_runs(0, None),
             self.rounds,
             self.messages,
             level.map_or_else(String::new, |l| format!(
