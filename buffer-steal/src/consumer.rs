@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use buffer_api::{Consumer, Handle, RecvError, RecvTimeoutError, TryRecvError};
+use buffer_api::{Consumer, RecvError, RecvTimeoutError, TryRecvError};
 use buffer_sync::{Arc, Mutex};
 use crossbeam_deque::{Steal, Stealer, Worker};
 use crossbeam_utils::Backoff;
@@ -158,23 +158,7 @@ impl<T> Drop for StealConsumer<T> {
     }
 }
 
-impl<T: Send + 'static> Handle for StealConsumer<T> {
-    fn close(&self) -> bool {
-        self.shared.close()
-    }
-
-    fn is_closed(&self) -> bool {
-        self.shared.is_closed()
-    }
-
-    fn len(&self) -> usize {
-        self.shared.len()
-    }
-
-    fn capacity(&self) -> usize {
-        self.shared.capacity()
-    }
-}
+shared_handle!(StealConsumer);
 
 impl<T: Send + 'static> Consumer<T> for StealConsumer<T> {
     fn recv(&self) -> Result<T, RecvError> {

@@ -63,13 +63,37 @@
 //! # Ok::<(), buffer_api::CapacityError>(())
 //! ```
 
+/// Both handles are views of one [`Shared`]: closing and looking at the buffer read the same
+/// state from either side.
+macro_rules! shared_handle {
+    ($handle:ident) => {
+        impl<T: Send + 'static> buffer_api::Handle for $handle<T> {
+            fn close(&self) -> bool {
+                self.shared.close()
+            }
+
+            fn is_closed(&self) -> bool {
+                self.shared.is_closed()
+            }
+
+            fn len(&self) -> usize {
+                self.shared.len()
+            }
+
+            fn capacity(&self) -> usize {
+                self.shared.capacity()
+            }
+        }
+    };
+}
+
 mod consumer;
 mod shared;
 
 use std::time::Instant;
 
 use buffer_api::{
-    Backend, Capabilities, CapacityError, Discipline, Handle, Producer, SendBatchError, SendError,
+    Backend, Capabilities, CapacityError, Discipline, Producer, SendBatchError, SendError,
     SendTimeoutError, Support, TrySendError,
 };
 use buffer_sync::Arc;
@@ -150,23 +174,7 @@ impl<T> Drop for StealProducer<T> {
     }
 }
 
-impl<T: Send + 'static> Handle for StealProducer<T> {
-    fn close(&self) -> bool {
-        self.shared.close()
-    }
-
-    fn is_closed(&self) -> bool {
-        self.shared.is_closed()
-    }
-
-    fn len(&self) -> usize {
-        self.shared.len()
-    }
-
-    fn capacity(&self) -> usize {
-        self.shared.capacity()
-    }
-}
+shared_handle!(StealProducer);
 
 impl<T: Send + 'static> Producer<T> for StealProducer<T> {
     fn send(&self, item: T) -> Result<(), SendError<T>> {
