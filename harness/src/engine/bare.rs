@@ -86,49 +86,36 @@ trait BareChannel {
     fn recv(rx: &Self::Receiver) -> Option<u64>;
 }
 
-struct RawCrossbeam;
+/// A crate whose `bounded` returns a cloneable multi-consumer receiver and whose `send` and
+/// `recv` return `Result`s, as crossbeam-channel's and flume's do.
+macro_rules! raw_mpmc_channel {
+    ($name:ident, $krate:ident) => {
+        struct $name;
 
-impl BareChannel for RawCrossbeam {
-    type Sender = cb::Sender<u64>;
-    type Receiver = cb::Receiver<u64>;
+        impl BareChannel for $name {
+            type Sender = $krate::Sender<u64>;
+            type Receiver = $krate::Receiver<u64>;
 
-    fn bounded(capacity: usize, consumers: usize) -> (Self::Sender, Vec<Self::Receiver>) {
-        let (tx, rx) = cb::bounded(capacity);
-        (tx, vec![rx; consumers])
-    }
+            fn bounded(capacity: usize, consumers: usize) -> (Self::Sender, Vec<Self::Receiver>) {
+                let (tx, rx) = $krate::bounded(capacity);
+                (tx, vec![rx; consumers])
+            }
 
-    #[inline]
-    fn send(tx: &Self::Sender, value: u64) -> bool {
-        tx.send(value).is_ok()
-    }
+            #[inline]
+            fn send(tx: &Self::Sender, value: u64) -> bool {
+                tx.send(value).is_ok()
+            }
 
-    #[inline]
-    fn recv(rx: &Self::Receiver) -> Option<u64> {
-        rx.recv().ok()
-    }
+            #[inline]
+            fn recv(rx: &Self::Receiver) -> Option<u64> {
+                rx.recv().ok()
+            }
+        }
+    };
 }
 
-struct RawFlume;
-
-impl BareChannel for RawFlume {
-    type Sender = flume::Sender<u64>;
-    type Receiver = flume::Receiver<u64>;
-
-    fn bounded(capacity: usize, consumers: usize) -> (Self::Sender, Vec<Self::Receiver>) {
-        let (tx, rx) = flume::bounded(capacity);
-        (tx, vec![rx; consumers])
-    }
-
-    #[inline]
-    fn send(tx: &Self::Sender, value: u64) -> bool {
-        tx.send(value).is_ok()
-    }
-
-    #[inline]
-    fn recv(rx: &Self::Receiver) -> Option<u64> {
-        rx.recv().ok()
-    }
-}
+raw_mpmc_channel!(RawCrossbeam, cb);
+raw_mpmc_channel!(RawFlume, flume);
 
 struct RawStd;
 
