@@ -12,7 +12,7 @@
 //! | where producers place items | all in one `Injector` (crossbeam-deque's lock-free MPMC queue). A `Worker` deque can only be pushed by its owner, so producers cannot place items in a consumer's deque, and one injector keeps sends as cheap as one push. |
 //! | how consumers take them | own deque first (`Worker::pop`, FIFO); when empty, `steal_batch_with_limit_and_pop` from the injector, then from each other consumer's `Stealer`, up to [`STEAL_BATCH`] items at a time, one of them returned and the rest kept locally. A `Steal::Retry` (a lost race) searches again. |
 //! | the exact bound | one count of taken slots, `len`, covers the injector *and* every local deque: a send takes a slot (a compare-and-swap that fails at `capacity`) before it pushes, and a receive frees it only when it returns the item. Moving items between deques moves no slot, so at no moment are more than `capacity` items buffered anywhere. |
-//! | blocking | one `Mutex<()>` and two `Condvar`s (`not_empty`, `not_full`), from the `buffer-sync` facade (parking_lot in normal builds). A waiter says it waits (a counter), then re-reads its condition under the lock; a waker changes the state, then reads the counter and, only if someone waits, takes the lock and notifies. The two sides' SeqCst operations (and a SeqCst fence between a push and the read of the consumers' counter, since crossbeam's own orderings are weaker) mean either the waker sees the waiter or the waiter sees the change: no lost wake-up, and no lock on the fast path. Every wait loops: a wake-up only means "look again". |
+//! | blocking | one `Mutex<()>` and two `Condvar`s (`not_empty`, `not_full`), from the `buffer-sync` facade (parking_lot in normal builds). A waiter says it waits (a counter), then re-reads its condition under the lock; a waker changes the state, then reads the counter and, only if someone waits, takes the lock and notifies. The two sides' SeqCst operations (and a SeqCst fence between a push and the read of the consumers' counter, since crossbeam's own orderings are weaker) mean either the waker sees the waiter or the waiter sees the change: no lost wake-up, and no lock on the fast path. A blocked call first backs off briefly (crossbeam-utils' `Backoff`: spins, then yields) and only then parks; every wait loops: a wake-up only means "look again". |
 //! | `close()` | native: a flag, then every waiter woken. A send takes its slot before it reads the flag a second time, and a consumer reports `Disconnected` only when the flag is set *and* no slot is taken, so every send that returned `Ok` is received first, and every refused send hands its item back. |
 //! | a consumer dropped, or its thread panicking | the handle's `Drop` (which runs during unwinding) moves every item of its local deque back to the injector and wakes the waiting consumers; the last consumer's `Drop` instead drops everything buffered, once ([`BufferedDrop::OnLastConsumer`](buffer_api::BufferedDrop)). A send that pushes while the last consumer leaves drops what it finds itself. |
 //! | batches | native: `send_batch` takes up to a capacity's worth of items from its iterator, then as many free slots as they need in one compare-and-swap, and pushes that many; `recv_batch` waits for one item as `recv` does, then keeps taking from its own deque and stealing (as `try_recv` would) up to `max`, freeing their slots in one step. |
@@ -20,8 +20,8 @@
 //! | `len()` | the slot count: exact on one thread, a snapshot under concurrency, never above `capacity` (it counts sends that have taken a slot and not yet pushed). |
 //! | order | none promised ([`Discipline::Unordered`]): a consumer may steal older items from a peer after taking newer ones from the injector. Every accepted item is received exactly once. |
 //!
-//! Stealing is what a many-consumer or uneven workload needs; its price is the slot count,
-//! one contended atomic that every send and receive touches besides the injector's own
+//! Stealing is meant for many consumers, or consumers of uneven speed; its price is the slot
+//! count, one contended atomic that every send and receive touches besides the injector's own
 //! indices, and a lock per receive that only several threads sharing one handle ever contend.
 //!
 //! # Where the time goes
@@ -34,8 +34,9 @@
 //! where a send and a receive are one compare-and-swap each on their index, that is about
 //! twice the work per item: the bound is a second shared counter, the deque (not `Sync`)
 //! needs the handle's lock, and the injector is a linked list of blocks rather than one
-//! array. On 2 vCPUs that puts `steal` at about half of raw crossbeam at capacity 1024, with
-//! one thread as with sixteen; the README's results give the figures.
+//! array. On 2 vCPUs that puts `steal` at about half of raw crossbeam at capacity 1024 on one
+//! thread (0.51x at seq) and a quarter to a half between threads (0.26x-0.47x); the README's
+//! results give every cell.
 //!
 //! # Proof
 //!
