@@ -172,23 +172,8 @@ impl<T> Shared<T> {
     /// Parks a producer while the buffer is full and still takes sends, until woken or until
     /// `deadline`. Returns `false` when the deadline passed. The caller tries again either way.
     pub(crate) fn wait_for_room(&self, deadline: Option<Instant>) -> bool {
-        let mut lock = self.lock.lock();
-        // Said before the condition is read (SeqCst on both sides, as in `release`): either
-        // `release` sees this waiter, or this read sees the freed slot.
-        self.waiting_producers.fetch_add(1, Ordering::SeqCst);
-        let full = |_: &mut ()| self.len() >= self.capacity && !self.refuses_sends();
-        let on_time = match deadline {
-            None => {
-                self.not_full.wait_while(&mut lock, full);
-                true
-            }
-            Some(deadline) => {
-                self.not_full.wait_while_until(&mut lock, full, deadline);
-                Instant::now() < deadline
-            }
-        };
-        self.waiting_producers.fetch_sub(1, Ordering::SeqCst);
-        on_time
+        let full = || self.len() >= self.capacity && !self.refuses_sends();
+        self.park(&self.not_full, &self.waiting_producers, full, deadline)
     }
 
     /// Parks a consumer while `nothing_visible` says no deque holds an item and the buffer is
@@ -199,22 +184,36 @@ impl<T> Shared<T> {
         mut nothing_visible: impl FnMut() -> bool,
         deadline: Option<Instant>,
     ) -> bool {
+        let empty = || nothing_visible() && !self.drained();
+        self.park(&self.not_empty, &self.waiting_consumers, empty, deadline)
+    }
+
+    /// The one way either side parks: says it waits in `waiting`, then, under the lock, waits
+    /// on `condvar` while `blocked` holds, until woken or until `deadline`; `false` when the
+    /// deadline passed. Saying it waits before `blocked` is first read (SeqCst, and a SeqCst
+    /// fence that pairs with the one in `push`, whose deque writes are weaker) means either the
+    /// waker sees this waiter or this read sees the change it waits for.
+    fn park(
+        &self,
+        condvar: &Condvar,
+        waiting: &AtomicUsize,
+        mut blocked: impl FnMut() -> bool,
+        deadline: Option<Instant>,
+    ) -> bool {
         let mut lock = self.lock.lock();
-        self.waiting_consumers.fetch_add(1, Ordering::SeqCst);
-        // Pairs with the fence in `push`.
+        waiting.fetch_add(1, Ordering::SeqCst);
         fence(Ordering::SeqCst);
-        let empty = |_: &mut ()| nothing_visible() && !self.drained();
         let on_time = match deadline {
             None => {
-                self.not_empty.wait_while(&mut lock, empty);
+                condvar.wait_while(&mut lock, |_| blocked());
                 true
             }
             Some(deadline) => {
-                self.not_empty.wait_while_until(&mut lock, empty, deadline);
+                condvar.wait_while_until(&mut lock, |_| blocked(), deadline);
                 Instant::now() < deadline
             }
         };
-        self.waiting_consumers.fetch_sub(1, Ordering::SeqCst);
+        waiting.fetch_sub(1, Ordering::SeqCst);
         on_time
     }
 
