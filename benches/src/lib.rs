@@ -91,6 +91,5 @@ pub mod workloads;
 pub use overhead::{Adapter, Channel, OVERHEAD_TOPOLOGIES, bench_overhead};
 pub use profile::{BATCH, CAPACITIES, FULL_ENV, Profile};
 pub use workloads::{
-    NamedTopology, TOPOLOGIES, UNEVEN_CAPACITIES, base_workload, bench_topology, bench_uneven,
-    bench_workload, measure,
+    NamedTopology, TOPOLOGIES, base_workload, bench_topology, bench_uneven, bench_workload, measure,
 };

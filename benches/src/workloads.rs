@@ -6,9 +6,9 @@ use std::time::Duration;
 use buffer_api::Backend;
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, Throughput};
-use harness::compare::{Matrix, UNEVEN_CONSUMER_DELAYS};
+use harness::compare::{Matrix, UNEVEN_CAPACITIES, UNEVEN_CONSUMER_DELAYS};
 use harness::registry::{BackendVisitor, for_each_backend};
-use harness::spec::Topology;
+use harness::spec::{Topology, parse_capacities};
 use harness::{Workload, run};
 
 use crate::profile::{BATCH, CAPACITIES, Profile};
@@ -64,12 +64,10 @@ pub fn bench_topology(c: &mut Criterion, named: NamedTopology, profile: &Profile
     bench_group(c, named.name, &base, &CAPACITIES, profile);
 }
 
-/// The capacities of the [`bench_uneven`] group.
-pub const UNEVEN_CAPACITIES: [usize; 2] = [1, 1024];
-
 /// Registers the `uneven` group: 4:4 with consumers of uneven speed
 /// ([`harness::compare::UNEVEN_CONSUMER_DELAYS`]: every fourth consumer takes 20 µs per item,
-/// the others nothing), at [`UNEVEN_CAPACITIES`], as [`bench_topology`] registers a topology.
+/// the others nothing), at [`harness::compare::UNEVEN_CAPACITIES`], as [`bench_topology`]
+/// registers a topology.
 pub fn bench_uneven(c: &mut Criterion, profile: &Profile) {
     let delays = UNEVEN_CONSUMER_DELAYS
         .parse()
@@ -77,7 +75,8 @@ pub fn bench_uneven(c: &mut Criterion, profile: &Profile) {
     let base = base_workload()
         .topology(MPMC.topology)
         .consumer_delay(delays);
-    bench_group(c, "uneven", &base, &UNEVEN_CAPACITIES, profile);
+    let capacities = parse_capacities(UNEVEN_CAPACITIES).expect("the uneven capacities parse");
+    bench_group(c, "uneven", &base, &capacities, profile);
 }
 
 /// One group named `name`: `base` at each of `capacities`, every backend of the registry that

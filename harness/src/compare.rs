@@ -73,6 +73,9 @@ pub mod quick {
 /// nothing, so a buffer is judged on how it keeps the fast consumers busy beside a slow one.
 pub const UNEVEN_CONSUMER_DELAYS: &str = "0,0,0,20us";
 
+/// The uneven-consumer workload's capacities, as `--capacities` writes them.
+pub const UNEVEN_CAPACITIES: &str = "1,1024";
+
 /// The fewest messages a calibrated cell runs.
 pub const MIN_CALIBRATED_MESSAGES: u64 = 5_000;
 

@@ -6,7 +6,7 @@ use std::ffi::OsString;
 use clap::{CommandFactory, Parser};
 
 use super::args::{Cli, ParsedCommand};
-use crate::compare::{UNEVEN_CONSUMER_DELAYS, quick};
+use crate::compare::{UNEVEN_CAPACITIES, UNEVEN_CONSUMER_DELAYS, quick};
 
 /// A named comparison.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -53,7 +53,7 @@ impl Preset {
             // The README's uneven consumers (`compare::UNEVEN_CONSUMER_DELAYS`).
             Self::Uneven => &[
                 ("--topologies", "4:4,16:16"),
-                ("--capacities", "1,1024"),
+                ("--capacities", UNEVEN_CAPACITIES),
                 ("--consumer-delay", UNEVEN_CONSUMER_DELAYS),
                 ("--messages", "200000"),
                 ("--target-time", "0"),

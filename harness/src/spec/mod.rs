@@ -14,8 +14,8 @@ mod workload;
 
 pub use delays::{ConsumerDelays, MAX_DELAY_CYCLE};
 pub use fault::{Fault, Stall};
-pub use parse::{DisplayDuration, ParseError, parse_duration, parse_rate};
-pub(crate) use parse::{counted, parse_capacities, parse_list, parse_topologies};
+pub use parse::{DisplayDuration, ParseError, parse_capacities, parse_duration, parse_rate};
+pub(crate) use parse::{counted, parse_list, parse_topologies};
 pub use payload::Payload;
 pub use policy::Policy;
 pub use topology::{Topology, Unrunnable};

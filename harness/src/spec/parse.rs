@@ -131,12 +131,12 @@ pub(crate) fn parse_topologies(s: &str) -> Result<Vec<Topology>, ParseError> {
     parse_list(s, str::parse)
 }
 
-/// Parses `0,1,64,1024`.
+/// Parses a comma-separated list of capacities, `0,1,64,1024`, as `--capacities` reads it.
 ///
 /// # Errors
 ///
-/// As [`parse_list`].
-pub(crate) fn parse_capacities(s: &str) -> Result<Vec<usize>, ParseError> {
+/// An element that is not a capacity, or an empty list.
+pub fn parse_capacities(s: &str) -> Result<Vec<usize>, ParseError> {
     parse_list(s, |part| {
         part.parse()
             .map_err(|_| ParseError::new(format!("`{part}` is not a capacity")))
