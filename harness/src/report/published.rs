@@ -107,6 +107,11 @@ fn parse_table(lines: &[&str]) -> TableCells {
     cells
 }
 
+/// A record's value as the tables write it: a string as it is, anything else as JSON.
+fn text(v: &Value) -> String {
+    v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+}
+
 fn interval(ratio: &Value) -> Option<Interval> {
     let field = |name: &str| ratio.get(name).and_then(Value::as_f64);
     Some(Interval {
@@ -129,7 +134,6 @@ fn rendered(record: &Value) -> TableCells {
         .any(|r| r["workload"]["policy"] != "block");
     let mut cells = TableCells::new();
     for result in record["results"].as_array().into_iter().flatten() {
-        let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
         // Schema 2 called the topology `shape`.
         let topology = text(result.get("topology").unwrap_or(&result["shape"]));
         let backend = text(&result["backend"]);
@@ -221,7 +225,6 @@ fn the_readme_calibration_is_its_record() {
     let cells = record["cells"].as_array().expect("cells");
     assert!(!cells.is_empty(), "calibrate.json has no cells");
     for cell in cells {
-        let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
         let head = [
             cell["topology"].clone(),
             cell["capacity"].clone(),
